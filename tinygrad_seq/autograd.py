@@ -1,0 +1,367 @@
+"""Reverse-mode automatic differentiation: the graph, the grad mode and the backward engine.
+
+Every differentiable operation is a `Function` with a `forward` on numpy arrays and a
+`backward` that turns the gradient of the loss with respect to the output, dL/dy, into the
+gradients with respect to the inputs, dL/dx_i = dL/dy * dy/dx_i (a vector-Jacobian product).
+`Function.apply` runs the forward and, when gradients are wanted, records a `Context`: which
+op ran, on which parent Tensors, and what it saved for its backward. The recorded contexts form
+a directed acyclic graph from the inputs to the loss.
+
+`backward(root)` walks that graph once in reverse topological order. When it reaches a node, all
+gradient contributions from the node's consumers have been summed (the multivariate chain rule
+adds the paths), so the node can hand dL/dnode to its op's backward and then forget it. A
+recurrent network unrolled over T steps is just a longer graph: backpropagation through time
+is this same walk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+# Grad mode: when False, Function.apply records no graph (like torch.no_grad()).
+_grad_enabled = True
+# The current scope: a tuple of names such as ("lstm", "l0", "t=3"), recorded on each node.
+_scope: tuple[str, ...] = ()
+# Anomaly mode: check every forward output and backward gradient for NaN/Inf.
+_anomaly = False
+# The Tensor class. The one cycle of the core: Function.apply makes Tensors and Tensor methods
+# call Functions; tensor.py hands its class over here once, at import (see _bind_tensor_class).
+_Tensor: Any = None
+
+
+class AnomalyError(RuntimeError):
+    """Raised by detect_anomaly() when an op first produces NaN or Inf."""
+
+
+class GraphFreedError(RuntimeError):
+    """Raised when backward runs through a graph whose saved arrays were already freed."""
+
+
+def _bind_tensor_class(cls: type) -> None:
+    global _Tensor
+    _Tensor = cls
+
+
+# ----------------------------------------------------------------------------- grad mode
+
+
+def is_grad_enabled() -> bool:
+    """True when ops record the graph for backward."""
+    return _grad_enabled
+
+
+class _GradMode(contextlib.ContextDecorator):
+    """Context manager and decorator that sets grad mode and restores the previous one."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self._prev: list[bool] = []
+
+    def __enter__(self):
+        global _grad_enabled
+        self._prev.append(_grad_enabled)
+        _grad_enabled = self.enabled
+        return self
+
+    def __exit__(self, *exc):
+        global _grad_enabled
+        _grad_enabled = self._prev.pop()
+        return False
+
+
+def no_grad() -> _GradMode:
+    """Context manager / decorator: no graph is recorded inside (inference, optimizer updates)."""
+    return _GradMode(False)
+
+
+def enable_grad() -> _GradMode:
+    """Context manager / decorator: record the graph even inside no_grad()."""
+    return _GradMode(True)
+
+
+def set_grad_enabled(mode: bool) -> _GradMode:
+    """Context manager / decorator setting grad mode to `mode`."""
+    return _GradMode(bool(mode))
+
+
+# ----------------------------------------------------------------------------- scopes
+
+
+@contextlib.contextmanager
+def scope(name: str):
+    """Context manager: ops created inside are tagged with `name` appended to the current scope."""
+    global _scope
+    prev = _scope
+    _scope = prev + (str(name),)
+    try:
+        yield
+    finally:
+        _scope = prev
+
+
+def current_scope() -> tuple[str, ...]:
+    """The current scope path, e.g. ('lstm', 'l0', 't=3')."""
+    return _scope
+
+
+def format_scope(path: tuple[str, ...]) -> str:
+    """('lstm', 'l0', 't=3') -> 'lstm.l0 t=3': module path dotted, time step after a space."""
+    names = [p for p in path if not p.startswith("t=")]
+    steps = [p for p in path if p.startswith("t=")]
+    return " ".join([".".join(names)] + steps[-1:]).strip()
+
+
+# ----------------------------------------------------------------------------- anomaly mode
+
+
+class detect_anomaly(contextlib.ContextDecorator):
+    """Context manager / decorator: name the op (and user code line) that first makes NaN/Inf."""
+
+    def __enter__(self):
+        global _anomaly
+        self._prev = _anomaly
+        _anomaly = True
+        return self
+
+    def __exit__(self, *exc):
+        global _anomaly
+        _anomaly = self._prev
+        return False
+
+
+def _user_frame() -> str:
+    """The innermost stack frame outside this package: where user code created an op."""
+    import os
+
+    pkg = os.path.dirname(os.path.abspath(__file__))
+    for frame in reversed(traceback.extract_stack()[:-1]):
+        if not os.path.abspath(frame.filename).startswith(pkg):
+            return f'File "{frame.filename}", line {frame.lineno}, in {frame.name}: {frame.line}'
+    return "<unknown>"
+
+
+def _nonfinite(a: Any) -> bool:
+    return isinstance(a, np.ndarray) and a.dtype.kind == "f" and not np.isfinite(a).all()
+
+
+# ----------------------------------------------------------------------------- graph nodes
+
+
+class Context:
+    """One recorded op: its Function, parent Tensors, saved arrays; also the node's grad_fn."""
+
+    __slots__ = ("fn", "parents", "needs_input_grad", "saved_tensors", "scope", "where",
+                 "freed", "__dict__")
+
+    def __init__(self, fn: type, parents: tuple, needs_input_grad: tuple):
+        self.fn = fn
+        self.parents = parents
+        self.needs_input_grad = needs_input_grad
+        self.saved_tensors: tuple = ()
+        self.scope = _scope
+        self.where: str | None = None
+        self.freed = False
+
+    def save_for_backward(self, *arrays: Any) -> None:
+        """Keep arrays that backward needs; they are freed after backward unless retain_graph."""
+        self.saved_tensors = arrays
+
+    def free(self) -> None:
+        """Drop everything saved for backward; the graph's structure stays for inspection."""
+        self.saved_tensors = ()
+        self.__dict__.clear()
+        self.freed = True
+
+    def name(self) -> str:
+        """The op's name with PyTorch's suffix, e.g. 'TanhBackward'."""
+        return self.fn.__name__ + "Backward"
+
+    @property
+    def next_functions(self) -> tuple:
+        """The grad_fn of each parent (None for leaves), like PyTorch's."""
+        return tuple(p._ctx for p in self.parents)
+
+    def describe(self) -> str:
+        """'Tanh (scope lstm.l0 t=3)', used in error messages."""
+        where = format_scope(self.scope)
+        return self.fn.__name__ + (f" (scope {where})" if where else "")
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+
+class Function:
+    """Base class of every primitive op: subclass with static forward(ctx, ...) and backward."""
+
+    @staticmethod
+    def forward(ctx: Context, *arrays: np.ndarray, **attrs: Any) -> np.ndarray:
+        """Compute the output array from input arrays; save what backward needs on ctx."""
+        raise NotImplementedError(f"{__class__.__name__}.forward must be defined by the op")
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple:
+        """dL/dout -> one dL/dinput per input (None where not needed)."""
+        raise NotImplementedError(f"{__class__.__name__}.backward must be defined by the op")
+
+    @classmethod
+    def apply(cls, *tensors: Any, **attrs: Any) -> Any:
+        """Run forward on the tensors' arrays and, in grad mode, record the node for backward."""
+        needs = tuple(t.requires_grad for t in tensors)
+        build = _grad_enabled and True in needs
+        ctx = Context(cls, tensors if build else (), needs)
+        try:
+            out = cls.forward(ctx, *[t.data for t in tensors], **attrs)
+        except (ValueError, IndexError, TypeError) as e:
+            msg = str(e)
+            if "shape" not in msg:
+                msg += " (input shapes: " + ", ".join(str(tuple(t.shape)) for t in tensors) + ")"
+            raise type(e)(f"{cls.__name__}: {msg}") from None
+        if _anomaly:
+            _check_forward(cls, ctx, tensors, out)
+        if not build:
+            return _Tensor._make(out, False, None)
+        return _Tensor._make(out, True, ctx)
+
+
+def _check_forward(cls: type, ctx: Context, tensors: tuple, out: np.ndarray) -> None:
+    ctx.where = _user_frame()
+    if _nonfinite(out) and not any(_nonfinite(t.data) for t in tensors):
+        bad = "nan" if np.isnan(out).any() else "inf"
+        raise AnomalyError(
+            f"detect_anomaly: {ctx.describe()} produced {bad} in its forward output from "
+            f"finite inputs. It was created at {ctx.where}"
+        )
+
+
+# ----------------------------------------------------------------------------- backward
+
+
+def toposort(root: Any) -> list:
+    """Tensors reachable from root that need grad, inputs before outputs (iterative DFS)."""
+    order: list = []
+    visited: set[int] = set()
+    stack = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)  # all of node's parents are already in `order`
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        ctx = node._ctx
+        if ctx is not None:
+            for parent in ctx.parents:
+                if parent.requires_grad and id(parent) not in visited:
+                    stack.append((parent, False))
+    return order
+
+
+def backward(root: Any, grad: np.ndarray, retain_graph: bool = False) -> None:
+    """Accumulate d(root)/d(leaf), seeded with `grad` = dL/droot, into every leaf's .grad."""
+    order = toposort(root)
+    grads: dict[int, np.ndarray] = {id(root): grad}  # dL/dnode for nodes not yet processed
+    owned: set[int] = set()  # gradient buffers created here, safe to add into in place
+    for node in reversed(order):  # outputs before inputs: every consumer has contributed
+        g = grads.pop(id(node), None)  # released as soon as it is consumed
+        if g is None:
+            continue
+        if node._hooks:
+            g = _run_hooks(node, g)
+            owned.discard(id(node))
+        ctx = node._ctx
+        if ctx is None or node._retains_grad:
+            _accumulate_into_grad(node, g, id(node) in owned)
+        if ctx is None:
+            continue
+        if ctx.freed:
+            raise GraphFreedError(
+                f"backward through {ctx.describe()} a second time: its saved arrays were freed "
+                "after the first backward. Pass retain_graph=True to the first backward() if you "
+                "need to backpropagate twice, or detach() the tensor you reuse (for example the "
+                "hidden state carried between batches in truncated BPTT)."
+            )
+        input_grads = ctx.fn.backward(ctx, g)
+        if _anomaly:
+            _check_backward(ctx, g, input_grads)
+        for parent, pg in zip(ctx.parents, input_grads):
+            if pg is None or not parent.requires_grad:
+                continue
+            _add_grad(grads, owned, parent, pg, ctx)
+        if not retain_graph:
+            ctx.free()
+
+
+def _add_grad(grads: dict, owned: set, parent: Any, pg: np.ndarray, ctx: Context) -> None:
+    """grads[parent] += pg, checking the shape; sum paths (the chain rule over a DAG)."""
+    if pg.shape != parent.data.shape:
+        raise RuntimeError(
+            f"internal error in {ctx.describe()}.backward: gradient of shape {pg.shape} for an "
+            f"input of shape {parent.data.shape}"
+        )
+    if pg.dtype != parent.data.dtype:
+        pg = pg.astype(parent.data.dtype)
+    key = id(parent)
+    prev = grads.get(key)
+    if prev is None:
+        grads[key] = pg
+    elif key in owned:
+        prev += pg
+    else:
+        grads[key] = prev + pg
+        owned.add(key)
+
+
+def _accumulate_into_grad(node: Any, g: np.ndarray, is_owned: bool) -> None:
+    """node.grad += g (leaves and retain_grad tensors), like PyTorch's accumulation."""
+    if node.grad is None:
+        data = g if is_owned and g.flags.writeable else np.array(g, dtype=node.data.dtype)
+        node.grad = _Tensor._make(data, False, None)
+    elif node.grad.data.flags.writeable and node.grad.data.dtype == g.dtype:
+        node.grad.data += g  # in place, as PyTorch accumulates
+    else:
+        node.grad.data = node.grad.data + g
+
+
+def _run_hooks(node: Any, g: np.ndarray) -> np.ndarray:
+    for hook in node._hooks:
+        out = hook(_Tensor._make(g, False, None))
+        if out is not None:
+            new = out.data if isinstance(out, _Tensor) else np.asarray(out)
+            if new.shape != g.shape:
+                raise RuntimeError(
+                    f"hook {hook!r} returned a gradient of shape {new.shape}, expected {g.shape}"
+                )
+            g = new
+    return g
+
+
+def _check_backward(ctx: Context, g: np.ndarray, input_grads: tuple) -> None:
+    if _nonfinite(g):
+        return  # the culprit was downstream and already reported, or the seed itself
+    for i, pg in enumerate(input_grads):
+        if pg is not None and _nonfinite(pg):
+            bad = "nan" if np.isnan(pg).any() else "inf"
+            raise AnomalyError(
+                f"detect_anomaly: {ctx.describe()}.backward produced {bad} in the gradient of "
+                f"input {i} from a finite incoming gradient. The op was created at "
+                f"{ctx.where or '<unknown: created outside detect_anomaly()>'}"
+            )
+
+
+def functional_grad_mode(fn: Callable) -> Callable:
+    """Decorator: run `fn` under no_grad (used by optimizers and init functions)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with no_grad():
+            return fn(*args, **kwargs)
+
+    return wrapper

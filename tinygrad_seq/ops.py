@@ -1,0 +1,572 @@
+"""Primitive ops: one Function per op, its backward directly under its forward.
+
+Each backward receives g = dL/dout and returns dL/dinput for every input, with the derivative
+it applies in a one-line comment. Binary ops broadcast like numpy in forward, so in backward
+they sum the gradient back to each input's shape with `unbroadcast`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .autograd import Context, Function
+
+
+def unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum g over the axes that broadcasting added or stretched, giving an array of `shape`."""
+    if g.shape == shape:
+        return g
+    extra = g.ndim - len(shape)
+    if extra > 0:
+        g = g.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g
+
+
+def _broadcast_error(name: str, a: np.ndarray, b: np.ndarray) -> ValueError:
+    return ValueError(f"shapes {a.shape} and {b.shape} cannot be broadcast together")
+
+
+# ----------------------------------------------------------------------------- binary
+
+
+class Add(Function):
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.shapes = (a.shape, b.shape)
+        try:
+            return a + b
+        except ValueError:
+            raise _broadcast_error("Add", a, b) from None
+
+    @staticmethod
+    def backward(ctx, g):
+        # d(a+b)/da = 1, d(a+b)/db = 1
+        sa, sb = ctx.shapes
+        return unbroadcast(g, sa), unbroadcast(g, sb)
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (a.shape, b.shape)
+        try:
+            return a - b
+        except ValueError:
+            raise _broadcast_error("Sub", a, b) from None
+
+    @staticmethod
+    def backward(ctx, g):
+        # d(a-b)/da = 1, d(a-b)/db = -1
+        sa, sb = ctx.shapes
+        gb = unbroadcast(-g, sb) if ctx.needs_input_grad[1] else None
+        return unbroadcast(g, sa), gb
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        try:
+            return a * b
+        except ValueError:
+            raise _broadcast_error("Mul", a, b) from None
+
+    @staticmethod
+    def backward(ctx, g):
+        # d(ab)/da = b, d(ab)/db = a
+        a, b = ctx.saved_tensors
+        ga = unbroadcast(g * b, a.shape) if ctx.needs_input_grad[0] else None
+        gb = unbroadcast(g * a, b.shape) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        try:
+            out = a / b
+        except ValueError:
+            raise _broadcast_error("Div", a, b) from None
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 = -out/b
+        a, b, out = ctx.saved_tensors
+        ga = unbroadcast(g / b, a.shape) if ctx.needs_input_grad[0] else None
+        gb = unbroadcast(-g * out / b, b.shape) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Maximum(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        try:
+            return np.maximum(a, b)
+        except ValueError:
+            raise _broadcast_error("Maximum", a, b) from None
+
+    @staticmethod
+    def backward(ctx, g):
+        # the larger input gets g; a tie splits it in half (PyTorch's rule)
+        a, b = ctx.saved_tensors
+        share = (a > b) + 0.5 * (a == b)
+        return unbroadcast(g * share, a.shape), unbroadcast(g * (1.0 - share), b.shape)
+
+
+class Minimum(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        try:
+            return np.minimum(a, b)
+        except ValueError:
+            raise _broadcast_error("Minimum", a, b) from None
+
+    @staticmethod
+    def backward(ctx, g):
+        # the smaller input gets g; a tie splits it in half
+        a, b = ctx.saved_tensors
+        share = (a < b) + 0.5 * (a == b)
+        return unbroadcast(g * share, a.shape), unbroadcast(g * (1.0 - share), b.shape)
+
+
+class Where(Function):
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.cond = cond
+        ctx.shapes = (a.shape, b.shape)
+        try:
+            return np.where(cond, a, b)
+        except ValueError:
+            raise ValueError(
+                f"condition {cond.shape}, x {a.shape} and y {b.shape} cannot be broadcast"
+            ) from None
+
+    @staticmethod
+    def backward(ctx, g):
+        # where(c, a, b): g flows to a where c holds, to b elsewhere
+        zero = np.zeros((), dtype=g.dtype)
+        ga = unbroadcast(np.where(ctx.cond, g, zero), ctx.shapes[0])
+        gb = unbroadcast(np.where(ctx.cond, zero, g), ctx.shapes[1])
+        return None, ga, gb
+
+
+# ----------------------------------------------------------------------------- unary
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, a):
+        return -a
+
+    @staticmethod
+    def backward(ctx, g):
+        # d(-a)/da = -1
+        return (-g,)
+
+
+class Pow(Function):
+    @staticmethod
+    def forward(ctx, a, exponent: float):
+        ctx.save_for_backward(a)
+        ctx.exponent = exponent
+        return a**exponent
+
+    @staticmethod
+    def backward(ctx, g):
+        # d(a^p)/da = p a^(p-1)
+        (a,) = ctx.saved_tensors
+        p = ctx.exponent
+        return (g * (p * a ** (p - 1)),)
+
+
+class Exp(Function):
+    @staticmethod
+    def forward(ctx, a):
+        with np.errstate(over="ignore"):
+            out = np.exp(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        # d(e^a)/da = e^a, the output itself
+        (out,) = ctx.saved_tensors
+        return (g * out,)
+
+
+class Log(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        # d(log a)/da = 1/a
+        (a,) = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (g / a,)
+
+
+class Sqrt(Function):
+    @staticmethod
+    def forward(ctx, a):
+        with np.errstate(invalid="ignore"):
+            out = np.sqrt(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        # d(sqrt a)/da = 1 / (2 sqrt a)
+        (out,) = ctx.saved_tensors
+        with np.errstate(divide="ignore"):
+            return (g / (2 * out),)
+
+
+class Abs(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.abs(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        # d|a|/da = sign(a) (0 at 0, as PyTorch)
+        (a,) = ctx.saved_tensors
+        return (g * np.sign(a),)
+
+
+class Tanh(Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = np.tanh(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        # d(tanh a)/da = 1 - tanh(a)^2, from the saved output
+        (y,) = ctx.saved_tensors
+        return (g * (1 - y * y),)
+
+
+class Sigmoid(Function):
+    @staticmethod
+    def forward(ctx, a):
+        # 1 / (1 + e^-a); e^-a overflows to inf for a << 0 and gives exactly 0, as the limit
+        out = np.negative(a)
+        with np.errstate(over="ignore"):
+            np.exp(out, out=out)
+        out += 1
+        np.reciprocal(out, out=out)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        # d(sigmoid a)/da = y (1 - y), from the saved output
+        (y,) = ctx.saved_tensors
+        return (g * y * (1 - y),)
+
+
+class Relu(Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = np.maximum(a, 0)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        # d(relu a)/da = 1 where a > 0, else 0
+        (y,) = ctx.saved_tensors
+        return (g * (y > 0),)
+
+
+class Clamp(Function):
+    @staticmethod
+    def forward(ctx, a, lo: float | None, hi: float | None):
+        ctx.save_for_backward(a)
+        ctx.bounds = (lo, hi)
+        return np.clip(a, lo, hi)
+
+    @staticmethod
+    def backward(ctx, g):
+        # d clamp(a)/da = 1 inside [lo, hi] (bounds included, as PyTorch), 0 outside
+        (a,) = ctx.saved_tensors
+        lo, hi = ctx.bounds
+        inside = np.ones(a.shape, dtype=bool)
+        if lo is not None:
+            inside &= a >= lo
+        if hi is not None:
+            inside &= a <= hi
+        return (g * inside,)
+
+
+class Cast(Function):
+    @staticmethod
+    def forward(ctx, a, dtype):
+        ctx.src = a.dtype
+        return a.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        # the identity, cast back to the input's dtype
+        return (g.astype(ctx.src),)
+
+
+# ----------------------------------------------------------------------------- matmul
+
+
+class MatMul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError("both arguments must have at least one dimension")
+        ka = a.shape[-1]
+        kb = b.shape[0] if b.ndim == 1 else b.shape[-2]
+        if ka != kb:
+            raise ValueError(
+                f"shapes {a.shape} and {b.shape} are not aligned: the first's last dimension "
+                f"({ka}) must equal the second's {'only' if b.ndim == 1 else 'second-to-last'} "
+                f"dimension ({kb})"
+            )
+        ctx.save_for_backward(a, b)
+        try:
+            return a @ b
+        except ValueError:
+            raise ValueError(f"batch dimensions of {a.shape} and {b.shape} do not broadcast") from None
+
+    @staticmethod
+    def backward(ctx, g):
+        # C = A B: dL/dA = G B^T, dL/dB = A^T G (summed over broadcast batch dimensions)
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        if a.ndim == 2 and b.ndim == 2:
+            return (g @ b.T if need_a else None), (a.T @ g if need_b else None)
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        g2 = g
+        if a.ndim == 1:
+            g2 = np.expand_dims(g2, -2)
+        if b.ndim == 1:
+            g2 = np.expand_dims(g2, -1)
+        ga = gb = None
+        if need_a:
+            ga = g2 @ np.swapaxes(b2, -1, -2)
+            ga = unbroadcast(ga[..., 0, :] if a.ndim == 1 else ga, a.shape)
+        if need_b:
+            gb = np.swapaxes(a2, -1, -2) @ g2
+            gb = unbroadcast(gb[..., :, 0] if b.ndim == 1 else gb, b.shape)
+        return ga, gb
+
+
+# ----------------------------------------------------------------------------- reductions
+
+
+def _restore_dims(g: np.ndarray, axis: tuple | None, keepdim: bool, ndim: int) -> np.ndarray:
+    """Reinsert the reduced axes (size 1) into g so it broadcasts against the input."""
+    if keepdim or axis is None and g.ndim == ndim:
+        return g
+    if axis is None:
+        return g.reshape((1,) * ndim)
+    return np.expand_dims(g, axis)
+
+
+class Sum(Function):
+    @staticmethod
+    def forward(ctx, a, axis, keepdim):
+        ctx.args = (a.shape, axis, keepdim)
+        return np.sum(a, axis=axis, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        # d(sum a)/da_i = 1: spread g over the summed axes
+        shape, axis, keepdim = ctx.args
+        return (np.broadcast_to(_restore_dims(g, axis, keepdim, len(shape)), shape),)
+
+
+class MaxReduce(Function):
+    """max or min over axis; with one axis the gradient goes to the index argmax picks."""
+
+    @staticmethod
+    def forward(ctx, a, axis, keepdim, is_min):
+        if a.size == 0:
+            raise ValueError("max/min of an empty tensor")
+        pick = np.argmin if is_min else np.argmax
+        if axis is not None and len(axis) == 1:
+            idx = np.expand_dims(pick(a, axis=axis[0]), axis[0])
+            out = np.take_along_axis(a, idx, axis[0])
+            ctx.args = (a.shape, axis, keepdim, idx, None)
+            return out if keepdim else np.squeeze(out, axis[0])
+        out = (np.min if is_min else np.max)(a, axis=axis, keepdims=True)
+        ctx.args = (a.shape, axis, keepdim, None, a == out)
+        return out if keepdim else np.squeeze(out, axis) if axis is not None else out.reshape(())
+
+    @staticmethod
+    def backward(ctx, g):
+        # d max/da = 1 at the chosen element (ties over several axes: shared evenly)
+        shape, axis, keepdim, idx, ties = ctx.args
+        g = _restore_dims(g, axis, keepdim, len(shape))
+        if idx is not None:
+            out = np.zeros(shape, dtype=g.dtype)
+            np.put_along_axis(out, idx, g, axis[0])
+            return (out,)
+        return (ties * (g / ties.sum(axis=axis, keepdims=True)),)
+
+
+class Softmax(Function):
+    @staticmethod
+    def forward(ctx, a, axis):
+        e = a - a.max(axis=axis, keepdims=True)  # stable: the largest exponent is e^0
+        np.exp(e, out=e)
+        e /= e.sum(axis=axis, keepdims=True)
+        ctx.save_for_backward(e)
+        ctx.axis = axis
+        return e
+
+    @staticmethod
+    def backward(ctx, g):
+        # dy_i/da_j = y_i (delta_ij - y_j)  =>  dL/da = y * (g - sum(g * y))
+        (y,) = ctx.saved_tensors
+        gy = g * y
+        return (gy - y * gy.sum(axis=ctx.axis, keepdims=True),)
+
+
+def _finite_max(a: np.ndarray, axis: int) -> np.ndarray:
+    m = a.max(axis=axis, keepdims=True)
+    return np.where(np.isfinite(m), m, 0) if a.size else m
+
+
+class LogSoftmax(Function):
+    @staticmethod
+    def forward(ctx, a, axis):
+        shifted = a - _finite_max(a, axis)
+        lse = np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        out = shifted - lse
+        ctx.save_for_backward(out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        # y = a - logsumexp(a): dL/da = g - softmax(a) * sum(g)
+        (y,) = ctx.saved_tensors
+        return (g - np.exp(y) * g.sum(axis=ctx.axis, keepdims=True),)
+
+
+class LogSumExp(Function):
+    @staticmethod
+    def forward(ctx, a, axis, keepdim):
+        m = _finite_max(a, axis)
+        out = np.log(np.exp(a - m).sum(axis=axis, keepdims=True)) + m
+        ctx.save_for_backward(a, out)
+        ctx.args = (axis, keepdim)
+        return out if keepdim else np.squeeze(out, axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        # d logsumexp(a)/da = softmax(a) = exp(a - out)
+        a, out = ctx.saved_tensors
+        axis, keepdim = ctx.args
+        g = g if keepdim else np.expand_dims(g, axis)
+        return (g * np.exp(a - out),)
+
+
+# ----------------------------------------------------------------------------- shape
+
+
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx, a, shape):
+        ctx.shape = a.shape
+        try:
+            return a.reshape(shape)
+        except ValueError:
+            raise ValueError(
+                f"cannot reshape a tensor of shape {a.shape} ({a.size} elements) into {shape}"
+            ) from None
+
+    @staticmethod
+    def backward(ctx, g):
+        # a reshape moves no values: reshape g back
+        return (g.reshape(ctx.shape),)
+
+
+class Permute(Function):
+    @staticmethod
+    def forward(ctx, a, axes):
+        ctx.axes = axes
+        return np.transpose(a, axes)
+
+    @staticmethod
+    def backward(ctx, g):
+        # undo the permutation with its inverse
+        return (np.transpose(g, np.argsort(ctx.axes)),)
+
+
+class Expand(Function):
+    @staticmethod
+    def forward(ctx, a, shape):
+        ctx.shape = a.shape
+        try:
+            return np.broadcast_to(a, shape)
+        except ValueError:
+            raise ValueError(f"cannot expand shape {a.shape} to {shape}") from None
+
+    @staticmethod
+    def backward(ctx, g):
+        # each input element was copied to many outputs: sum their gradients
+        return (unbroadcast(g, ctx.shape),)
+
+
+class Index(Function):
+    @staticmethod
+    def forward(ctx, a, key, advanced):
+        ctx.args = (a.shape, key, advanced)
+        return a[key]
+
+    @staticmethod
+    def backward(ctx, g):
+        # scatter g back to the positions read; repeated indices accumulate (np.add.at)
+        shape, key, advanced = ctx.args
+        out = np.zeros(shape, dtype=g.dtype)
+        if advanced:
+            np.add.at(out, key, g)
+        else:
+            out[key] = g
+        return (out,)
+
+
+class Cat(Function):
+    @staticmethod
+    def forward(ctx, *arrays, axis):
+        ctx.args = (axis, [a.shape[axis] for a in arrays])
+        return np.concatenate(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        # each input receives its own slab of g
+        axis, sizes = ctx.args
+        return tuple(np.split(g, np.cumsum(sizes)[:-1], axis=axis))
+
+
+class Stack(Function):
+    @staticmethod
+    def forward(ctx, *arrays, axis):
+        ctx.axis = axis
+        return np.stack(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        # input i receives g's slice i along the new axis
+        return tuple(np.moveaxis(g, ctx.axis, 0))
