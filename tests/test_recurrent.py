@@ -1,0 +1,419 @@
+"""Recurrent cells and layers: PyTorch parity, gradchecks, BPTT length, retained states, errors."""
+
+from __future__ import annotations
+
+import itertools
+import sys
+
+import numpy as np
+import pytest
+from helpers import require_torch
+
+import tinygrad_seq as ts
+from tinygrad_seq import nn
+
+MODES = [("RNN", "tanh"), ("RNN", "relu"), ("GRU", None), ("LSTM", None)]
+
+
+def make_ours(mode, nonlin, **kw):
+    if mode == "RNN":
+        return nn.RNN(nonlinearity=nonlin, **kw)
+    return getattr(nn, mode)(**kw)
+
+
+def make_torch(torch, mode, nonlin, **kw):
+    if mode == "RNN":
+        return torch.nn.RNN(nonlinearity=nonlin, dtype=torch.float64, **kw)
+    return getattr(torch.nn, mode)(dtype=torch.float64, **kw)
+
+
+def to_numpy_state(torch_module):
+    return {k: v.detach().numpy().copy() for k, v in torch_module.state_dict().items()}
+
+
+def functional_call(module, params, *args, **kwargs):
+    """Run module with its parameters temporarily replaced by the given tensors."""
+    saved = {}
+    for name, t in params.items():
+        *path, leaf = name.split(".")
+        mod = module
+        for p in path:
+            mod = getattr(mod, p)
+        saved[name] = (mod, leaf, mod._parameters[leaf])
+        mod._parameters[leaf] = t
+    try:
+        return module(*args, **kwargs)
+    finally:
+        for mod, leaf, p in saved.values():
+            mod._parameters[leaf] = p
+
+
+# ----------------------------------------------------------------------------- layer parity
+
+LAYER_CASES = list(
+    itertools.product(MODES, [1, 2, 3], [False, True], [False, True], [True, False],
+                      [False, True], [False, True])
+)
+
+
+def _layer_case_id(case):
+    (mode, nl), layers, bidir, bf, bias, h0, lens = case
+    return (f"{mode}{'-' + nl if nl else ''}-L{layers}{'-bi' if bidir else ''}"
+            f"{'-bf' if bf else ''}{'' if bias else '-nobias'}{'-h0' if h0 else ''}"
+            f"{'-lengths' if lens else ''}")
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("case", LAYER_CASES, ids=[_layer_case_id(c) for c in LAYER_CASES])
+def test_layer_parity_with_torch(case):
+    torch = require_torch()
+    (mode, nonlin), layers, bidir, bf, bias, give_h0, use_lengths = case
+    T, N, I, H = 5, 3, 4, 3
+    kw = dict(input_size=I, hidden_size=H, num_layers=layers, bias=bias, batch_first=bf,
+              bidirectional=bidir)
+    torch.manual_seed(0)
+    tm = make_torch(torch, mode, nonlin, **kw)
+    om = make_ours(mode, nonlin, **kw).double()
+    om.load_state_dict(to_numpy_state(tm), strict=True)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((N, T, I) if bf else (T, N, I))
+    D = 2 if bidir else 1
+    h0 = rng.standard_normal((D * layers, N, H)) if give_h0 else None
+    c0 = rng.standard_normal((D * layers, N, H)) if give_h0 else None
+    lengths = np.array([5, 2, 4]) if use_lengths else None
+
+    xo = ts.tensor(x, requires_grad=True)
+    xt = torch.tensor(x, requires_grad=True)
+    hx_o = hx_t = None
+    if give_h0:
+        h0o, h0t = ts.tensor(h0, requires_grad=True), torch.tensor(h0, requires_grad=True)
+        c0o, c0t = ts.tensor(c0, requires_grad=True), torch.tensor(c0, requires_grad=True)
+        hx_o = (h0o, c0o) if mode == "LSTM" else h0o
+        hx_t = (h0t, c0t) if mode == "LSTM" else h0t
+
+    out_o, hn_o = om(xo, hx_o, lengths=lengths)
+    if use_lengths:
+        pack = torch.nn.utils.rnn.pack_padded_sequence(xt, torch.tensor(lengths), batch_first=bf,
+                                                       enforce_sorted=False)
+        out_t, hn_t = tm(pack, hx_t)
+        out_t, _ = torch.nn.utils.rnn.pad_packed_sequence(out_t, batch_first=bf, total_length=T)
+    else:
+        out_t, hn_t = tm(xt, hx_t)
+
+    finals_o = list(hn_o) if mode == "LSTM" else [hn_o]
+    finals_t = list(hn_t) if mode == "LSTM" else [hn_t]
+    np.testing.assert_allclose(out_o.data, out_t.detach().numpy(), atol=1e-12, rtol=0)
+    for a, b in zip(finals_o, finals_t):
+        np.testing.assert_allclose(a.data, b.detach().numpy(), atol=1e-12, rtol=0)
+
+    r_out = rng.standard_normal(out_o.shape)
+    r_fin = [rng.standard_normal(f.shape) for f in finals_o]
+    loss_o = (out_o * ts.tensor(r_out)).sum()
+    loss_t = (out_t * torch.tensor(r_out)).sum()
+    for f_o, f_t, r in zip(finals_o, finals_t, r_fin):
+        loss_o = loss_o + (f_o * ts.tensor(r)).sum()
+        loss_t = loss_t + (f_t * torch.tensor(r)).sum()
+    loss_o.backward()
+    loss_t.backward()
+    np.testing.assert_allclose(xo.grad.data, xt.grad.numpy(), atol=1e-10, rtol=0)
+    if give_h0:
+        np.testing.assert_allclose(h0o.grad.data, h0t.grad.numpy(), atol=1e-10, rtol=0)
+        if mode == "LSTM":
+            np.testing.assert_allclose(c0o.grad.data, c0t.grad.numpy(), atol=1e-10, rtol=0)
+    tgrads = dict(tm.named_parameters())
+    for name, p in om.named_parameters():
+        np.testing.assert_allclose(p.grad.data, tgrads[name].grad.numpy(), atol=1e-10, rtol=0,
+                                   err_msg=name)
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("mode,nonlin", MODES)
+def test_weights_move_both_ways_strict(mode, nonlin):
+    torch = require_torch()
+    kw = dict(input_size=3, hidden_size=4, num_layers=2, bidirectional=True)
+    ours = make_ours(mode, nonlin, **kw).double()
+    theirs = make_torch(torch, mode, nonlin, **kw)
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    theirs.load_state_dict({k: torch.tensor(v.data) for k, v in ours.state_dict().items()},
+                           strict=True)
+    back = make_ours(mode, nonlin, **kw).double()
+    back.load_state_dict(to_numpy_state(theirs), strict=True)
+    for (n, a), (_, b) in zip(ours.named_parameters(), back.named_parameters()):
+        np.testing.assert_array_equal(a.data, b.data, err_msg=n)
+
+
+# ----------------------------------------------------------------------------- cells
+
+CELL_CASES = list(itertools.product(MODES, [True, False], [True, False], [True, False]))
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("case", CELL_CASES)
+def test_cell_parity_with_torch(case):
+    torch = require_torch()
+    (mode, nonlin), batched, bias, give_h = case
+    I, H, N = 4, 3, 2
+    tcls = getattr(torch.nn, mode + "Cell")
+    kw = dict(nonlinearity=nonlin) if mode == "RNN" else {}
+    torch.manual_seed(0)
+    tc = tcls(I, H, bias=bias, dtype=torch.float64, **kw)
+    oc = getattr(nn, mode + "Cell")(I, H, bias=bias, **kw).double()
+    oc.load_state_dict(to_numpy_state(tc), strict=True)
+    rng = np.random.default_rng(2)
+    shape = (N, I) if batched else (I,)
+    hshape = (N, H) if batched else (H,)
+    arrays = [rng.standard_normal(shape)]
+    if give_h:
+        arrays += [rng.standard_normal(hshape)] * (2 if mode == "LSTM" else 1)
+
+    def ours(x, *hx):
+        state = None if not hx else (tuple(hx) if mode == "LSTM" else hx[0])
+        return oc(x, state)
+
+    def theirs(x, *hx):
+        state = None if not hx else (tuple(hx) if mode == "LSTM" else hx[0])
+        return tc(x, state)
+
+    from helpers import check_parity
+
+    check_parity(ours, theirs, arrays, atol=1e-12)
+    tgrads = dict(tc.named_parameters())
+    for name, p in oc.named_parameters():
+        np.testing.assert_allclose(p.grad.data, tgrads[name].grad.numpy(), atol=1e-12,
+                                   err_msg=name)
+
+
+def test_cells_start_from_zero_state():
+    ts.manual_seed(0)
+    cell = nn.LSTMCell(3, 2).double()
+    x = ts.randn(4, 3, dtype=ts.float64)
+    h1, c1 = cell(x)
+    zeros = ts.zeros(4, 2, dtype=ts.float64)
+    h2, c2 = cell(x, (zeros, zeros))
+    np.testing.assert_array_equal(h1.data, h2.data)
+    np.testing.assert_array_equal(c1.data, c2.data)
+
+
+# ----------------------------------------------------------------------------- gradcheck
+
+
+def _gradcheck_module(module, x, extra=()):
+    names = [n for n, _ in module.named_parameters()]
+    params = [p.detach().requires_grad_() for p in module.parameters()]
+
+    def fn(x, *ps):
+        out = functional_call(module, dict(zip(names, ps[: len(names)])), x, *ps[len(names):])
+        return out
+
+    return ts.gradcheck(fn, (x, *params, *extra))
+
+
+@pytest.mark.parametrize("mode,nonlin", MODES + [("GRU-course", None)])
+def test_gradcheck_cells(mode, nonlin):
+    ts.manual_seed(3)
+    if mode == "RNN":
+        cell = nn.RNNCell(3, 4, nonlinearity=nonlin)
+    elif mode == "GRU-course":
+        cell = nn.GRUCell(3, 4, reset_after=False)
+    else:
+        cell = getattr(nn, mode + "Cell")(3, 4)
+    cell.double()
+    x = ts.randn(2, 3, dtype=ts.float64, requires_grad=True)
+    if nonlin == "relu":  # keep pre-activations away from relu's kink
+        x = ts.tensor(np.abs(x.data) + 0.5, requires_grad=True)
+    assert _gradcheck_module(cell, x)
+
+
+@pytest.mark.parametrize("mode", ["RNN", "GRU", "LSTM", "GRU-course"])
+def test_gradcheck_two_layer_bidirectional_five_steps(mode):
+    ts.manual_seed(4)
+    if mode == "GRU-course":
+        layer = nn.GRU(2, 3, num_layers=2, bidirectional=True, reset_after=False)
+    else:
+        layer = getattr(nn, mode)(2, 3, num_layers=2, bidirectional=True)
+    layer.double()
+    x = ts.randn(5, 2, 2, dtype=ts.float64, requires_grad=True)
+
+    def fn(x, *ps):
+        names = [n for n, _ in layer.named_parameters()]
+        out, hn = functional_call(layer, dict(zip(names, ps)), x)
+        hn = hn[0] if isinstance(hn, tuple) else hn
+        return out, hn
+
+    params = [p.detach().requires_grad_() for p in layer.parameters()]
+    assert ts.gradcheck(fn, (x, *params))
+
+
+def test_course_gru_differs_from_pytorch_gru_with_same_weights():
+    ts.manual_seed(5)
+    a = nn.GRU(3, 4).double()
+    b = nn.GRU(3, 4, reset_after=False).double()
+    b.load_state_dict(a.state_dict())
+    x = ts.randn(6, 2, 3, dtype=ts.float64)
+    assert not np.allclose(a(x)[0].data, b(x)[0].data)
+
+
+# ----------------------------------------------------------------------------- long BPTT
+
+
+@pytest.mark.slow
+def test_bptt_3000_steps_at_default_recursion_limit():
+    assert sys.getrecursionlimit() <= 1000 * 10  # nothing raised it for us
+    ts.manual_seed(6)
+    layer = nn.LSTM(2, 3)
+    x = ts.randn(3000, 1, 2, requires_grad=True)
+    out, (h, c) = layer(x)
+    (out.sum() + h.sum()).backward()
+    assert np.isfinite(x.grad.data).all()
+    assert x.grad.data[0].any()  # the gradient reached the first step
+
+
+# ----------------------------------------------------------------------------- retained states
+
+
+@pytest.mark.parametrize("mode", ["RNN", "LSTM"])
+def test_retain_states_give_total_dl_dh_matching_finite_differences(mode):
+    ts.manual_seed(7)
+    layer = getattr(nn, mode)(2, 3, retain_states=True).double()
+    T = 6
+    x = ts.randn(T, 2, 2, dtype=ts.float64)
+    r = np.random.default_rng(8).standard_normal((T, 2, 3))
+    out, _ = layer(x)
+    (out * ts.tensor(r)).sum().backward()
+    hs = layer.states["l0"]["h"]
+    assert len(hs) == T
+    t = 2
+    h_t = hs[t].data.copy()
+    c_t = layer.states["l0"]["c"][t].data.copy() if mode == "LSTM" else None
+
+    def loss_from(h):  # L as a function of h_t: its own output term plus later steps
+        hx = ts.tensor(h[None])
+        if mode == "LSTM":
+            hx = (hx, ts.tensor(c_t[None]))
+        with ts.no_grad():
+            later, _ = layer(x[t + 1 :], hx)
+        return float((h * r[t]).sum() + (later.data * r[t + 1 :]).sum())
+
+    fd = np.zeros_like(h_t)
+    eps = 1e-6
+    for idx in np.ndindex(h_t.shape):
+        hp, hm = h_t.copy(), h_t.copy()
+        hp[idx] += eps
+        hm[idx] -= eps
+        fd[idx] = (loss_from(hp) - loss_from(hm)) / (2 * eps)
+    np.testing.assert_allclose(hs[t].grad.data, fd, atol=1e-8)
+
+
+def test_retain_states_bidirectional_keys_and_time_order():
+    layer = nn.GRU(2, 3, num_layers=2, bidirectional=True, retain_states=True)
+    x = ts.randn(4, 1, 2)
+    out, _ = layer(x)
+    assert set(layer.states) == {"l0", "l0_reverse", "l1", "l1_reverse"}
+    # forward direction: state at t is output at t; reverse: the same, in time order
+    for key, half in (("l1", slice(0, 3)), ("l1_reverse", slice(3, 6))):
+        for t, h in enumerate(layer.states[key]["h"]):
+            np.testing.assert_array_equal(h.data, out.data[t, :, half])
+    layer.retain_states = False
+    layer(x)
+    assert layer.states == {}
+
+
+def test_detach_states_cuts_the_graph():
+    layer = nn.LSTM(2, 3)
+    x = ts.randn(3, 1, 2)
+    _, hx = layer(x)
+    hx2 = nn.utils.detach_states(hx)
+    assert isinstance(hx2, tuple) and all(h.grad_fn is None for h in hx2)
+    out, _ = layer(x, hx2)
+    out.sum().backward()  # would raise if the first graph were reused after freeing
+
+
+# ----------------------------------------------------------------------------- dropout, shapes
+
+
+def test_dropout_between_layers_only_in_training():
+    ts.manual_seed(9)
+    layer = nn.LSTM(3, 4, num_layers=2, dropout=0.5)
+    x = ts.randn(5, 2, 3)
+    layer.eval()
+    a = layer(x)[0].data
+    b = layer(x)[0].data
+    np.testing.assert_array_equal(a, b)
+    layer.train()
+    c = layer(x)[0].data
+    assert not np.allclose(a, c)
+
+
+def test_unbatched_and_batch_first_shapes():
+    layer = nn.GRU(3, 4, num_layers=2, bidirectional=True)
+    out, h = layer(ts.randn(7, 3))
+    assert out.shape == (7, 8) and h.shape == (4, 4)
+    bf = nn.LSTM(3, 4, batch_first=True)
+    out, (h, c) = bf(ts.randn(2, 7, 3))
+    assert out.shape == (2, 7, 4) and h.shape == (1, 2, 4) and c.shape == (1, 2, 4)
+
+
+def test_parameter_names_shapes_and_init_bounds():
+    layer = nn.LSTM(5, 8, num_layers=2, bidirectional=True)
+    names = [n for n, _ in layer.named_parameters()]
+    assert names[:4] == ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]
+    assert names[4] == "weight_ih_l0_reverse"
+    assert layer.weight_ih_l1.shape == (32, 16)
+    bound = 1 / np.sqrt(8)
+    for p in layer.parameters():
+        assert np.abs(p.data).max() <= bound
+    assert "num_layers=2" in repr(layer) and "bidirectional=True" in repr(layer)
+
+
+def test_time_step_scopes_are_recorded():
+    layer = nn.LSTM(2, 3)
+    out, _ = layer(ts.randn(3, 1, 2, requires_grad=True))
+    scopes = set()
+    stack = [out]
+    seen = set()
+    while stack:
+        t = stack.pop()
+        if id(t) in seen or t.grad_fn is None:
+            continue
+        seen.add(id(t))
+        scopes.add(t.grad_fn.scope)
+        stack.extend(t.grad_fn.parents)
+    assert ("lstm", "l0", "t=2") in scopes and ("lstm", "l0", "t=0") in scopes
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize(
+    "call,message",
+    [
+        (lambda m: m(ts.randn(5, 2, 7)), "LSTM: input has 7 features, expected 10"),
+        (lambda m: m(ts.randn(5, 2, 3, 10)), "expected input of shape (L, N, H_in)"),
+        (lambda m: m(ts.randn(5, 2, 10), (ts.zeros(1, 3, 20), ts.zeros(1, 2, 20))),
+         "h_0 has shape (1, 3, 20), expected (1, 2, 20)"),
+        (lambda m: m(ts.randn(5, 2, 10), (ts.zeros(1, 2, 20), ts.zeros(2, 2, 20))),
+         "c_0 has shape (2, 2, 20), expected (1, 2, 20)"),
+        (lambda m: m(ts.randn(5, 2, 10), lengths=[5, 6]), "lengths[1] = 6 is longer than"),
+        (lambda m: m(ts.randn(5, 2, 10), lengths=[5, 2, 3]), "one entry per sequence (2)"),
+        (lambda m: m(ts.randn(5, 2, 10), lengths=[5, 0]), "lengths[1] = 0"),
+        (lambda m: m(ts.randn(5, 2, 10), ts.zeros(1, 2, 20)), "hx must be a tuple (h_0, c_0)"),
+        (lambda m: m(np.zeros((5, 2, 10))), "input must be a Tensor"),
+    ],
+)
+def test_layer_errors_name_layer_and_shapes(call, message):
+    layer = nn.LSTM(10, 20)
+    with pytest.raises((ValueError, TypeError)) as info:
+        call(layer)
+    assert message in str(info.value)
+
+
+def test_cell_errors():
+    cell = nn.GRUCell(10, 20)
+    with pytest.raises(ValueError, match="GRUCell: input has 7 features, expected 10"):
+        cell(ts.randn(3, 7))
+    with pytest.raises(ValueError, match=r"hidden state has shape \(3, 5\), expected \(3, 20\)"):
+        cell(ts.randn(3, 10), ts.zeros(3, 5))
+    with pytest.raises(ValueError, match="nonlinearity must be 'tanh' or 'relu'"):
+        nn.RNN(3, 4, nonlinearity="sigmoid")
+    with pytest.raises(ValueError, match="hidden_size must be a positive int"):
+        nn.LSTM(3, 0)

@@ -1,0 +1,180 @@
+"""Recurrent cells and sequence layers (RNN, GRU, LSTM) built only from Tensor ops.
+
+No backward is written here: each time step is a handful of ordinary ops (matmul, add,
+sigmoid, tanh, slicing), so the unrolled loop *is* the graph and backpropagation through time
+is the engine's usual walk back over it. Parameter names, shapes, gate order and equations are
+PyTorch's, so weights move between the two unchanged:
+
+    RNN   h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)                  (or relu)
+    LSTM  i, f, g, o = split(x W_ih^T + b_ih + h W_hh^T + b_hh)          gates i, f, g, o
+          c' = sigmoid(f) * c + sigmoid(i) * tanh(g);  h' = sigmoid(o) * tanh(c')
+    GRU   r, z = sigmoid(x W_i{r,z}^T + b_i{r,z} + h W_h{r,z}^T + b_h{r,z})
+          n = tanh(x W_in^T + b_in + r * (h W_hn^T + b_hn))             reset_after=True
+          n = tanh(x W_in^T + b_in + (r * h) W_hn^T + b_hn)             reset_after=False
+          h' = (1 - z) * n + z * h
+
+For speed the sequence layers project the inputs of all time steps with one matmul before the
+loop and do one hidden matmul per step for all gates together, then slice the gates.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .. import functional as F
+from ..autograd import scope
+from ..dtypes import get_default_dtype
+from ..random import get_generator
+from ..tensor import Tensor, cat, stack, where
+from .module import Module, Parameter
+
+_GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
+
+
+def _uniform(shape: tuple, bound: float) -> Parameter:
+    data = get_generator().uniform(-bound, bound, size=shape).astype(get_default_dtype())
+    return Parameter(data)
+
+
+# ----------------------------------------------------------------------------- one time step
+
+
+def rnn_step(xw: Tensor, h: Tensor, whh_t: Tensor, relu: bool) -> Tensor:
+    """(N, H) projected input + (N, H) state -> next state (N, H)."""
+    pre = xw + h @ whh_t
+    return pre.relu() if relu else pre.tanh()
+
+
+def lstm_step(xw: Tensor, h: Tensor, c: Tensor, whh_t: Tensor) -> tuple[Tensor, Tensor]:
+    """(N, 4H) projected input, (N, H) h and c -> (h', c'); gate order i, f, g, o."""
+    H = h.shape[-1]
+    gates = xw + h @ whh_t
+    i = gates[:, :H].sigmoid()
+    f = gates[:, H : 2 * H].sigmoid()
+    g = gates[:, 2 * H : 3 * H].tanh()
+    o = gates[:, 3 * H :].sigmoid()
+    c_next = f * c + i * g
+    return o * c_next.tanh(), c_next
+
+
+def gru_step(xw: Tensor, h: Tensor, whh_t: Tensor, bhh: Tensor | None,
+             reset_after: bool) -> Tensor:
+    """(N, 3H) projected input (with b_ih), (N, H) state -> next state; gate order r, z, n."""
+    H = h.shape[-1]
+    if reset_after:
+        hw = h @ whh_t if bhh is None else h @ whh_t + bhh
+        rz = (xw[:, : 2 * H] + hw[:, : 2 * H]).sigmoid()
+        hn = hw[:, 2 * H :]
+        n = (xw[:, 2 * H :] + rz[:, :H] * hn).tanh()
+    else:  # the course's GRU: the reset gate scales h before the hidden matmul
+        hw = h @ whh_t[:, : 2 * H]
+        rz = (xw[:, : 2 * H] + (hw if bhh is None else hw + bhh[: 2 * H])).sigmoid()
+        hn = (rz[:, :H] * h) @ whh_t[:, 2 * H :]
+        n = (xw[:, 2 * H :] + (hn if bhh is None else hn + bhh[2 * H :])).tanh()
+    z = rz[:, H:]
+    return n + z * (h - n)
+
+
+# ----------------------------------------------------------------------------- cells
+
+
+class _CellBase(Module):
+    def __init__(self, mode: str, input_size: int, hidden_size: int, bias: bool):
+        super().__init__()
+        for name, v in (("input_size", input_size), ("hidden_size", hidden_size)):
+            if not isinstance(v, int) or v <= 0:
+                raise ValueError(f"{type(self).__name__}: {name} must be a positive int, got {v!r}")
+        self.mode, self.input_size, self.hidden_size, self.bias = mode, input_size, hidden_size, bias
+        G, k = _GATES[mode], 1.0 / math.sqrt(hidden_size)
+        self.weight_ih = _uniform((G * hidden_size, input_size), k)
+        self.weight_hh = _uniform((G * hidden_size, hidden_size), k)
+        self.bias_ih = _uniform((G * hidden_size,), k) if bias else None
+        self.bias_hh = _uniform((G * hidden_size,), k) if bias else None
+        if not bias:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+
+    def extra_repr(self) -> str:
+        return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
+
+    def _check(self, x: Tensor, hx: Any, n_states: int) -> tuple[Tensor, list, bool]:
+        """Validate (N, H_in) or (H_in) input and states; returns batched x, states, batched."""
+        name = type(self).__name__
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{name}: input must be a Tensor, got {type(x).__name__}")
+        if x.ndim not in (1, 2):
+            raise ValueError(f"{name}: expected input of shape (N, {self.input_size}) or "
+                             f"({self.input_size},), got {x.shape}")
+        if x.shape[-1] != self.input_size:
+            raise ValueError(f"{name}: input has {x.shape[-1]} features, expected {self.input_size}")
+        batched = x.ndim == 2
+        x = x if batched else x.unsqueeze(0)
+        N, H = x.shape[0], self.hidden_size
+        states = [hx] if n_states == 1 or hx is None else list(hx)
+        out = []
+        for s in states if hx is not None else [None] * n_states:
+            if s is None:
+                out.append(Tensor._make(np.zeros((N, H), dtype=x.dtype), False, None))
+                continue
+            want = (N, H) if batched else (H,)
+            if tuple(s.shape) != want:
+                raise ValueError(f"{name}: hidden state has shape {s.shape}, expected {want}")
+            out.append(s if batched else s.unsqueeze(0))
+        return x, out, batched
+
+    def _project(self, x: Tensor) -> Tensor:
+        xw = x @ self.weight_ih.T
+        if self.bias_ih is not None and self.mode != "GRU":
+            return xw + (self.bias_ih + self.bias_hh)
+        return xw if self.bias_ih is None else xw + self.bias_ih
+
+
+class RNNCell(_CellBase):
+    """One Elman RNN step: input (N, H_in) or (H_in), h (N, H) -> h' (N, H)."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 nonlinearity: str = "tanh"):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        super().__init__("RNN", input_size, hidden_size, bias)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        """(N, H_in), (N, H) -> (N, H); unbatched (H_in), (H) -> (H)."""
+        x, (h,), batched = self._check(input, hx, 1)
+        h = rnn_step(self._project(x), h, self.weight_hh.T, self.nonlinearity == "relu")
+        return h if batched else h.squeeze(0)
+
+
+class LSTMCell(_CellBase):
+    """One LSTM step: input (N, H_in), (h, c) each (N, H) -> (h', c')."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True):
+        super().__init__("LSTM", input_size, hidden_size, bias)
+
+    def forward(self, input: Tensor, hx: Any = None) -> tuple[Tensor, Tensor]:
+        """(N, H_in), ((N, H), (N, H)) -> ((N, H), (N, H)); unbatched drops N."""
+        x, (h, c), batched = self._check(input, hx, 2)
+        h, c = lstm_step(self._project(x), h, c, self.weight_hh.T)
+        return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
+
+
+class GRUCell(_CellBase):
+    """One GRU step: input (N, H_in), h (N, H) -> h' (N, H); reset_after=False: course GRU."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 reset_after: bool = True):
+        super().__init__("GRU", input_size, hidden_size, bias)
+        self.reset_after = reset_after
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + ("" if self.reset_after else ", reset_after=False")
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        """(N, H_in), (N, H) -> (N, H); unbatched (H_in), (H) -> (H)."""
+        x, (h,), batched = self._check(input, hx, 1)
+        h = gru_step(self._project(x), h, self.weight_hh.T, self.bias_hh, self.reset_after)
+        return h if batched else h.squeeze(0)
