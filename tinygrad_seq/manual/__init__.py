@@ -1,0 +1,53 @@
+"""Hand-derived numpy forward and backward passes of RNN, LSTM and GRU, in the course's notation.
+
+`tinygrad_seq.manual` is the independent reference the autodiff engine is checked against: every
+gradient here is written out by hand from the chain rule (derivations in docs/backward.md), in
+the notation of the deeplearning.ai sequence-models course (a<t>, Wax, Waa, ...), with
+column-major batches x (n_x, m, T_x), a (n_a, m, T_x), a0 (n_a, m). It imports numpy and
+nothing from the engine (tensor, ops, autograd, nn), so a bug there cannot hide here.
+
+    rnn     rnn_cell_forward/backward, rnn_forward/backward (tanh or relu)
+    lstm    lstm_cell_forward/backward, lstm_forward/backward (optional c0, returns dc0)
+    gru     gru_cell_forward/backward, gru_forward/backward, variant='course' | 'pytorch'
+    output  softmax, sigmoid, output_forward/backward, cross_entropy_loss, clip,
+            lm_training_step
+"""
+
+from .gru import gru_backward, gru_cell_backward, gru_cell_forward, gru_forward
+from .lstm import lstm_backward, lstm_cell_backward, lstm_cell_forward, lstm_forward
+from .output import (
+    clip,
+    cross_entropy_loss,
+    lm_training_step,
+    output_backward,
+    output_forward,
+    predict_step,
+    sigmoid,
+    softmax,
+)
+from .rnn import rnn_backward, rnn_cell_backward, rnn_cell_forward, rnn_forward
+
+# convert.py (written separately) will map nn parameters <-> course parameters; re-export it here.
+
+__all__ = [
+    "clip",
+    "cross_entropy_loss",
+    "gru_backward",
+    "gru_cell_backward",
+    "gru_cell_forward",
+    "gru_forward",
+    "lm_training_step",
+    "lstm_backward",
+    "lstm_cell_backward",
+    "lstm_cell_forward",
+    "lstm_forward",
+    "output_backward",
+    "output_forward",
+    "predict_step",
+    "rnn_backward",
+    "rnn_cell_backward",
+    "rnn_cell_forward",
+    "rnn_forward",
+    "sigmoid",
+    "softmax",
+]

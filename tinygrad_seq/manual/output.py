@@ -1,0 +1,211 @@
+"""The softmax output layer, the course's loss, gradient clipping and one language-model step.
+
+The idea: a recurrent layer produces a<t> for every step; an output layer turns each into a
+distribution y_hat<t> = softmax(Wya a<t> + by) over the n_y classes, and the course's loss is
+the cross-entropy summed over time steps and over the m examples of the batch,
+
+    L = - sum_t sum_i log y_hat<t>[y<t>_i, i].
+
+Backward through softmax followed by cross-entropy collapses to one subtraction,
+dz<t> = y_hat<t> - y<t> (one-hot), and gives `da` (n_a, m, T_x): the gradient of L with respect
+to each a<t> coming from outside the recurrence, which is exactly what `rnn_backward`,
+`lstm_backward` and `gru_backward` expect. `lm_training_step` strings everything together:
+forward, loss, backpropagation through time, clipping, one SGD update, all by hand.
+
+This module also holds the two squashing functions the cells share (`softmax`, `sigmoid`) and
+`predict_step`, the per-step prediction the cell functions return as yt_pred.
+
+Shapes: a (n_a, m, T_x), Wya (n_y, n_a), by (n_y, 1), y_hat (n_y, m, T_x), targets y either
+integer class indices (m, T_x) or one-hot (n_y, m, T_x). Only numpy is imported, so the
+reference stays independent of the autodiff engine. Derivations: docs/backward.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+Params = dict[str, Any]
+
+# Keys of the output layer; everything else in a parameter dict belongs to the recurrent cell.
+# The course calls the output weights Wya in its RNN and Wy in its LSTM; both are accepted.
+_OUTPUT_KEYS = ("Wya", "Wy", "by")
+_CELLS = ("rnn", "lstm", "gru", "gru_pytorch")
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Softmax over axis 0 (the class axis): z (n_y, ...) -> probabilities (n_y, ...).
+
+    softmax(z)_k = exp(z_k - max_j z_j) / sum_j exp(z_j - max_j z_j); subtracting the maximum
+    changes nothing mathematically and keeps exp from overflowing for large logits.
+    """
+    e = np.exp(z - np.max(z, axis=0, keepdims=True))
+    return e / np.sum(e, axis=0, keepdims=True)
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """Logistic function, element-wise: z (any shape) -> sigma(z) = 1 / (1 + exp(-z)), same shape.
+
+    Written as exp(-log(1 + exp(-z))) with logaddexp, which neither overflows nor loses the
+    small values in either tail.
+    """
+    return np.exp(-np.logaddexp(0.0, -z))
+
+
+def predict_step(at: np.ndarray, parameters: Params) -> np.ndarray | None:
+    """One step's prediction: at (n_a, m) -> yt_pred (n_y, m), or None without an output layer.
+
+    yt_pred = softmax(Wya a<t> + by), Wya (n_y, n_a) (key 'Wya', or 'Wy' as in the course's
+    LSTM), by (n_y, 1). Cells built only for their hidden states (no output keys) return None.
+    """
+    W = parameters.get("Wya", parameters.get("Wy"))
+    if W is None or "by" not in parameters:
+        return None
+    return softmax(W @ at + parameters["by"])
+
+
+def output_forward(a: np.ndarray, Wya: np.ndarray, by: np.ndarray) -> np.ndarray:
+    """Output layer at every step: a (n_a, m, T_x), Wya (n_y, n_a), by (n_y, 1) -> (n_y, m, T_x).
+
+    z<t> = Wya a<t> + by                 (n_y, m) for each t
+    y_hat<t> = softmax(z<t>)             over axis 0, the class axis
+    """
+    z = np.einsum("ya,amt->ymt", Wya, a) + by[:, :, None]
+    return softmax(z)
+
+
+def _as_one_hot(y: np.ndarray, n_y: int, dtype: Any) -> np.ndarray:
+    """Targets as (n_y, m, T_x) columns: one-hot input passes through, indices (m, T_x) expand."""
+    y = np.asarray(y)
+    if y.ndim == 3:
+        return y
+    if y.ndim != 2 or not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(
+            "targets must be integer class indices of shape (m, T_x) or one-hot of shape "
+            f"(n_y, m, T_x); got dtype {y.dtype} and shape {y.shape}"
+        )
+    return (np.arange(n_y)[:, None, None] == y[None, :, :]).astype(dtype)
+
+
+def cross_entropy_loss(y_hat: np.ndarray, y: np.ndarray) -> float:
+    """Course loss: y_hat (n_y, m, T_x), y indices (m, T_x) or one-hot (n_y, m, T_x) -> float.
+
+    L = - sum_t sum_i sum_k y<t>_{k,i} log y_hat<t>_{k,i}   (summed, not averaged, over t and i)
+
+    With indices this is - sum_t sum_i log y_hat<t>[y<t>_i, i]. A one-hot column of zeros
+    contributes nothing, so all-zero columns can mask padded steps.
+    """
+    Y = _as_one_hot(y, y_hat.shape[0], y_hat.dtype)
+    # log only where a target is non-zero, so an exact 0 probability elsewhere is harmless
+    return float(-np.sum(Y * np.log(np.where(Y != 0, y_hat, 1.0))))
+
+
+def output_backward(
+    y_hat: np.ndarray, y: np.ndarray, a: np.ndarray, Wya: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Backward of softmax + cross-entropy: y_hat (n_y, m, T_x), a (n_a, m, T_x) -> grads dict.
+
+    dz<t>  = y_hat<t> * sum_k y<t>_k - y<t>  = y_hat<t> - y<t> for one-hot targets  (n_y, m, T_x)
+    dWya   = sum_t dz<t> a<t>^T                                                       (n_y, n_a)
+    dby    = sum_t sum_i dz<t>_i                                                      (n_y, 1)
+    da<t>  = Wya^T dz<t>, the upstream gradient for the recurrent backward           (n_a, m, T_x)
+
+    y is integer indices (m, T_x) or one-hot (n_y, m, T_x). Returns keys dz, dWya, dby, da.
+    """
+    Y = _as_one_hot(y, y_hat.shape[0], y_hat.dtype)
+    dz = y_hat * np.sum(Y, axis=0, keepdims=True) - Y  # eq. (S1)
+    return {
+        "dz": dz,
+        "dWya": np.einsum("ymt,amt->ya", dz, a),  # eq. (S2)
+        "dby": np.sum(dz, axis=(1, 2))[:, None],  # eq. (S3)
+        "da": np.einsum("ya,ymt->amt", Wya, dz),  # eq. (S4)
+    }
+
+
+def clip(gradients: dict[str, np.ndarray], max_value: float) -> dict[str, np.ndarray]:
+    """Element-wise clipping: {name: array} -> new {name: array}, each in [-max_value, max_value].
+
+    The input dict and its arrays are left untouched (np.clip returns new arrays).
+    """
+    return {k: np.clip(v, -max_value, max_value) for k, v in gradients.items()}
+
+
+def _cell_functions(cell: str):
+    """(forward, backward) for a cell name, each on (x, state, parameters) / (da, caches)."""
+    # Imported here rather than at the top: the cell modules import softmax/sigmoid from this one.
+    from .gru import gru_backward, gru_forward
+    from .lstm import lstm_backward, lstm_forward
+    from .rnn import rnn_backward, rnn_forward
+
+    def lstm_fwd(x, state, params):
+        a0, c0 = state if isinstance(state, tuple) else (state, None)
+        a, _, c, caches = lstm_forward(x, a0, params, c0=c0)
+        return a, (a[:, :, -1], c[:, :, -1]), caches
+
+    def rnn_fwd(x, a0, params):
+        a, _, caches = rnn_forward(x, a0, params)
+        return a, a[:, :, -1], caches
+
+    def gru_fwd(variant):
+        def fwd(x, a0, params):
+            a, _, caches = gru_forward(x, a0, params, variant=variant)
+            return a, a[:, :, -1], caches
+
+        return fwd
+
+    table = {
+        "rnn": (rnn_fwd, rnn_backward),
+        "lstm": (lstm_fwd, lstm_backward),
+        "gru": (gru_fwd("course"), gru_backward),
+        "gru_pytorch": (gru_fwd("pytorch"), gru_backward),
+    }
+    return table[cell]
+
+
+def lm_training_step(
+    X: np.ndarray,
+    Y: np.ndarray,
+    a_prev: np.ndarray | tuple[np.ndarray, np.ndarray],
+    parameters: Params,
+    learning_rate: float,
+    max_value: float,
+    cell: str = "rnn",
+) -> tuple[float, dict[str, np.ndarray], Any, Params]:
+    """One LM step: X (n_x, m, T_x), Y (m, T_x), a_prev (n_a, m) -> loss, grads, a_last, params.
+
+    forward   a = cell_forward(X, a_prev),  y_hat<t> = softmax(Wya a<t> + by)
+    loss      L = - sum_t sum_i log y_hat<t>[Y<t>_i, i]             (the value before the update)
+    backward  output_backward gives da (n_a, m, T_x); the cell's BPTT gives the rest
+    clip      every gradient element-wise to [-max_value, max_value]
+    update    W <- W - learning_rate * dW for every array parameter
+
+    cell: 'rnn' (keys Wax, Waa, ba, optional 'nonlinearity'), 'lstm', 'gru' (course) or
+    'gru_pytorch'; the output layer is Wya (or Wy) (n_y, n_a) and by (n_y, 1) for every cell.
+    For 'lstm', a_prev may be a tuple (a_prev, c_prev) and a_last is (a<T_x>, c<T_x>); for
+    the others a_last is a<T_x> (n_a, m). gradients holds the clipped 'd' + name for every
+    array parameter. Returns a new parameter dict; the input dict and its arrays are untouched.
+    """
+    if cell not in _CELLS:
+        raise ValueError(f"cell must be one of {_CELLS}, got {cell!r}")
+    forward, backward = _cell_functions(cell)
+    w_key = "Wya" if "Wya" in parameters else "Wy"
+    recurrent = {k: v for k, v in parameters.items() if k not in _OUTPUT_KEYS}
+    a, a_last, caches = forward(X, a_prev, recurrent)
+    y_hat = output_forward(a, parameters[w_key], parameters["by"])
+    loss = cross_entropy_loss(y_hat, Y)
+    out = output_backward(y_hat, Y, a, parameters[w_key])
+    cell_grads = backward(out["da"], caches)
+    gradients = {"d" + k: cell_grads["d" + k] for k, v in recurrent.items() if _is_array(v)}
+    gradients["d" + w_key] = out["dWya"]
+    gradients["dby"] = out["dby"]
+    gradients = clip(gradients, max_value)
+    new_parameters = {
+        k: v - learning_rate * gradients["d" + k] if _is_array(v) else v
+        for k, v in parameters.items()
+    }
+    return loss, gradients, a_last, new_parameters
+
+
+def _is_array(v: Any) -> bool:
+    return isinstance(v, np.ndarray)
