@@ -51,16 +51,19 @@ def functional_call(module, params, *args, **kwargs):
 # ----------------------------------------------------------------------------- layer parity
 
 LAYER_CASES = list(
-    itertools.product(MODES, [1, 2, 3], [False, True], [False, True], [True, False],
-                      [False, True], [False, True])
+    itertools.product(
+        MODES, [1, 2, 3], [False, True], [False, True], [True, False], [False, True], [False, True]
+    )
 )
 
 
 def _layer_case_id(case):
     (mode, nl), layers, bidir, bf, bias, h0, lens = case
-    return (f"{mode}{'-' + nl if nl else ''}-L{layers}{'-bi' if bidir else ''}"
-            f"{'-bf' if bf else ''}{'' if bias else '-nobias'}{'-h0' if h0 else ''}"
-            f"{'-lengths' if lens else ''}")
+    return (
+        f"{mode}{'-' + nl if nl else ''}-L{layers}{'-bi' if bidir else ''}"
+        f"{'-bf' if bf else ''}{'' if bias else '-nobias'}{'-h0' if h0 else ''}"
+        f"{'-lengths' if lens else ''}"
+    )
 
 
 @pytest.mark.parity
@@ -69,8 +72,14 @@ def test_layer_parity_with_torch(case):
     torch = require_torch()
     (mode, nonlin), layers, bidir, bf, bias, give_h0, use_lengths = case
     T, N, I, H = 5, 3, 4, 3
-    kw = dict(input_size=I, hidden_size=H, num_layers=layers, bias=bias, batch_first=bf,
-              bidirectional=bidir)
+    kw = dict(
+        input_size=I,
+        hidden_size=H,
+        num_layers=layers,
+        bias=bias,
+        batch_first=bf,
+        bidirectional=bidir,
+    )
     torch.manual_seed(0)
     tm = make_torch(torch, mode, nonlin, **kw)
     om = make_ours(mode, nonlin, **kw).double()
@@ -93,8 +102,9 @@ def test_layer_parity_with_torch(case):
 
     out_o, hn_o = om(xo, hx_o, lengths=lengths)
     if use_lengths:
-        pack = torch.nn.utils.rnn.pack_padded_sequence(xt, torch.tensor(lengths), batch_first=bf,
-                                                       enforce_sorted=False)
+        pack = torch.nn.utils.rnn.pack_padded_sequence(
+            xt, torch.tensor(lengths), batch_first=bf, enforce_sorted=False
+        )
         out_t, hn_t = tm(pack, hx_t)
         out_t, _ = torch.nn.utils.rnn.pad_packed_sequence(out_t, batch_first=bf, total_length=T)
     else:
@@ -122,8 +132,9 @@ def test_layer_parity_with_torch(case):
             np.testing.assert_allclose(c0o.grad.data, c0t.grad.numpy(), atol=1e-10, rtol=0)
     tgrads = dict(tm.named_parameters())
     for name, p in om.named_parameters():
-        np.testing.assert_allclose(p.grad.data, tgrads[name].grad.numpy(), atol=1e-10, rtol=0,
-                                   err_msg=name)
+        np.testing.assert_allclose(
+            p.grad.data, tgrads[name].grad.numpy(), atol=1e-10, rtol=0, err_msg=name
+        )
 
 
 @pytest.mark.parity
@@ -134,8 +145,9 @@ def test_weights_move_both_ways_strict(mode, nonlin):
     ours = make_ours(mode, nonlin, **kw).double()
     theirs = make_torch(torch, mode, nonlin, **kw)
     assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
-    theirs.load_state_dict({k: torch.tensor(v.data) for k, v in ours.state_dict().items()},
-                           strict=True)
+    theirs.load_state_dict(
+        {k: torch.tensor(v.data) for k, v in ours.state_dict().items()}, strict=True
+    )
     back = make_ours(mode, nonlin, **kw).double()
     back.load_state_dict(to_numpy_state(theirs), strict=True)
     for (n, a), (_, b) in zip(ours.named_parameters(), back.named_parameters()):
@@ -179,8 +191,7 @@ def test_cell_parity_with_torch(case):
     check_parity(ours, theirs, arrays, atol=1e-12)
     tgrads = dict(tc.named_parameters())
     for name, p in oc.named_parameters():
-        np.testing.assert_allclose(p.grad.data, tgrads[name].grad.numpy(), atol=1e-12,
-                                   err_msg=name)
+        np.testing.assert_allclose(p.grad.data, tgrads[name].grad.numpy(), atol=1e-12, err_msg=name)
 
 
 def test_cells_start_from_zero_state():
@@ -202,7 +213,7 @@ def _gradcheck_module(module, x, extra=()):
     params = [p.detach().requires_grad_() for p in module.parameters()]
 
     def fn(x, *ps):
-        out = functional_call(module, dict(zip(names, ps[: len(names)])), x, *ps[len(names):])
+        out = functional_call(module, dict(zip(names, ps[: len(names)])), x, *ps[len(names) :])
         return out
 
     return ts.gradcheck(fn, (x, *params, *extra))
@@ -389,10 +400,14 @@ def test_time_step_scopes_are_recorded():
     [
         (lambda m: m(ts.randn(5, 2, 7)), "LSTM: input has 7 features, expected 10"),
         (lambda m: m(ts.randn(5, 2, 3, 10)), "expected input of shape (L, N, H_in)"),
-        (lambda m: m(ts.randn(5, 2, 10), (ts.zeros(1, 3, 20), ts.zeros(1, 2, 20))),
-         "h_0 has shape (1, 3, 20), expected (1, 2, 20)"),
-        (lambda m: m(ts.randn(5, 2, 10), (ts.zeros(1, 2, 20), ts.zeros(2, 2, 20))),
-         "c_0 has shape (2, 2, 20), expected (1, 2, 20)"),
+        (
+            lambda m: m(ts.randn(5, 2, 10), (ts.zeros(1, 3, 20), ts.zeros(1, 2, 20))),
+            "h_0 has shape (1, 3, 20), expected (1, 2, 20)",
+        ),
+        (
+            lambda m: m(ts.randn(5, 2, 10), (ts.zeros(1, 2, 20), ts.zeros(2, 2, 20))),
+            "c_0 has shape (2, 2, 20), expected (1, 2, 20)",
+        ),
         (lambda m: m(ts.randn(5, 2, 10), lengths=[5, 6]), "lengths[1] = 6 is longer than"),
         (lambda m: m(ts.randn(5, 2, 10), lengths=[5, 2, 3]), "one entry per sequence (2)"),
         (lambda m: m(ts.randn(5, 2, 10), lengths=[5, 0]), "lengths[1] = 0"),

@@ -26,8 +26,9 @@ class Parameter(Tensor):
     def __init__(self, data: Any = None, requires_grad: bool = True):
         if data is None:
             data = np.zeros((0,), dtype=dtypes.get_default_dtype())
-        super().__init__(data.data if isinstance(data, Tensor) else data,
-                         requires_grad=requires_grad)
+        super().__init__(
+            data.data if isinstance(data, Tensor) else data, requires_grad=requires_grad
+        )
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
@@ -61,30 +62,39 @@ class Module:
             raise AttributeError(
                 f"cannot assign {name!r} before Module.__init__() (call super().__init__() first)"
             )
-        for store in ("_parameters", "_buffers", "_modules"):
+        for store, kind in (("_parameters", "parameter"), ("_modules", "child module")):
             if name in self.__dict__[store] and not isinstance(value, (Parameter, Module)):
-                if store == "_parameters" and value is not None:
+                if value is not None:
                     raise TypeError(
-                        f"cannot assign {type(value).__name__} as parameter {name!r} "
-                        "(a Parameter or None expected)"
+                        f"cannot assign {type(value).__name__} as {kind} {name!r} "
+                        f"(a {'Parameter' if kind == 'parameter' else 'Module'} or None expected)"
                     )
-                if store == "_buffers" and (value is None or isinstance(value, Tensor)):
-                    self._buffers[name] = value
-                    return
+                self.__dict__[store][name] = None  # declared but absent, as PyTorch
+                return
+        if name in self._buffers and not isinstance(value, (Parameter, Module)):
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} as buffer {name!r} (a Tensor or None "
+                    "expected)"
+                )
+            self._buffers[name] = value
+            return
         if isinstance(value, Parameter):
-            self._remove(name)
+            self._remove(name, keep="_parameters")
             self._parameters[name] = value
         elif isinstance(value, Module):
-            self._remove(name)
+            self._remove(name, keep="_modules")
             self._modules[name] = value
             if value._scope_name is None:
                 object.__setattr__(value, "_scope_name", name)
         else:
             object.__setattr__(self, name, value)
 
-    def _remove(self, name: str) -> None:
+    def _remove(self, name: str, keep: str | None = None) -> None:
+        """Forget name everywhere except in store `keep` (re-registering keeps its position)."""
         for store in ("_parameters", "_buffers", "_modules"):
-            self.__dict__[store].pop(name, None)
+            if store != keep:
+                self.__dict__[store].pop(name, None)
         self.__dict__.pop(name, None)
 
     def __getattr__(self, name: str) -> Any:
@@ -104,36 +114,41 @@ class Module:
         """Register param (or None, a declared but absent parameter) under name."""
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: {name!r} must be a Parameter or None")
-        self._remove(name)
+        self._remove(name, keep="_parameters")
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Register a non-learnable Tensor saved in state_dict (unless persistent=False)."""
-        self._remove(name)
+        self._remove(name, keep="_buffers")
         self._buffers[name] = tensor
-        if not persistent:
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
             self._non_persistent.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
         """Register a sub-module under name."""
-        self._remove(name)
+        self._remove(name, keep="_modules")
         self._modules[name] = module
         if module is not None and module._scope_name is None:
             object.__setattr__(module, "_scope_name", name)
 
     # ------------------------------------------------------------------ traversal
-    def named_modules(self, prefix: str = "", memo: set | None = None) -> Iterator[tuple]:
-        """(dotted name, module) for self and every descendant, each module once."""
+    def named_modules(
+        self, prefix: str = "", memo: set | None = None, remove_duplicate: bool = True
+    ) -> Iterator[tuple]:
+        """(dotted name, module) for self and every descendant, a shared module once."""
         memo = set() if memo is None else memo
         stack = [(prefix, self)]
         while stack:
             name, mod = stack.pop()
-            if id(mod) in memo:
+            if remove_duplicate and id(mod) in memo:
                 continue
             memo.add(id(mod))
             yield name, mod
-            children = [(f"{name}.{k}" if name else k, m) for k, m in mod._modules.items()
-                        if m is not None]
+            children = [
+                (f"{name}.{k}" if name else k, m) for k, m in mod._modules.items() if m is not None
+            ]
             stack.extend(reversed(children))
 
     def modules(self) -> Iterator[Module]:
@@ -202,9 +217,10 @@ class Module:
                 p.grad.data = np.zeros_like(p.data)
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
-        """Call fn on every descendant and then on self (as PyTorch); returns self."""
-        for m in reversed(list(self.modules())):
-            fn(m)
+        """Call fn on every descendant (children first, post-order) and then on self."""
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
         return self
 
     def to(self, dtype: Any) -> Module:
@@ -231,7 +247,7 @@ class Module:
     def state_dict(self, prefix: str = "") -> OrderedDict:
         """Dotted name -> detached Tensor (sharing data) for parameters and persistent buffers."""
         out: OrderedDict = OrderedDict()
-        for mname, mod in self.named_modules(prefix):
+        for mname, mod in self.named_modules(prefix, remove_duplicate=False):
             for k, p in mod._parameters.items():
                 if p is not None:
                     out[f"{mname}.{k}" if mname else k] = p.detach()
@@ -249,16 +265,23 @@ class Module:
             given[k] = arr
         missing = [k for k in own if k not in given]
         unexpected = [k for k in given if k not in own]
-        problems = [f"size mismatch for {k}: expected shape {own[k].shape}, got {given[k].shape}"
-                    for k in own if k in given and given[k].shape != own[k].shape]
-        problems += [f"non-numeric value for {k}: dtype {given[k].dtype}"
-                     for k in own if k in given and given[k].dtype.kind not in "fiub"]
+        problems = [
+            f"size mismatch for {k}: expected shape {own[k].shape}, got {given[k].shape}"
+            for k in own
+            if k in given and given[k].shape != own[k].shape
+        ]
+        problems += [
+            f"non-numeric value for {k}: dtype {given[k].dtype}"
+            for k in own
+            if k in given and given[k].dtype.kind not in "fiub"
+        ]
         if strict:
             problems += [f"missing key: {k}" for k in missing]
             problems += [f"unexpected key: {k}" for k in unexpected]
         if problems:
             raise StateDictError(
-                f"error(s) loading state_dict for {type(self).__name__}:\n  " + "\n  ".join(problems)
+                f"error(s) loading state_dict for {type(self).__name__}:\n  "
+                + "\n  ".join(problems)
             )
         with autograd.no_grad():
             for k, t in own.items():
@@ -268,7 +291,7 @@ class Module:
 
     def _state_targets(self) -> dict:
         targets = {}
-        for mname, mod in self.named_modules():
+        for mname, mod in self.named_modules(remove_duplicate=False):
             for k, t in list(mod._parameters.items()) + list(mod._buffers.items()):
                 if t is not None and k not in mod._non_persistent:
                     targets[f"{mname}.{k}" if mname else k] = t
@@ -289,15 +312,14 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        lines = []
-        for name, m in self._modules.items():
-            body = repr(m).replace("\n", "\n  ")
-            lines.append(f"({name}): {body}")
+        # PyTorch's layout: a one-line extra_repr stays inline when there are no children;
+        # otherwise extra_repr's lines, then one "(name): child" line per child, indented
         extra = self.extra_repr()
-        if not lines:
+        lines = extra.split("\n") if extra else []
+        children = [f"({k}): " + repr(m).replace("\n", "\n  ") for k, m in self._modules.items()]
+        if len(lines) <= 1 and not children:
             return f"{type(self).__name__}({extra})"
-        head = f"{type(self).__name__}(" + (f"{extra}" if extra else "")
-        return head + "\n  " + "\n  ".join(lines) + "\n)"
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines + children) + "\n)"
 
 
 class Identity(Module):
@@ -328,8 +350,9 @@ class Sequential(Module):
         return x
 
     def __getitem__(self, idx: int | slice) -> Any:
-        mods = list(self._modules.values())
-        return Sequential(*mods[idx]) if isinstance(idx, slice) else mods[idx]
+        if isinstance(idx, slice):  # keeps the names, as PyTorch
+            return Sequential(OrderedDict(list(self._modules.items())[idx]))
+        return list(self._modules.values())[idx]
 
     def __len__(self) -> int:
         return len(self._modules)

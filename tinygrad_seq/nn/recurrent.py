@@ -24,11 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import functional as F
-from ..autograd import scope
 from ..dtypes import get_default_dtype
 from ..random import get_generator
-from ..tensor import Tensor, cat, stack, where
+from ..tensor import Tensor
 from .module import Module, Parameter
 
 _GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
@@ -60,8 +58,7 @@ def lstm_step(xw: Tensor, h: Tensor, c: Tensor, whh_t: Tensor) -> tuple[Tensor, 
     return o * c_next.tanh(), c_next
 
 
-def gru_step(xw: Tensor, h: Tensor, whh_t: Tensor, bhh: Tensor | None,
-             reset_after: bool) -> Tensor:
+def gru_step(xw: Tensor, h: Tensor, whh_t: Tensor, bhh: Tensor | None, reset_after: bool) -> Tensor:
     """(N, 3H) projected input (with b_ih), (N, H) state -> next state; gate order r, z, n."""
     H = h.shape[-1]
     if reset_after:
@@ -87,7 +84,12 @@ class _CellBase(Module):
         for name, v in (("input_size", input_size), ("hidden_size", hidden_size)):
             if not isinstance(v, int) or v <= 0:
                 raise ValueError(f"{type(self).__name__}: {name} must be a positive int, got {v!r}")
-        self.mode, self.input_size, self.hidden_size, self.bias = mode, input_size, hidden_size, bias
+        self.mode, self.input_size, self.hidden_size, self.bias = (
+            mode,
+            input_size,
+            hidden_size,
+            bias,
+        )
         G, k = _GATES[mode], 1.0 / math.sqrt(hidden_size)
         self.weight_ih = _uniform((G * hidden_size, input_size), k)
         self.weight_hh = _uniform((G * hidden_size, hidden_size), k)
@@ -106,10 +108,14 @@ class _CellBase(Module):
         if not isinstance(x, Tensor):
             raise TypeError(f"{name}: input must be a Tensor, got {type(x).__name__}")
         if x.ndim not in (1, 2):
-            raise ValueError(f"{name}: expected input of shape (N, {self.input_size}) or "
-                             f"({self.input_size},), got {x.shape}")
+            raise ValueError(
+                f"{name}: expected input of shape (N, {self.input_size}) or "
+                f"({self.input_size},), got {x.shape}"
+            )
         if x.shape[-1] != self.input_size:
-            raise ValueError(f"{name}: input has {x.shape[-1]} features, expected {self.input_size}")
+            raise ValueError(
+                f"{name}: input has {x.shape[-1]} features, expected {self.input_size}"
+            )
         batched = x.ndim == 2
         x = x if batched else x.unsqueeze(0)
         N, H = x.shape[0], self.hidden_size
@@ -135,10 +141,13 @@ class _CellBase(Module):
 class RNNCell(_CellBase):
     """One Elman RNN step: input (N, H_in) or (H_in), h (N, H) -> h' (N, H)."""
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
-                 nonlinearity: str = "tanh"):
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh"
+    ):
         if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+            raise ValueError(
+                f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}"
+            )
         super().__init__("RNN", input_size, hidden_size, bias)
         self.nonlinearity = nonlinearity
 
@@ -165,8 +174,9 @@ class LSTMCell(_CellBase):
 class GRUCell(_CellBase):
     """One GRU step: input (N, H_in), h (N, H) -> h' (N, H); reset_after=False: course GRU."""
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
-                 reset_after: bool = True):
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool = True, reset_after: bool = True
+    ):
         super().__init__("GRU", input_size, hidden_size, bias)
         self.reset_after = reset_after
 

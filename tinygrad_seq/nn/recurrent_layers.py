@@ -24,13 +24,25 @@ from .recurrent import _GATES, _uniform, gru_step, lstm_step, rnn_step
 class RNNBase(Module):
     """Shared machinery of RNN, GRU and LSTM: parameters, checks, the unrolled loop."""
 
-    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
-                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, retain_states: bool = False):
+    def __init__(
+        self,
+        mode: str,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        retain_states: bool = False,
+    ):
         super().__init__()
         name = mode
-        for arg, v in (("input_size", input_size), ("hidden_size", hidden_size),
-                       ("num_layers", num_layers)):
+        for arg, v in (
+            ("input_size", input_size),
+            ("hidden_size", hidden_size),
+            ("num_layers", num_layers),
+        ):
             if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
                 raise ValueError(f"{name}: {arg} must be a positive int, got {v!r}")
         if not 0.0 <= float(dropout) < 1.0:
@@ -72,8 +84,12 @@ class RNNBase(Module):
         s = f"{self.input_size}, {self.hidden_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
-        for arg, default in (("bias", True), ("batch_first", False), ("dropout", 0.0),
-                             ("bidirectional", False)):
+        for arg, default in (
+            ("bias", True),
+            ("batch_first", False),
+            ("dropout", 0.0),
+            ("bidirectional", False),
+        ):
             if getattr(self, arg) != default:
                 s += f", {arg}={getattr(self, arg)}"
         return s
@@ -85,10 +101,14 @@ class RNNBase(Module):
             raise TypeError(f"{name}: input must be a Tensor, got {type(x).__name__}")
         if x.ndim not in (2, 3):
             layout = "(N, L, H_in)" if self.batch_first else "(L, N, H_in)"
-            raise ValueError(f"{name}: expected input of shape {layout} or (L, H_in) unbatched, "
-                             f"got {x.ndim} dimensions with shape {x.shape}")
+            raise ValueError(
+                f"{name}: expected input of shape {layout} or (L, H_in) unbatched, "
+                f"got {x.ndim} dimensions with shape {x.shape}"
+            )
         if x.shape[-1] != self.input_size:
-            raise ValueError(f"{name}: input has {x.shape[-1]} features, expected {self.input_size}")
+            raise ValueError(
+                f"{name}: input has {x.shape[-1]} features, expected {self.input_size}"
+            )
         if x.dtype.kind != "f":
             raise TypeError(f"{name}: input must be floating point, got dtype {x.dtype}")
         batched = x.ndim == 3
@@ -100,13 +120,19 @@ class RNNBase(Module):
 
     def _check_state(self, s: Any, label: str, N: int, batched: bool, dtype: Any) -> Tensor:
         D = 2 if self.bidirectional else 1
-        want = (D * self.num_layers, N, self.hidden_size) if batched else (
-            D * self.num_layers, self.hidden_size)
+        want = (
+            (D * self.num_layers, N, self.hidden_size)
+            if batched
+            else (D * self.num_layers, self.hidden_size)
+        )
         if s is None:
-            return Tensor._make(np.zeros((D * self.num_layers, N, self.hidden_size), dtype=dtype),
-                                False, None)
+            return Tensor._make(
+                np.zeros((D * self.num_layers, N, self.hidden_size), dtype=dtype), False, None
+            )
         if not isinstance(s, Tensor):
-            raise TypeError(f"{type(self).__name__}: {label} must be a Tensor, got {type(s).__name__}")
+            raise TypeError(
+                f"{type(self).__name__}: {label} must be a Tensor, got {type(s).__name__}"
+            )
         if tuple(s.shape) != want:
             raise ValueError(f"{type(self).__name__}: {label} has shape {s.shape}, expected {want}")
         return s if batched else s.unsqueeze(1)
@@ -117,14 +143,16 @@ class RNNBase(Module):
         name = type(self).__name__
         arr = np.asarray(lengths.data if isinstance(lengths, Tensor) else lengths)
         if arr.ndim != 1 or arr.shape[0] != N:
-            raise ValueError(f"{name}: lengths must have one entry per sequence ({N}), "
-                             f"got shape {arr.shape}")
+            raise ValueError(
+                f"{name}: lengths must have one entry per sequence ({N}), got shape {arr.shape}"
+            )
         if arr.dtype.kind not in "iu":
             raise TypeError(f"{name}: lengths must be integers, got dtype {arr.dtype}")
         for i, n in enumerate(arr):
             if n > L:
-                raise ValueError(f"{name}: lengths[{i}] = {n} is longer than the sequence "
-                                 f"({L} steps)")
+                raise ValueError(
+                    f"{name}: lengths[{i}] = {n} is longer than the sequence ({L} steps)"
+                )
             if n < 1:
                 raise ValueError(f"{name}: lengths[{i}] = {n}; every sequence needs a step")
         return None if (arr == L).all() else arr.astype(np.int64)
@@ -141,8 +169,11 @@ class RNNBase(Module):
             h0, c0 = hx, None
         h0 = self._check_state(h0, "h_0", N, batched, x.dtype)
         lens = self._check_lengths(lengths, L, N)
-        masks = None if lens is None else [Tensor._make((t < lens)[:, None], False, None)
-                                           for t in range(L)]
+        masks = (
+            None
+            if lens is None
+            else [Tensor._make((t < lens)[:, None], False, None) for t in range(L)]
+        )
         self.states = {}
         finals_h, finals_c = [], []
         D = 2 if self.bidirectional else 1
@@ -177,8 +208,9 @@ class RNNBase(Module):
         c_n = stack(cs, dim=0)
         return x, (h_n, c_n if batched else c_n.squeeze(1))
 
-    def _run_direction(self, x: Tensor, h: Tensor, c: Tensor | None, layer: int, sfx: str,
-                       masks: list | None) -> tuple:
+    def _run_direction(
+        self, x: Tensor, h: Tensor, c: Tensor | None, layer: int, sfx: str, masks: list | None
+    ) -> tuple:
         """Unroll one layer in one direction over x (L, N, in): -> (L, N, H), h_n, c_n."""
         L, N = x.shape[0], x.shape[1]
         w_ih = getattr(self, f"weight_ih_l{layer}{sfx}")
@@ -186,7 +218,7 @@ class RNNBase(Module):
         b_ih = getattr(self, f"bias_ih_l{layer}{sfx}")
         b_hh = getattr(self, f"bias_hh_l{layer}{sfx}")
         # all time steps' input projections in one matmul, before the loop
-        xw = (x.reshape(L * N, x.shape[2]) @ w_ih.T)
+        xw = x.reshape(L * N, x.shape[2]) @ w_ih.T
         if b_ih is not None:
             xw = xw + (b_ih + b_hh if self.mode != "GRU" else b_ih)
         xw = xw.reshape(L, N, xw.shape[1])
@@ -211,8 +243,9 @@ class RNNBase(Module):
             self._keep_states(layer, sfx, hs, cs)
         return stack(outputs, dim=0), h, c
 
-    def _cell_step(self, xw: Tensor, h: Tensor, c: Tensor | None, whh_t: Tensor,
-                   b_hh: Tensor | None) -> tuple:
+    def _cell_step(
+        self, xw: Tensor, h: Tensor, c: Tensor | None, whh_t: Tensor, b_hh: Tensor | None
+    ) -> tuple:
         raise NotImplementedError  # pragma: no cover - each layer class defines its step
 
     def _keep_states(self, layer: int, sfx: str, hs: list, cs: list) -> None:
@@ -232,18 +265,37 @@ class RNNBase(Module):
 class RNN(RNNBase):
     """Elman RNN over a sequence: (L, N, H_in) -> output (L, N, D*H), h_n (D*layers, N, H)."""
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
-                 nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
-                 dropout: float = 0.0, bidirectional: bool = False, retain_states: bool = False):
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        nonlinearity: str = "tanh",
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        retain_states: bool = False,
+    ):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        super().__init__("RNN", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, retain_states)
+        super().__init__(
+            "RNN",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            retain_states,
+        )
         self.nonlinearity = nonlinearity
 
     def extra_repr(self) -> str:
-        return super().extra_repr() + (", nonlinearity='relu'" if self.nonlinearity == "relu"
-                                       else "")
+        return super().extra_repr() + (
+            ", nonlinearity='relu'" if self.nonlinearity == "relu" else ""
+        )
 
     def _cell_step(self, xw, h, c, whh_t, b_hh):
         return rnn_step(xw, h, whh_t, self.nonlinearity == "relu"), None
@@ -252,11 +304,28 @@ class RNN(RNNBase):
 class LSTM(RNNBase):
     """LSTM over a sequence: -> output (L, N, D*H), (h_n, c_n) each (D*layers, N, H)."""
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
-                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, retain_states: bool = False):
-        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, retain_states)
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        retain_states: bool = False,
+    ):
+        super().__init__(
+            "LSTM",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            retain_states,
+        )
 
     def _cell_step(self, xw, h, c, whh_t, b_hh):
         return lstm_step(xw, h, c, whh_t)
@@ -265,12 +334,29 @@ class LSTM(RNNBase):
 class GRU(RNNBase):
     """GRU over a sequence: -> output (L, N, D*H), h_n (D*layers, N, H); reset_after as Keras."""
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
-                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, reset_after: bool = True,
-                 retain_states: bool = False):
-        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, retain_states)
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        reset_after: bool = True,
+        retain_states: bool = False,
+    ):
+        super().__init__(
+            "GRU",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            retain_states,
+        )
         self.reset_after = reset_after
 
     def extra_repr(self) -> str:
