@@ -1,0 +1,242 @@
+"""Tests of tinygrad_seq.optim.lr_scheduler: PyTorch parity, chaining, state_dict, validation."""
+
+from __future__ import annotations
+
+import math
+import pathlib
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+import tinygrad_seq as ts
+import tinygrad_seq.optim
+from tinygrad_seq import optim
+from tinygrad_seq.optim.lr_scheduler import (
+    CosineAnnealingLR,
+    ExponentialLR,
+    LRScheduler,
+    StepLR,
+)
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+from helpers import require_torch  # noqa: E402
+
+SCHEDULERS = [
+    ("StepLR", {"step_size": 3}),
+    ("StepLR", {"step_size": 4, "gamma": 0.5}),
+    ("ExponentialLR", {"gamma": 0.9}),
+    ("CosineAnnealingLR", {"T_max": 10}),
+    ("CosineAnnealingLR", {"T_max": 7, "eta_min": 0.001}),  # 40 steps: almost three periods
+]
+IDS = [f"{name}-" + ",".join(f"{k}={v}" for k, v in kw.items()) for name, kw in SCHEDULERS]
+STEPS = 40
+
+
+def _params(seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal((3, 2)), rng.standard_normal((4,))]
+
+
+def _groups(ps):
+    return [{"params": [ps[0]]}, {"params": [ps[1]], "lr": 0.05}]
+
+
+def _ours(name, kwargs, opt_kwargs=None):
+    ps = [ts.Tensor(a, requires_grad=True) for a in _params()]
+    opt = optim.SGD(_groups(ps), **(opt_kwargs or {"lr": 0.1}))
+    return ps, opt, getattr(optim.lr_scheduler, name)(opt, **kwargs)
+
+
+def _theirs(torch, name, kwargs, opt_kwargs=None):
+    ps = [torch.tensor(a, requires_grad=True) for a in _params()]
+    opt = torch.optim.SGD(_groups(ps), **(opt_kwargs or {"lr": 0.1}))
+    return ps, opt, getattr(torch.optim.lr_scheduler, name)(opt, **kwargs)
+
+
+def _lrs(opt, sched, steps=STEPS):
+    """Learning rates after construction and after each of `steps` optimizer + scheduler steps."""
+    out = [sched.get_last_lr()]
+    for _ in range(steps):
+        opt.step()
+        sched.step()
+        out.append(sched.get_last_lr())
+        assert out[-1] == [g["lr"] for g in opt.param_groups]
+    return out
+
+
+# ----------------------------------------------------------------------------- parity
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("name,kwargs", SCHEDULERS, ids=IDS)
+def test_parity_learning_rates(name, kwargs):
+    torch = require_torch()
+    _, opt, sched = _ours(name, kwargs)
+    _, opt_t, sched_t = _theirs(torch, name, kwargs)
+    np.testing.assert_allclose(_lrs(opt, sched), _lrs(opt_t, sched_t), rtol=1e-15, atol=0)
+    assert sched.last_epoch == sched_t.last_epoch == STEPS
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("name,kwargs", SCHEDULERS, ids=IDS)
+def test_parity_closed_form_step_with_epoch(name, kwargs):
+    torch = require_torch()
+    _, opt, sched = _ours(name, kwargs)
+    _, opt_t, sched_t = _theirs(torch, name, kwargs)
+    opt.step()
+    opt_t.step()
+    for epoch in [3, 4, 9, 17, 2, 30]:
+        sched.step(epoch)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch deprecates the epoch argument
+            sched_t.step(epoch)
+        assert sched.get_last_lr() == pytest.approx(sched_t.get_last_lr(), rel=1e-15)
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("name,kwargs", SCHEDULERS, ids=IDS)
+def test_parity_chained_with_an_optimizer(name, kwargs):
+    """SGD with momentum, scheduled: the parameter trajectories agree for 25 steps."""
+    torch = require_torch()
+    opt_kwargs = {"lr": 0.1, "momentum": 0.9, "nesterov": True}
+    ps, opt, sched = _ours(name, kwargs, opt_kwargs)
+    ps_t, opt_t, sched_t = _theirs(torch, name, kwargs, opt_kwargs)
+    rng = np.random.default_rng(5)
+    for step in range(25):
+        grads = [rng.standard_normal(p.shape) for p in ps]
+        for p, q, g in zip(ps, ps_t, grads):
+            p.grad, q.grad = ts.Tensor(g), torch.tensor(g)
+        opt.step()
+        opt_t.step()
+        sched.step()
+        sched_t.step()
+        for p, q in zip(ps, ps_t):
+            np.testing.assert_allclose(
+                p.data, q.detach().numpy(), rtol=1e-12, atol=1e-12, err_msg=f"step {step}"
+            )
+
+
+@pytest.mark.parity
+def test_parity_two_schedulers_compose_on_one_optimizer():
+    """The recursive forms compose: StepLR and ExponentialLR both act on the same lr."""
+    torch = require_torch()
+
+    def run(lib, ps):
+        opt = lib.optim.Adam(_groups(ps), lr=0.01)
+        first = lib.optim.lr_scheduler.StepLR(opt, step_size=5, gamma=0.5)
+        second = lib.optim.lr_scheduler.ExponentialLR(opt, gamma=0.95)
+        lrs = []
+        for _ in range(30):
+            opt.step()
+            first.step()
+            second.step()
+            lrs.append([g["lr"] for g in opt.param_groups])
+        return lrs
+
+    ours = run(tinygrad_seq, [ts.Tensor(a, requires_grad=True) for a in _params()])
+    theirs = run(torch, [torch.tensor(a, requires_grad=True) for a in _params()])
+    np.testing.assert_allclose(ours, theirs, rtol=1e-15, atol=0)
+
+
+# ----------------------------------------------------------------------------- behaviour
+
+
+def test_construction_sets_initial_lr_and_epoch_zero():
+    _, opt, sched = _ours("StepLR", {"step_size": 2})
+    assert sched.last_epoch == 0
+    assert sched.base_lrs == [0.1, 0.05] == sched.get_last_lr()
+    assert [g["initial_lr"] for g in opt.param_groups] == [0.1, 0.05]
+    sched.get_last_lr().append(1.0)  # a copy: the scheduler's list is untouched
+    assert sched.get_last_lr() == [0.1, 0.05]
+
+
+def test_closed_forms():
+    """The recursive updates stay on the closed-form curves over several cosine periods."""
+    for name, kwargs in SCHEDULERS:
+        _, opt, sched = _ours(name, kwargs)
+        for epoch, lrs in enumerate(_lrs(opt, sched)):
+            for base, lr in zip([0.1, 0.05], lrs):
+                if name == "StepLR":
+                    want = base * kwargs.get("gamma", 0.1) ** (epoch // kwargs["step_size"])
+                elif name == "ExponentialLR":
+                    want = base * kwargs["gamma"] ** epoch
+                else:
+                    eta_min, t_max = kwargs.get("eta_min", 0.0), kwargs["T_max"]
+                    want = eta_min + (base - eta_min) * (1 + math.cos(math.pi * epoch / t_max)) / 2
+                assert lr == pytest.approx(want, rel=1e-12, abs=1e-15), (name, epoch)
+
+
+def test_state_dict_round_trip_with_the_optimizer():
+    """Save optimizer + scheduler after 7 epochs, restore into fresh ones: same as 15 in a row."""
+    kwargs = {"T_max": 6, "eta_min": 0.01}
+    _, opt, sched = _ours("CosineAnnealingLR", kwargs, {"lr": 0.1, "momentum": 0.9})
+    straight = _lrs(opt, sched, 15)
+    _, opt, sched = _ours("CosineAnnealingLR", kwargs, {"lr": 0.1, "momentum": 0.9})
+    _lrs(opt, sched, 7)
+    saved_opt, saved_sched = opt.state_dict(), sched.state_dict()
+    assert "optimizer" not in saved_sched and saved_sched["last_epoch"] == 7
+    _, fresh_opt, fresh = _ours("CosineAnnealingLR", kwargs, {"lr": 0.1, "momentum": 0.9})
+    fresh_opt.load_state_dict(saved_opt)
+    fresh.load_state_dict(saved_sched)
+    assert fresh.get_last_lr() == straight[7]
+    assert _lrs(fresh_opt, fresh, 8)[1:] == straight[8:]
+
+
+def test_resuming_with_last_epoch_needs_initial_lr():
+    p = ts.Tensor(np.zeros(2), requires_grad=True)
+    with pytest.raises(KeyError, match="initial_lr"):
+        StepLR(optim.SGD([p], lr=0.1), step_size=2, last_epoch=4)
+
+
+def test_resuming_with_last_epoch_after_loading_the_optimizer():
+    _, opt, sched = _ours("ExponentialLR", {"gamma": 0.5})
+    _lrs(opt, sched, 3)
+    _, fresh_opt, _ = _ours("ExponentialLR", {"gamma": 0.5})
+    fresh_opt.load_state_dict(opt.state_dict())
+    resumed = ExponentialLR(fresh_opt, gamma=0.5, last_epoch=3)
+    assert resumed.last_epoch == 4 and resumed.base_lrs == [0.1, 0.05]
+
+
+def test_load_state_dict_from_another_scheduler_is_rejected():
+    _, _, step = _ours("StepLR", {"step_size": 2})
+    _, _, cosine = _ours("CosineAnnealingLR", {"T_max": 5})
+    before = cosine.state_dict()
+    with pytest.raises(ValueError, match=r"missing keys \['T_max', 'eta_min'\]"):
+        cosine.load_state_dict(step.state_dict())
+    assert cosine.state_dict() == before
+
+
+def test_warns_when_stepped_before_the_optimizer():
+    _, opt, sched = _ours("StepLR", {"step_size": 2})
+    with pytest.warns(UserWarning, match="before optimizer.step"):
+        sched.step()
+    _, opt, sched = _ours("StepLR", {"step_size": 2})
+    opt.step()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sched.step()
+
+
+@pytest.mark.parametrize(
+    "make,error,message",
+    [
+        (lambda opt: StepLR(opt, step_size=0), ValueError, "step_size"),
+        (lambda opt: StepLR(opt, step_size=2.5), ValueError, "positive integer"),
+        (lambda opt: CosineAnnealingLR(opt, T_max=0), ValueError, "T_max"),
+        (lambda opt: ExponentialLR(object(), gamma=0.9), TypeError, "not an Optimizer"),
+        (lambda opt: LRScheduler(opt), NotImplementedError, "get_lr"),
+    ],
+)
+def test_validation(make, error, message):
+    opt = optim.SGD([ts.Tensor(np.zeros(2), requires_grad=True)], lr=0.1)
+    with pytest.raises(error, match=message):
+        make(opt)
+
+
+def test_module_is_reachable_both_ways():
+    import tinygrad_seq.optim.lr_scheduler as mod
+
+    assert tinygrad_seq.optim.lr_scheduler is mod
+    assert mod.StepLR is StepLR and optim.lr_scheduler.CosineAnnealingLR is CosineAnnealingLR

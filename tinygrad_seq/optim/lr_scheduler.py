@@ -1,0 +1,197 @@
+"""Learning-rate schedulers: change each parameter group's "lr" once per epoch (or step).
+
+A scheduler remembers every group's starting rate as `base_lrs` (saved in the group as
+"initial_lr") and counts `last_epoch`, which is 0 right after construction and goes up by one
+with each `step()`. Call `optimizer.step()` first and `scheduler.step()` after it, as in
+PyTorch. With eta_0 = base lr and e = last_epoch:
+
+    StepLR:            eta_e = eta_0 * gamma ** (e // step_size)
+    ExponentialLR:     eta_e = eta_0 * gamma ** e
+    CosineAnnealingLR: eta_e = eta_min + (eta_0 - eta_min) * (1 + cos(pi * e / T_max)) / 2
+
+Like PyTorch 2.x, `step()` computes these *recursively* from the groups' current "lr" (so that
+other code, or a second scheduler, may also change the rate and the changes compose), for
+example cosine annealing as
+
+    eta_e = eta_min + (eta_{e-1} - eta_min) * (1 + cos(pi e / T)) / (1 + cos(pi (e - 1) / T)),
+
+and `step(epoch)` jumps to `last_epoch = epoch` with the closed forms above. Past T_max the
+cosine schedule climbs back up to eta_0 and repeats with period 2 * T_max, as PyTorch's does.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import warnings
+from typing import Any
+
+from .optimizer import Optimizer
+
+
+class LRScheduler:
+    """Base class: subclasses define get_lr(), the next rates computed from the current ones."""
+
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        self.optimizer = optimizer
+        if last_epoch == -1:
+            for group in optimizer.param_groups:
+                group.setdefault("initial_lr", group["lr"])
+        else:
+            for i, group in enumerate(optimizer.param_groups):
+                if "initial_lr" not in group:
+                    raise KeyError(
+                        f"param 'initial_lr' is not specified in param_groups[{i}] when resuming "
+                        f"a scheduler with last_epoch={last_epoch}; load the optimizer's "
+                        "state_dict first, or use last_epoch=-1 for a fresh run"
+                    )
+        self.base_lrs: list[float] = [group["initial_lr"] for group in optimizer.param_groups]
+        self.last_epoch = last_epoch
+        self._step_count = 0
+        self._is_initial = True  # the constructor's own step() keeps the current rates
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
+
+    def get_lr(self) -> list[float]:
+        """The rates for epoch last_epoch, one per group, from the groups' current rates."""
+        raise NotImplementedError(f"{type(self).__name__} must define get_lr()")
+
+    def get_last_lr(self) -> list[float]:
+        """The rates the last step() set, one per parameter group."""
+        return list(self._last_lr)
+
+    def step(self, epoch: int | None = None) -> None:
+        """Advance last_epoch by one (or set it to `epoch`, closed form) and set each group's lr."""
+        if self._step_count == 1 and not self.optimizer._opt_called:
+            if type(self.optimizer).step is Optimizer.step:  # overriders may not set the flag
+                warnings.warn(
+                    "lr_scheduler.step() was called before optimizer.step(); call "
+                    "optimizer.step() first, or the first value of the schedule is skipped",
+                    UserWarning,
+                    stacklevel=2,
+                )
+        self._step_count += 1
+        if epoch is None:
+            self.last_epoch += 1
+            values = self.get_lr()
+        else:
+            self.last_epoch = epoch
+            values = self._get_closed_form_lr()
+        for group, lr in zip(self.optimizer.param_groups, values, strict=True):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        """The rates at last_epoch from base_lrs; schedulers without a closed form use get_lr."""
+        return self.get_lr()
+
+    def state_dict(self) -> dict[str, Any]:
+        """Every attribute except the optimizer (copies), like PyTorch's."""
+        return {k: copy.deepcopy(v) for k, v in self.__dict__.items() if k != "optimizer"}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore state_dict() output; raises ValueError (changing nothing) if keys are missing."""
+        if not isinstance(state_dict, dict):
+            raise ValueError(f"expected a dict, got {type(state_dict).__name__}")
+        missing = sorted(set(self.state_dict()) - set(state_dict))
+        if missing:
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: missing keys {missing} (was the state "
+                "dict saved from a different scheduler class?)"
+            )
+        self.__dict__.update(
+            copy.deepcopy({k: v for k, v in state_dict.items() if k != "optimizer"})
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(last_epoch={self.last_epoch}, last_lr={self._last_lr})"
+
+
+def _check_positive_int(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"Invalid {name}: {value!r} ({name} must be a positive integer)")
+
+
+class StepLR(LRScheduler):
+    """Multiply every group's lr by gamma once every step_size epochs."""
+
+    def __init__(
+        self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1
+    ):
+        _check_positive_int("step_size", step_size)
+        self.step_size = step_size
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        """lr * gamma when last_epoch is a non-zero multiple of step_size, else lr unchanged."""
+        if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
+            return [group["lr"] for group in self.optimizer.param_groups]
+        return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        """base_lr * gamma ** (last_epoch // step_size)."""
+        return [
+            base_lr * self.gamma ** (self.last_epoch // self.step_size) for base_lr in self.base_lrs
+        ]
+
+
+class ExponentialLR(LRScheduler):
+    """Multiply every group's lr by gamma every epoch."""
+
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1):
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        """lr * gamma (the constructor's initial step keeps lr)."""
+        if self._is_initial:
+            return [group["lr"] for group in self.optimizer.param_groups]
+        return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        """base_lr * gamma ** last_epoch."""
+        return [base_lr * self.gamma**self.last_epoch for base_lr in self.base_lrs]
+
+
+class CosineAnnealingLR(LRScheduler):
+    """Anneal lr from its base value to eta_min along half a cosine over T_max epochs."""
+
+    def __init__(
+        self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1
+    ):
+        _check_positive_int("T_max", T_max)
+        self.T_max = T_max
+        self.eta_min = eta_min
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        """The recursive cosine update from the current lr (PyTorch 2.x's formula)."""
+        groups, T, eta_min = self.optimizer.param_groups, self.T_max, self.eta_min
+        if self._is_initial:
+            return [group["lr"] for group in groups]
+        if (self.last_epoch - 1 - T) % (2 * T) == 0:
+            # the bottom of the cosine, where the ratio below would divide by 1 + cos(pi) = 0
+            return [
+                group["lr"] + (base_lr - eta_min) * (1 - math.cos(math.pi / T)) / 2
+                for base_lr, group in zip(self.base_lrs, groups, strict=True)
+            ]
+        return [
+            (1 + math.cos(math.pi * self.last_epoch / T))
+            / (1 + math.cos(math.pi * (self.last_epoch - 1) / T))
+            * (group["lr"] - eta_min)
+            + eta_min
+            for group in groups
+        ]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        """eta_min + (base_lr - eta_min) * (1 + cos(pi * last_epoch / T_max)) / 2."""
+        return [
+            self.eta_min
+            + (base_lr - self.eta_min) * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+            for base_lr in self.base_lrs
+        ]
