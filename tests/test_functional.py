@@ -1,0 +1,416 @@
+"""Tests of tinygrad_seq.functional (nn.functional): losses, linear, embedding, dropout, ...
+
+Losses are checked against PyTorch in float64 for every reduction, ignore_index, class
+weights, label smoothing, 2-D, N-d and unbatched logits, and probability targets; then for
+numerical robustness (logits of 1e4) and for the messages of bad input.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from helpers import check_parity, require_torch
+
+import tinygrad_seq as ts
+from tinygrad_seq import functional as TF
+from tinygrad_seq.nn import functional as F
+
+REDUCTIONS = ["mean", "sum", "none"]
+# logits shape, target shape: 2-D, N-d (N, C, d1, d2) and unbatched (C,)
+SHAPES = {"2d": ((6, 5), (6,)), "nd": ((3, 4, 2, 3), (3, 2, 3)), "unbatched": ((5,), ())}
+
+
+def _targets(rng, in_shape, t_shape, ignore_index):
+    C = in_shape[0] if len(in_shape) == 1 else in_shape[1]
+    t = rng.integers(0, C, size=t_shape)
+    if ignore_index is not None and t.ndim:
+        t.reshape(-1)[::3] = ignore_index  # every third target ignored
+    return t
+
+
+def test_nn_functional_reexports_the_package_functions():
+    assert F.cross_entropy is TF.cross_entropy and F.linear is TF.linear
+    assert set(F.__all__) <= set(dir(TF))
+
+
+# ----------------------------------------------------------------------------- cross-entropy
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize(
+    "shape, reduction, smoothing, weighted, ignore",
+    list(itertools.product(SHAPES, REDUCTIONS, [0.0, 0.15], [False, True], [None, -100, 2])),
+)
+def test_cross_entropy_matches_torch(shape, reduction, smoothing, weighted, ignore):
+    torch = require_torch()
+    rng = np.random.default_rng(0)
+    in_shape, t_shape = SHAPES[shape]
+    C = in_shape[0] if len(in_shape) == 1 else in_shape[1]
+    x = rng.standard_normal(in_shape) * 3
+    t = _targets(rng, in_shape, t_shape, ignore)
+    w = rng.uniform(0.5, 2.0, C) if weighted else None
+    kw = dict(reduction=reduction, label_smoothing=smoothing)
+    if ignore is not None:
+        kw["ignore_index"] = ignore
+
+    def ours(x, t):
+        return F.cross_entropy(x, t, None if w is None else ts.Tensor(w), **kw)
+
+    def theirs(x, t):
+        return torch.nn.functional.cross_entropy(x, t, None if w is None else torch.tensor(w), **kw)
+
+    check_parity(ours, theirs, [x, t])
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize(
+    "shape, reduction, smoothing, weighted",
+    list(itertools.product(["2d", "nd", "unbatched"], REDUCTIONS, [0.0, 0.2], [False, True])),
+)
+def test_cross_entropy_probability_targets_match_torch(shape, reduction, smoothing, weighted):
+    torch = require_torch()
+    rng = np.random.default_rng(1)
+    in_shape, _ = SHAPES[shape]
+    cdim = 0 if len(in_shape) == 1 else 1
+    x = rng.standard_normal(in_shape)
+    probs = rng.uniform(size=in_shape)
+    probs /= probs.sum(axis=cdim, keepdims=True)
+    w = rng.uniform(0.5, 2.0, in_shape[cdim]) if weighted else None
+    kw = dict(reduction=reduction, label_smoothing=smoothing)
+
+    def ours(x, p):
+        return F.cross_entropy(x, p, None if w is None else ts.Tensor(w), **kw)
+
+    def theirs(x, p):
+        return torch.nn.functional.cross_entropy(x, p, None if w is None else torch.tensor(w), **kw)
+
+    check_parity(ours, theirs, [x, probs])  # gradients with respect to the targets too
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize(
+    "shape, reduction, weighted, ignore",
+    list(itertools.product(SHAPES, REDUCTIONS, [False, True], [None, -100, 1])),
+)
+def test_nll_loss_matches_torch(shape, reduction, weighted, ignore):
+    torch = require_torch()
+    rng = np.random.default_rng(2)
+    in_shape, t_shape = SHAPES[shape]
+    cdim = 0 if len(in_shape) == 1 else 1
+    logp = rng.standard_normal(in_shape)
+    t = _targets(rng, in_shape, t_shape, ignore)
+    w = rng.uniform(0.5, 2.0, in_shape[cdim]) if weighted else None
+    kw = (
+        dict(reduction=reduction)
+        if ignore is None
+        else dict(reduction=reduction, ignore_index=ignore)
+    )
+
+    def ours(x, t):
+        return F.nll_loss(x, t, None if w is None else ts.Tensor(w), **kw)
+
+    def theirs(x, t):
+        return torch.nn.functional.nll_loss(x, t, None if w is None else torch.tensor(w), **kw)
+
+    check_parity(ours, theirs, [logp, t])
+
+
+def test_cross_entropy_is_log_softmax_then_nll():
+    rng = np.random.default_rng(3)
+    x = ts.Tensor(rng.standard_normal((4, 3)), requires_grad=True)
+    t = ts.tensor([0, 2, 1, 2])
+    a = F.cross_entropy(x, t)
+    b = F.nll_loss(x.log_softmax(1), t)
+    np.testing.assert_allclose(a.item(), b.item(), rtol=1e-12)
+    a.backward()
+    expected = (np.exp(x.data) / np.exp(x.data).sum(1, keepdims=True) - np.eye(3)[t.data]) / 4
+    np.testing.assert_allclose(x.grad.data, expected, rtol=1e-10)
+
+
+def test_cross_entropy_ignored_targets_get_zero_loss_and_gradient():
+    x = ts.Tensor(np.random.default_rng(4).standard_normal((4, 3)), requires_grad=True)
+    t = ts.tensor([0, -100, 1, -100])
+    loss = F.cross_entropy(x, t, reduction="none")
+    assert loss.data[1] == 0 and loss.data[3] == 0
+    F.cross_entropy(x, t).backward()
+    assert not x.grad.data[[1, 3]].any()
+    # the mean is over the two kept targets only
+    kept = F.cross_entropy(x[np.array([0, 2])], ts.tensor([0, 1]))
+    np.testing.assert_allclose(F.cross_entropy(x, t).item(), kept.item(), rtol=1e-6)
+
+
+def test_cross_entropy_all_targets_ignored_gives_nan_mean_like_torch():
+    x = ts.Tensor(np.zeros((2, 3)))
+    t = ts.tensor([-100, -100])
+    assert np.isnan(F.cross_entropy(x, t).item())
+    assert F.cross_entropy(x, t, reduction="sum").item() == 0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_large_logits_stay_finite(dtype):
+    x = ts.Tensor(np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 5e3]], dtype=dtype), requires_grad=True)
+    t = ts.tensor([1, 1])
+    loss = F.cross_entropy(x, t, label_smoothing=0.1)
+    loss.backward()
+    assert np.isfinite(loss.item()) and loss.item() > 1e3
+    assert np.isfinite(x.grad.data).all()
+    # the confident, correct row has (almost) zero gradient except smoothing's share
+    plain = ts.Tensor(x.data, requires_grad=True)
+    F.cross_entropy(plain, t).backward()
+    np.testing.assert_allclose(plain.grad.data[1], 0, atol=1e-6)
+    np.testing.assert_allclose(plain.grad.data[0], [0.5, -0.5, 0], atol=1e-6)
+
+
+def test_cross_entropy_float32_stays_float32():
+    x = ts.randn(3, 4, requires_grad=True)
+    loss = F.cross_entropy(x, ts.tensor([0, 1, 3]), label_smoothing=0.1)
+    loss.backward()
+    assert loss.dtype == np.float32 and x.grad.dtype == np.float32
+
+
+# ----------------------------------------------------------------------------- loss errors
+
+
+def test_cross_entropy_class_out_of_range_names_class_and_count():
+    x = ts.randn(3, 5)
+    with pytest.raises(
+        IndexError, match="cross_entropy: target has class 7 but input has 5 classes"
+    ):
+        F.cross_entropy(x, ts.tensor([0, 7, 1]))
+    with pytest.raises(IndexError, match="class -3 but input has 5 classes"):
+        F.cross_entropy(x, ts.tensor([0, -3, 1]))
+
+
+def test_loss_target_shape_mismatch_names_expected_and_got():
+    with pytest.raises(
+        ValueError, match=r"expected target of shape \(3,\).*got target of shape \(4,\)"
+    ):
+        F.cross_entropy(ts.randn(3, 5), ts.tensor([0, 1, 2, 3]))
+    with pytest.raises(ValueError, match=r"expected target of shape \(2, 7\).*\(2, 5, 7\)"):
+        F.nll_loss(ts.randn(2, 5, 7), ts.tensor(np.zeros((2, 5), dtype=np.int64)))
+    with pytest.raises(ValueError, match=r"mse_loss: target shape \(3, 1\) differs .* \(3,\)"):
+        F.mse_loss(ts.randn(3), ts.randn(3, 1))
+    with pytest.raises(ValueError, match=r"target shape \(2,\) must equal input shape \(3,\)"):
+        F.binary_cross_entropy_with_logits(ts.randn(3), ts.randn(2))
+
+
+def test_loss_target_dtype_errors():
+    with pytest.raises(TypeError, match="target dtype float32 is not integer"):
+        F.cross_entropy(ts.randn(3, 5), ts.tensor([0.0, 1.0, 2.0]))
+    with pytest.raises(TypeError, match="must be floating point, got dtype int64"):
+        F.cross_entropy(ts.randn(2, 3), ts.tensor([[0, 1, 0], [1, 0, 0]]))
+    with pytest.raises(TypeError, match="input must be floating point"):
+        F.nll_loss(ts.tensor([[0, 1]]), ts.tensor([0]))
+
+
+def test_loss_bad_options():
+    x, t = ts.randn(2, 3), ts.tensor([0, 1])
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        F.cross_entropy(x, t, reduction="avg")
+    with pytest.raises(ValueError, match="label_smoothing must be in"):
+        F.cross_entropy(x, t, label_smoothing=1.5)
+    with pytest.raises(ValueError, match=r"weight must have shape \(3,\)"):
+        F.nll_loss(x, t, ts.ones(4))
+    with pytest.raises(ValueError, match="got a scalar"):
+        F.cross_entropy(ts.tensor(1.0), ts.tensor(0))
+
+
+# ----------------------------------------------------------------------------- mse, bce
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_mse_loss_matches_torch(reduction):
+    torch = require_torch()
+    rng = np.random.default_rng(5)
+    x, y = rng.standard_normal((4, 3, 2)), rng.standard_normal((4, 3, 2))
+    check_parity(
+        lambda a, b: F.mse_loss(a, b, reduction=reduction),
+        lambda a, b: torch.nn.functional.mse_loss(a, b, reduction=reduction),
+        [x, y],
+    )
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize(
+    "reduction, weighted, pos_weighted",
+    list(itertools.product(REDUCTIONS, [False, True], [False, True])),
+)
+def test_bce_with_logits_matches_torch(reduction, weighted, pos_weighted):
+    torch = require_torch()
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((5, 3)) * 4
+    x[0] = [0.0, 40.0, -40.0]  # the kink of |x| and saturated logits
+    y = rng.uniform(size=(5, 3))
+    y[1] = [0.0, 1.0, 1.0]
+    w = rng.uniform(0.5, 2, (5, 1)) if weighted else None
+    pw = rng.uniform(0.5, 3, 3) if pos_weighted else None
+
+    def ours(a, b):
+        return F.binary_cross_entropy_with_logits(
+            a,
+            b,
+            None if w is None else ts.Tensor(w),
+            reduction=reduction,
+            pos_weight=None if pw is None else ts.Tensor(pw),
+        )
+
+    def theirs(a, b):
+        return torch.nn.functional.binary_cross_entropy_with_logits(
+            a,
+            b,
+            None if w is None else torch.tensor(w),
+            reduction=reduction,
+            pos_weight=None if pw is None else torch.tensor(pw),
+        )
+
+    check_parity(ours, theirs, [x, y])
+
+
+def test_bce_with_logits_large_logits_finite_and_exact_gradient():
+    x = ts.Tensor(np.array([1e4, -1e4, 1e4, -1e4, 0.0]), requires_grad=True)
+    y = ts.Tensor(np.array([1.0, 0.0, 0.0, 1.0, 1.0]))
+    loss = F.binary_cross_entropy_with_logits(x, y, reduction="sum")
+    loss.backward()
+    np.testing.assert_allclose(loss.item(), 2e4 + np.log(2), rtol=1e-12)
+    np.testing.assert_allclose(x.grad.data, [0, 0, 1, -1, -0.5], atol=1e-12)  # sigmoid(x) - y
+
+
+def test_bce_with_logits_accepts_integer_targets():
+    x = ts.randn(4)
+    a = F.binary_cross_entropy_with_logits(x, ts.tensor([0, 1, 1, 0]))
+    b = F.binary_cross_entropy_with_logits(x, ts.tensor([0.0, 1.0, 1.0, 0.0]))
+    np.testing.assert_allclose(a.item(), b.item())
+
+
+# ----------------------------------------------------------------------------- linear, embedding
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("in_shape", [(4, 3), (2, 5, 3), (3,)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_matches_torch(in_shape, bias):
+    torch = require_torch()
+    rng = np.random.default_rng(7)
+    arrays = [rng.standard_normal(in_shape), rng.standard_normal((2, 3))]
+    if bias:
+        arrays.append(rng.standard_normal(2))
+    check_parity(F.linear, torch.nn.functional.linear, arrays)
+
+
+def test_linear_feature_mismatch_message():
+    with pytest.raises(ValueError, match=r"input of shape \(4, 5\) has 5 features.*expects 3"):
+        F.linear(ts.randn(4, 5), ts.randn(2, 3))
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("padding_idx", [None, 0, 3, -1])
+def test_embedding_matches_torch(padding_idx):
+    torch = require_torch()
+    rng = np.random.default_rng(8)
+    idx = np.array([[0, 3, 3, 1], [4, 0, 2, 3]])
+
+    def theirs(w):
+        return torch.nn.functional.embedding(torch.tensor(idx), w, padding_idx=padding_idx)
+
+    check_parity(lambda w: F.embedding(ts.tensor(idx), w, padding_idx), theirs,
+                 [rng.standard_normal((5, 3))])  # fmt: skip
+
+
+def test_embedding_padding_row_gets_no_gradient_but_keeps_its_values():
+    w = ts.Tensor(np.arange(12.0).reshape(4, 3), requires_grad=True)
+    out = F.embedding(ts.tensor([1, 1, 2]), w, padding_idx=1)
+    np.testing.assert_array_equal(out.data, w.data[[1, 1, 2]])  # forward unchanged
+    out.sum().backward()
+    np.testing.assert_array_equal(w.grad.data, [[0] * 3, [0] * 3, [1] * 3, [0] * 3])
+
+
+def test_embedding_errors():
+    w = ts.randn(10, 3)
+    with pytest.raises(IndexError, match=r"index 12 is out of range for 10 embeddings"):
+        F.embedding(ts.tensor([1, 12]), w)
+    with pytest.raises(IndexError, match=r"index -1 is out of range"):
+        F.embedding(ts.tensor([-1]), w)
+    with pytest.raises(TypeError, match="indices must be an integer tensor"):
+        F.embedding(ts.tensor([1.0]), w)
+
+
+# ----------------------------------------------------------------------------- one_hot, dropout
+
+
+def test_one_hot_values_dtype_and_shape():
+    out = F.one_hot(ts.tensor([[0, 2], [1, 1]]), 4)
+    assert out.shape == (2, 2, 4) and out.dtype == np.int64
+    np.testing.assert_array_equal(out.data[0], [[1, 0, 0, 0], [0, 0, 1, 0]])
+    assert F.one_hot(ts.tensor([0, 2])).shape == (2, 3)  # num_classes inferred as max + 1
+
+
+def test_one_hot_errors():
+    with pytest.raises(IndexError, match="class 5 is out of range for num_classes=3"):
+        F.one_hot(ts.tensor([0, 5]), 3)
+    with pytest.raises(TypeError, match="must be an integer tensor"):
+        F.one_hot(ts.tensor([0.0]), 3)
+
+
+def test_dropout_scales_survivors_and_is_seeded():
+    x = ts.ones(200, 100, dtype=np.float64, requires_grad=True)
+    ts.manual_seed(3)
+    y = F.dropout(x, 0.3)
+    kept = y.data != 0
+    assert abs(kept.mean() - 0.7) < 0.01
+    np.testing.assert_allclose(y.data[kept], 1 / 0.7)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, y.data)  # same mask, same scale
+    ts.manual_seed(3)
+    np.testing.assert_array_equal(F.dropout(x, 0.3).data, y.data)
+
+
+def test_dropout_edge_cases():
+    x = ts.randn(3, 4)
+    assert F.dropout(x, 0.5, training=False) is x
+    assert F.dropout(x, 0.0) is x
+    assert not F.dropout(x, 1.0).data.any()
+    assert F.dropout(x, 0.5).dtype == x.dtype
+    with pytest.raises(ValueError, match=r"p must be in \[0, 1\], got 1.5"):
+        F.dropout(x, 1.5)
+
+
+# ----------------------------------------------------------------------------- activations, norm
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("name", ["relu", "tanh", "sigmoid", "softmax", "log_softmax"])
+def test_activations_match_torch(name):
+    torch = require_torch()
+    x = np.random.default_rng(9).standard_normal((3, 4)) * 3
+    kw = {"dim": 1} if "softmax" in name else {}
+    theirs = (
+        getattr(torch, name) if name in ("tanh", "sigmoid") else getattr(torch.nn.functional, name)
+    )
+    check_parity(lambda a: getattr(F, name)(a, **kw), lambda a: theirs(a, **kw), [x])
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("normalized_shape", [(4,), (3, 4)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm_matches_torch(normalized_shape, affine):
+    torch = require_torch()
+    rng = np.random.default_rng(10)
+    arrays = [rng.standard_normal((2, 3, 4)) * 2 + 1]
+    if affine:
+        arrays += [rng.standard_normal(normalized_shape), rng.standard_normal(normalized_shape)]
+
+    def ours(x, *wb):
+        return F.layer_norm(x, normalized_shape, *wb, eps=1e-5)
+
+    def theirs(x, *wb):
+        return torch.nn.functional.layer_norm(x, normalized_shape, *wb, eps=1e-5)
+
+    check_parity(ours, theirs, arrays)
+
+
+def test_layer_norm_shape_error():
+    with pytest.raises(ValueError, match=r"trailing dimensions are \(5,\), got input of shape"):
+        F.layer_norm(ts.randn(2, 4), 5)

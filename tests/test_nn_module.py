@@ -1,0 +1,361 @@
+"""Tests of tinygrad_seq.nn.module: registration, traversal, modes, dtype, state dicts, repr."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+from helpers import require_torch
+
+import tinygrad_seq as ts
+from tinygrad_seq import nn
+
+
+class Block(nn.Module):
+    """Linear -> Tanh -> Linear with a scale Parameter and a buffer."""
+
+    def __init__(self, n_in=3, n_hidden=4):
+        super().__init__()
+        self.fc1 = nn.Linear(n_in, n_hidden)
+        self.act = nn.Tanh()
+        self.fc2 = nn.Linear(n_hidden, 2)
+        self.scale = nn.Parameter(np.ones(1, dtype=np.float32))
+        self.register_buffer("steps", ts.zeros(1))
+        self.note = "plain attribute"
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc1(x))) * self.scale
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = Block()
+        self.heads = nn.ModuleList([nn.Linear(2, 2), nn.Linear(2, 1)])
+
+    def forward(self, x):
+        return self.heads[1](self.heads[0](self.encoder(x)))
+
+
+# ----------------------------------------------------------------------------- registration
+
+
+def test_attribute_assignment_registers_parameters_modules_and_buffers():
+    b = Block()
+    assert list(b._parameters) == ["scale"]
+    assert list(b._modules) == ["fc1", "act", "fc2"]
+    assert list(b._buffers) == ["steps"]
+    assert b.note == "plain attribute" and "note" not in b._parameters
+    assert isinstance(b.scale, nn.Parameter) and b.scale.requires_grad
+    assert nn.Parameter(np.zeros(2), requires_grad=False).requires_grad is False
+
+
+def test_named_parameters_dotted_names_in_registration_order():
+    names = [n for n, _ in Net().named_parameters()]
+    assert names == [
+        "encoder.scale",
+        "encoder.fc1.weight",
+        "encoder.fc1.bias",
+        "encoder.fc2.weight",
+        "encoder.fc2.bias",
+        "heads.0.weight",
+        "heads.0.bias",
+        "heads.1.weight",
+        "heads.1.bias",
+    ]
+    assert len(list(Net().parameters())) == 9
+    assert [n for n, _ in Block().named_parameters(recurse=False)] == ["scale"]
+
+
+def test_shared_parameters_and_modules_appear_once():
+    m = nn.Module()
+    m.a = nn.Linear(2, 2)
+    m.b = nn.Linear(2, 2)
+    m.b.weight = m.a.weight  # tied weights
+    m.c = m.a  # the same module twice
+    assert [n for n, _ in m.named_parameters()] == ["a.weight", "a.bias", "b.bias"]
+    assert len(list(m.modules())) == 3
+    # state_dict lists every name, as PyTorch does, so tied models round-trip
+    assert list(m.state_dict()) == [
+        "a.weight",
+        "a.bias",
+        "b.weight",
+        "b.bias",
+        "c.weight",
+        "c.bias",
+    ]
+    assert m.state_dict()["b.weight"].data is m.a.weight.data
+
+
+def test_children_and_named_modules():
+    net = Net()
+    assert [type(c).__name__ for c in net.children()] == ["Block", "ModuleList"]
+    assert [n for n, _ in net.named_children()] == ["encoder", "heads"]
+    assert [n for n, _ in net.named_modules()] == [
+        "", "encoder", "encoder.fc1", "encoder.act", "encoder.fc2", "heads", "heads.0", "heads.1"
+    ]  # fmt: skip
+    assert list(net.modules())[0] is net
+
+
+def test_assigning_none_or_a_wrong_type_to_a_registered_name():
+    lin = nn.Linear(2, 3)
+    lin.bias = None
+    assert [n for n, _ in lin.named_parameters()] == ["weight"] and lin.bias is None
+    with pytest.raises(TypeError, match="cannot assign ndarray as parameter 'weight'"):
+        lin.weight = np.zeros((3, 2))
+    net = Net()
+    net.encoder = None
+    assert net.encoder is None and [n for n, _ in net.named_children()] == ["heads"]
+    with pytest.raises(TypeError, match="cannot assign int as child module 'heads'"):
+        net.heads = 3
+    b = Block()
+    b.steps = ts.ones(1)
+    np.testing.assert_array_equal(b.state_dict()["steps"].data, [1])
+    with pytest.raises(TypeError, match="as buffer 'steps'"):
+        b.steps = [1.0]
+
+
+def test_attribute_errors():
+    class Early(nn.Module):
+        def __init__(self):
+            self.x = nn.Linear(1, 1)
+
+    with pytest.raises(AttributeError, match=r"call super\(\).__init__\(\) first"):
+        Early()
+    with pytest.raises(AttributeError, match="'Block' object has no attribute 'fc9'"):
+        _ = Block().fc9
+    b = Block()
+    del b.fc1
+    assert "fc1" not in b._modules
+
+
+def test_call_runs_forward():
+    net = Net()
+    assert net(ts.randn(5, 3)).shape == (5, 1)
+    with pytest.raises(NotImplementedError, match="Module does not define forward"):
+        nn.Module()(1)
+    x = ts.randn(2, 3)
+    assert nn.Identity()(x) is x
+
+
+# ----------------------------------------------------------------------------- containers
+
+
+def test_sequential():
+    seq = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    assert len(seq) == 3 and isinstance(seq[1], nn.Tanh) and isinstance(seq[-1], nn.Linear)
+    assert [type(m).__name__ for m in seq] == ["Linear", "Tanh", "Linear"]
+    x = ts.randn(4, 2)
+    np.testing.assert_array_equal(seq(x).data, seq[2](seq[1](seq[0](x))).data)
+    assert [n for n, _ in seq[1:].named_children()] == ["1", "2"]  # names kept, as PyTorch
+    named = nn.Sequential(OrderedDict([("enc", nn.Linear(2, 2)), ("act", nn.ReLU())]))
+    assert [n for n, _ in named.named_parameters()] == ["enc.weight", "enc.bias"]
+    seq.append(nn.Sigmoid())
+    assert len(seq) == 4
+
+
+def test_module_list_and_dict():
+    ml = nn.ModuleList([nn.Linear(1, 1)])
+    ml.append(nn.Linear(1, 2)).extend([nn.Tanh()])
+    assert len(ml) == 3 and [n for n, _ in ml.named_parameters()][-1] == "1.bias"
+    ml[0] = nn.Linear(1, 3)
+    assert ml[0].out_features == 3
+    md = nn.ModuleDict({"a": nn.Linear(1, 1), "b": nn.Tanh()})
+    md["c"] = nn.Linear(2, 2)
+    assert list(md) == ["a", "b", "c"] and "b" in md and len(md) == 3
+    assert [n for n, _ in md.named_parameters()] == ["a.weight", "a.bias", "c.weight", "c.bias"]
+    del md["a"]
+    assert list(md.keys()) == ["b", "c"]
+
+
+# ----------------------------------------------------------------------------- modes, grads, dtype
+
+
+def test_train_eval_recurse():
+    net = Net()
+    assert all(m.training for m in net.modules())
+    assert net.eval() is net
+    assert not any(m.training for m in net.modules())
+    net.train()
+    assert all(m.training for m in net.modules())
+    net.train(False)
+    assert not net.heads[0].training
+
+
+def test_zero_grad():
+    net = Net()
+    net(ts.randn(3, 3)).sum().backward()
+    assert all(p.grad is not None for p in net.parameters())
+    net.zero_grad(set_to_none=False)
+    assert all(p.grad is not None and not p.grad.data.any() for p in net.parameters())
+    net.zero_grad()
+    assert all(p.grad is None for p in net.parameters())
+
+
+def test_apply_visits_children_first_then_self():
+    seq = nn.Sequential(nn.Sequential(nn.Linear(1, 1), nn.Tanh()), nn.ReLU())
+    order = []
+    assert seq.apply(lambda m: order.append(type(m).__name__)) is seq
+    assert order == ["Linear", "Tanh", "Sequential", "ReLU", "Sequential"]  # PyTorch's order
+
+    def init_linear(m):
+        if isinstance(m, nn.Linear):
+            nn.init.constant_(m.weight, 0.5)
+
+    Net().apply(init_linear)
+    net = Net().apply(init_linear)
+    assert all((m.weight.data == 0.5).all() for m in net.modules() if isinstance(m, nn.Linear))
+
+
+def test_to_double_float_and_grads():
+    net = Net()
+    net(ts.randn(2, 3)).sum().backward()
+    assert net.double() is net
+    assert all(p.dtype == np.float64 and p.grad.dtype == np.float64 for p in net.parameters())
+    assert all(b.dtype == np.float64 for b in net.buffers())
+    x = ts.randn(2, 3, dtype=np.float64)
+    assert net(x).dtype == np.float64
+    net.float()
+    assert all(p.dtype == np.float32 for p in net.parameters())
+    net.to("float64")
+    assert net.encoder.fc1.weight.dtype == np.float64
+    with pytest.raises(TypeError, match="expected a floating dtype"):
+        net.to(np.int64)
+
+
+def test_requires_grad_():
+    net = Net().requires_grad_(False)
+    assert not any(p.requires_grad for p in net.parameters())
+
+
+# ----------------------------------------------------------------------------- state dicts
+
+
+def test_state_dict_keys_values_and_buffers():
+    b = Block()
+    b.register_buffer("cache", ts.zeros(2), persistent=False)
+    sd = b.state_dict()
+    assert list(sd) == ["scale", "steps", "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+    assert sd["fc1.weight"].data is b.fc1.weight.data  # shares memory, like PyTorch
+    assert not sd["fc1.weight"].requires_grad
+    assert [n for n, _ in b.named_buffers()] == ["steps", "cache"]
+
+
+def test_load_state_dict_round_trip_strict():
+    a, b = Net(), Net()
+    result = b.load_state_dict(a.state_dict())
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    for (n, p), q in zip(a.named_parameters(), b.parameters()):
+        np.testing.assert_array_equal(p.data, q.data, err_msg=n)
+    x = ts.randn(4, 3)
+    np.testing.assert_array_equal(a(x).data, b(x).data)
+    # plain arrays are accepted and cast to the parameter's dtype
+    b.load_state_dict({k: v.data.astype(np.float64) for k, v in a.state_dict().items()})
+    assert b.encoder.fc1.weight.dtype == np.float32
+
+
+def test_load_state_dict_non_strict_reports_missing_and_unexpected():
+    net = Net()
+    sd = net.state_dict()
+    del sd["heads.1.bias"]
+    sd["extra.weight"] = np.zeros(3)
+    before = net.heads[1].bias.data.copy()
+    new_w = np.full((2, 2), 7.0)
+    sd["heads.0.weight"] = new_w
+    missing, unexpected = net.load_state_dict(sd, strict=False)
+    assert missing == ["heads.1.bias"] and unexpected == ["extra.weight"]
+    np.testing.assert_array_equal(net.heads[0].weight.data, new_w)
+    np.testing.assert_array_equal(net.heads[1].bias.data, before)
+
+
+def test_strict_load_lists_every_problem_and_changes_nothing():
+    net = Net()
+    before = {k: v.data.copy() for k, v in net.state_dict().items()}
+    sd = {k: np.full(v.shape, 9.0) for k, v in net.state_dict().items()}
+    del sd["encoder.fc2.bias"], sd["heads.0.bias"]
+    sd["encoder.fc1.weight"] = np.zeros((5, 3))
+    sd["heads.1.weight"] = np.zeros((2, 2))
+    sd["decoder.weight"] = np.zeros(1)
+    sd["bogus"] = np.zeros(1)
+    with pytest.raises(nn.StateDictError) as info:
+        net.load_state_dict(sd)
+    msg = str(info.value)
+    for expected in [
+        "size mismatch for encoder.fc1.weight: expected shape (4, 3), got (5, 3)",
+        "size mismatch for heads.1.weight: expected shape (1, 2), got (2, 2)",
+        "missing key: encoder.fc2.bias",
+        "missing key: heads.0.bias",
+        "unexpected key: decoder.weight",
+        "unexpected key: bogus",
+    ]:
+        assert expected in msg
+    for k, v in net.state_dict().items():  # a failed load changes nothing
+        np.testing.assert_array_equal(v.data, before[k], err_msg=k)
+    with pytest.raises(nn.StateDictError, match="size mismatch"):  # even when not strict
+        net.load_state_dict(sd, strict=False)
+    np.testing.assert_array_equal(net.encoder.scale.data, before["encoder.scale"])
+
+
+@pytest.mark.parity
+def test_state_dict_interchanges_with_torch():
+    torch = require_torch()
+    ours = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.LayerNorm(4), nn.Embedding(5, 4))
+    theirs = torch.nn.Sequential(
+        torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.LayerNorm(4), torch.nn.Embedding(5, 4)
+    )
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    ours.load_state_dict(theirs.state_dict())
+    theirs.load_state_dict({k: torch.tensor(v.data) for k, v in ours.state_dict().items()})
+    for (n, p), q in zip(ours.named_parameters(), theirs.parameters()):
+        np.testing.assert_array_equal(p.data, q.detach().numpy(), err_msg=n)
+
+
+# ----------------------------------------------------------------------------- repr
+
+
+def test_nested_repr():
+    text = repr(Net())
+    assert text == (
+        "Net(\n"
+        "  (encoder): Block(\n"
+        "    (fc1): Linear(in_features=3, out_features=4, bias=True)\n"
+        "    (act): Tanh()\n"
+        "    (fc2): Linear(in_features=4, out_features=2, bias=True)\n"
+        "  )\n"
+        "  (heads): ModuleList(\n"
+        "    (0): Linear(in_features=2, out_features=2, bias=True)\n"
+        "    (1): Linear(in_features=2, out_features=1, bias=True)\n"
+        "  )\n"
+        ")"
+    )
+    assert repr(nn.Identity()) == "Identity()"
+    assert repr(nn.Parameter(np.zeros(1))).startswith("Parameter containing:\n")
+
+
+def test_repr_with_extra_repr_and_children_matches_torchs_layout():
+    class Wrapper(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = nn.Tanh()
+
+        def extra_repr(self):
+            return "hidden=3"
+
+    assert repr(Wrapper()) == "Wrapper(\n  hidden=3\n  (inner): Tanh()\n)"
+
+
+@pytest.mark.parity
+def test_repr_matches_torch():
+    torch = require_torch()
+    ours = nn.Sequential(
+        nn.Linear(2, 8), nn.Tanh(), nn.Sequential(nn.Linear(8, 8), nn.ReLU()), nn.Dropout(0.1),
+        nn.Sigmoid(), nn.Embedding(4, 2, padding_idx=1), nn.LayerNorm(2), nn.Identity(),
+    )  # fmt: skip
+    theirs = torch.nn.Sequential(
+        torch.nn.Linear(2, 8), torch.nn.Tanh(),
+        torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.ReLU()), torch.nn.Dropout(0.1),
+        torch.nn.Sigmoid(), torch.nn.Embedding(4, 2, padding_idx=1), torch.nn.LayerNorm(2),
+        torch.nn.Identity(),
+    )  # fmt: skip
+    assert repr(ours) == repr(theirs)

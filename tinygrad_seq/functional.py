@@ -1,0 +1,383 @@
+"""Composite functions built from the primitive ops: layers' maths, dropout and the losses.
+
+Nothing here writes a backward pass. Each function is a short composition of differentiable
+Tensor ops (matmul, log_softmax, indexing, where, sums), so the engine differentiates it like
+any other graph. Cross-entropy, for instance, is log_softmax followed by picking the target's
+log-probability with integer indexing: the gradient of the pick scatters back to the target
+column, and log_softmax's backward turns it into softmax(x) - onehot(y), the familiar result.
+
+Losses follow PyTorch's semantics exactly (reductions, ignore_index, class weights, label
+smoothing), and reject bad input with errors that say what was expected and what was given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .random import get_generator
+from .tensor import Tensor, maximum, where
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _as_tensor(x: Any, fn: str, what: str = "input") -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (np.ndarray, list, tuple)):
+        return Tensor(x)
+    raise TypeError(f"{fn}: {what} must be a Tensor, got {type(x).__name__}")
+
+
+def _int_array(x: Any, fn: str, what: str) -> np.ndarray:
+    """The integer array behind an index tensor (Tensor, ndarray or list)."""
+    arr = x.data if isinstance(x, Tensor) else np.asarray(x)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(
+            f"{fn}: {what} must be an integer tensor (int64), got dtype {arr.dtype}; "
+            "convert it with .long()"
+        )
+    return arr.astype(np.int64, copy=False)
+
+
+def _check_reduction(reduction: str, fn: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{fn}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    return loss.sum() if reduction == "sum" else loss
+
+
+def _divide(total: Tensor, count: float) -> Tensor:
+    """total / count; a count of zero gives nan (as PyTorch's mean over no targets) quietly."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return total / float(count)
+
+
+# ----------------------------------------------------------------------------- activations
+
+
+def relu(input: Tensor) -> Tensor:
+    """(*) -> (*): max(x, 0) element-wise."""
+    return input.relu()
+
+
+def tanh(input: Tensor) -> Tensor:
+    """(*) -> (*): tanh element-wise."""
+    return input.tanh()
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    """(*) -> (*): 1 / (1 + e^-x) element-wise."""
+    return input.sigmoid()
+
+
+def softmax(input: Tensor, dim: int) -> Tensor:
+    """(*) -> (*): exp(x) / sum(exp(x)) along dim, stable for large values."""
+    return input.softmax(dim)
+
+
+def log_softmax(input: Tensor, dim: int) -> Tensor:
+    """(*) -> (*): x - logsumexp(x) along dim, stable for large values."""
+    return input.log_softmax(dim)
+
+
+# ----------------------------------------------------------------------------- layers
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """(*, in), weight (out, in), bias (out,) -> (*, out): x W^T + b."""
+    if weight.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-D (out, in), got shape {weight.shape}")
+    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"linear: input of shape {input.shape} has {input.shape[-1] if input.ndim else 0} "
+            f"features in its last dimension, but weight of shape {weight.shape} expects "
+            f"{weight.shape[1]}"
+        )
+    out = input @ weight.T
+    if bias is not None:
+        if bias.shape != (weight.shape[0],):
+            raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
+        out = out + bias
+    return out
+
+
+def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+    """(*) int indices, weight (V, D) -> (*, D): rows of weight; row padding_idx gets no grad."""
+    idx = _int_array(input, "embedding", "indices")
+    if weight.ndim != 2:
+        raise ValueError(f"embedding: weight must be 2-D (V, D), got shape {weight.shape}")
+    V = weight.shape[0]
+    if idx.size and (idx.min() < 0 or idx.max() >= V):
+        bad = idx.min() if idx.min() < 0 else idx.max()
+        raise IndexError(
+            f"embedding: index {bad} is out of range for {V} embeddings (valid 0..{V - 1})"
+        )
+    out = weight[idx]
+    if padding_idx is not None and out.requires_grad:
+        # where(pad, out.detach(), out) has out's values, but no gradient flows back through
+        # the positions that looked up the padding row, so that row's gradient stays zero
+        pad = (idx == _padding_idx(padding_idx, V))[..., None]
+        out = where(pad, out.detach(), out)
+    return out
+
+
+def _padding_idx(padding_idx: int, V: int) -> int:
+    """Check padding_idx against V rows; a negative index counts from the end, as PyTorch."""
+    if not -V <= padding_idx < V:
+        raise ValueError(
+            f"padding_idx must be within [{-V}, {V - 1}] for {V} embeddings, got {padding_idx}"
+        )
+    return padding_idx % V
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """(*) -> (*): zero each element with probability p, scale the rest by 1/(1-p) (training)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: probability p must be in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    keep = get_generator().random(input.shape) >= p  # each element kept with probability 1-p
+    return input * Tensor(np.where(keep, 1.0 / (1.0 - p), 0.0).astype(input.dtype))
+
+
+def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
+    """(*) int class indices -> (*, num_classes) int64 with a 1 at each index."""
+    idx = _int_array(tensor, "one_hot", "the class-index tensor")
+    if num_classes == -1:
+        if idx.size == 0:
+            raise ValueError("one_hot: cannot infer num_classes from an empty tensor; pass it")
+        num_classes = int(idx.max()) + 1
+    if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
+        bad = idx.min() if idx.min() < 0 else idx.max()
+        raise IndexError(f"one_hot: class {bad} is out of range for num_classes={num_classes}")
+    return Tensor((idx[..., None] == np.arange(num_classes)).astype(np.int64))
+
+
+def layer_norm(
+    input: Tensor,
+    normalized_shape: int | Sequence[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """(*, *normalized_shape) -> same: normalise over the trailing dims, then scale and shift."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k :]) != shape:
+        raise ValueError(
+            f"layer_norm: expected an input whose trailing dimensions are {shape}, "
+            f"got input of shape {input.shape}"
+        )
+    dims = tuple(range(input.ndim - k, input.ndim))
+    centered = input - input.mean(dims, keepdim=True)
+    var = (centered * centered).mean(dims, keepdim=True)  # biased variance, as PyTorch
+    out = centered / (var + eps).sqrt()
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+# ----------------------------------------------------------------------------- loss helpers
+
+
+def _class_dim(input: Tensor, fn: str) -> int:
+    if input.ndim == 0:
+        raise ValueError(f"{fn}: input must be (C,), (N, C) or (N, C, d1, ...), got a scalar")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{fn}: input must be floating point, got dtype {input.dtype}")
+    return 0 if input.ndim == 1 else 1
+
+
+def _class_targets(input: Tensor, target: Any, fn: str, ignore_index: int) -> np.ndarray:
+    """Check class-index targets against (N, C, d...) input; returns them as int64."""
+    cdim = _class_dim(input, fn)
+    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    want = input.shape[:cdim] + input.shape[cdim + 1 :]
+    if t.dtype.kind not in "iu":
+        raise TypeError(
+            f"{fn}: target dtype {t.dtype} is not integer: class-index targets of shape {want} "
+            f"must be integers (use target.long()); class-probability targets must have the "
+            f"input's shape {input.shape}"
+        )
+    if t.shape != want:
+        raise ValueError(
+            f"{fn}: expected target of shape {want} for input of shape {input.shape} "
+            f"(the class dimension removed), got target of shape {t.shape}"
+        )
+    C = input.shape[cdim]
+    bad = (t != ignore_index) & ((t < 0) | (t >= C))
+    if bad.any():
+        raise IndexError(
+            f"{fn}: target has class {t[bad].flat[0]} but input has {C} classes "
+            f"(valid 0..{C - 1}, or ignore_index={ignore_index})"
+        )
+    return t.astype(np.int64, copy=False)
+
+
+def _class_weight(weight: Any, input: Tensor, fn: str) -> np.ndarray | None:
+    """The (C,) class-weight array in the input's dtype, or None."""
+    if weight is None:
+        return None
+    w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+    C = input.shape[_class_dim(input, fn)]
+    if w.shape != (C,):
+        raise ValueError(f"{fn}: weight must have shape ({C},), one per class, got {w.shape}")
+    return w.astype(input.dtype)
+
+
+def _pick(logp: Tensor, safe: np.ndarray) -> Tensor:
+    """logp (N, C, d...) and class indices (N, d...) -> logp[n, safe[n, d...], d...]."""
+    if logp.ndim == 1:  # unbatched (C,) with a scalar target
+        return logp.reshape(1, -1)[np.zeros(1, dtype=np.int64), safe.reshape(1)].reshape(())
+    grids = np.indices(safe.shape, sparse=True)
+    return logp[(grids[0], safe, *grids[1:])]
+
+
+def _nll_parts(logp: Tensor, t: np.ndarray, w: np.ndarray | None, ignore_index: int) -> tuple:
+    """Per-target -w[y] logp[y] (0 where ignored), the ignore mask, and sum of w[y] kept."""
+    keep = t != ignore_index
+    safe = np.where(keep, t, 0)
+    wt = np.where(keep, 1.0 if w is None else w[safe], 0.0).astype(logp.dtype)
+    picked = _pick(logp, safe)
+    loss = -picked if w is None else -picked * Tensor(wt)
+    return where(keep, loss, 0.0), keep, float(wt.sum())
+
+
+def _weighted_mean(losses: Tensor, reduction: str, denom: float) -> Tensor:
+    if reduction == "mean":
+        return _divide(losses.sum(), denom)
+    return losses.sum() if reduction == "sum" else losses
+
+
+# ----------------------------------------------------------------------------- losses
+
+
+def nll_loss(
+    input: Tensor,
+    target: Any,
+    weight: Any = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Tensor:
+    """(N, C[, d...]) log-probs, (N[, d...]) int targets -> loss; mean is over kept weights."""
+    _check_reduction(reduction, "nll_loss")
+    t = _class_targets(input, target, "nll_loss", ignore_index)
+    w = _class_weight(weight, input, "nll_loss")
+    losses, _, denom = _nll_parts(input, t, w, ignore_index)
+    return _weighted_mean(losses, reduction, denom)
+
+
+def cross_entropy(
+    input: Tensor,
+    target: Any,
+    weight: Any = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """(N, C[, d...]) logits, (N[, d...]) int targets or (N, C[, d...]) probs -> loss."""
+    _check_reduction(reduction, "cross_entropy")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    cdim = _class_dim(input, "cross_entropy")
+    w = _class_weight(weight, input, "cross_entropy")
+    logp = input.log_softmax(cdim)
+    if tuple(np.shape(target)) == input.shape:  # PyTorch's rule: same shape = probabilities
+        return _soft_cross_entropy(logp, target, w, ignore_index, reduction, label_smoothing)
+    t = _class_targets(input, target, "cross_entropy", ignore_index)
+    losses, keep, denom = _nll_parts(logp, t, w, ignore_index)
+    nll = _weighted_mean(losses, reduction, denom)
+    if label_smoothing == 0.0:
+        return nll
+    # PyTorch's smoothing: (1 - eps) * nll + eps/C * sum_c -w_c logp_c, both reduced alike
+    C = input.shape[cdim]
+    smooth = -logp if w is None else -logp * Tensor(_along(w, input.ndim, cdim))
+    smooth = where(keep, smooth.sum(cdim), 0.0)
+    return nll * (1.0 - label_smoothing) + _weighted_mean(smooth, reduction, denom) * (
+        label_smoothing / C
+    )
+
+
+def _along(w: np.ndarray, ndim: int, cdim: int) -> np.ndarray:
+    """(C,) -> shape broadcasting along the class dimension of an ndim-dimensional input."""
+    shape = [1] * ndim
+    shape[cdim] = w.shape[0]
+    return w.reshape(shape)
+
+
+def _soft_cross_entropy(
+    logp: Tensor, target: Any, w: Any, ignore_index: int, reduction: str, eps: float
+) -> Tensor:
+    """Cross-entropy against class probabilities of the input's shape, as PyTorch."""
+    target = _as_tensor(target, "cross_entropy", "target")
+    if target.dtype.kind != "f":
+        raise TypeError(
+            f"cross_entropy: a target of the input's shape {logp.shape} holds class "
+            f"probabilities and must be floating point, got dtype {target.dtype}"
+        )
+    if ignore_index >= 0:
+        raise ValueError("cross_entropy: ignore_index is not supported for probability targets")
+    cdim = 0 if logp.ndim == 1 else 1
+    C = logp.shape[cdim]
+    if eps > 0.0:
+        target = target * (1.0 - eps) + eps / C
+    prod = logp * target
+    if w is not None:
+        prod = prod * Tensor(_along(w, logp.ndim, cdim))
+    if reduction == "none":
+        return -prod.sum(cdim)
+    if reduction == "sum":
+        return -prod.sum()
+    return _divide(-prod.sum(), logp.data.size / C)  # mean over the N * d... positions
+
+
+def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """(*) input, (*) target of the same shape -> loss: mean/sum of (input - target)^2."""
+    _check_reduction(reduction, "mse_loss")
+    target = _as_tensor(target, "mse_loss", "target")
+    if target.shape != input.shape:
+        raise ValueError(
+            f"mse_loss: target shape {target.shape} differs from input shape {input.shape}; "
+            "reshape one of them (PyTorch would broadcast with a warning, usually a bug)"
+        )
+    diff = input - target
+    return _reduce(diff * diff, reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Any,
+    weight: Any = None,
+    reduction: str = "mean",
+    pos_weight: Any = None,
+) -> Tensor:
+    """(*) logits, (*) targets in [0, 1] -> loss of sigmoid(input) vs target, stable."""
+    fn = "binary_cross_entropy_with_logits"
+    _check_reduction(reduction, fn)
+    target = _as_tensor(target, fn, "target")
+    if target.shape != input.shape:
+        raise ValueError(f"{fn}: target shape {target.shape} must equal input shape {input.shape}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{fn}: input must be floating point logits, got dtype {input.dtype}")
+    if target.dtype != input.dtype:
+        target = target.to(input.dtype)
+    # -log sigmoid(x) = softplus(-x) = max(-x, 0) + log(1 + e^-|x|): no overflow for any x
+    softplus_neg = maximum(-input, 0.0) + ((-input.abs()).exp() + 1.0).log()
+    if pos_weight is not None:
+        pw = _as_tensor(pos_weight, fn, "pos_weight").to(input.dtype)
+        softplus_neg = softplus_neg * ((pw - 1.0) * target + 1.0)
+    loss = (1.0 - target) * input + softplus_neg
+    if weight is not None:
+        loss = loss * _as_tensor(weight, fn, "weight").to(input.dtype)
+    return _reduce(loss, reduction)
