@@ -11,8 +11,28 @@ nothing from the engine (tensor, ops, autograd, nn), so a bug there cannot hide 
     gru     gru_cell_forward/backward, gru_forward/backward, variant='course' | 'pytorch'
     output  softmax, sigmoid, output_forward/backward, cross_entropy_loss, clip,
             lm_training_step
+    convert nn (PyTorch-named) parameters <-> course dicts: module_to_course,
+            course_to_module, state_dict_to_course, course_to_state_dict, grads_to_course,
+            grads_to_nn, parameter_links; layouts sequence_to/from_course, state_to/from_course
 """
 
+from . import convert
+from .convert import (
+    Link,
+    ModuleSpec,
+    course_to_module,
+    course_to_state_dict,
+    grads_to_course,
+    grads_to_nn,
+    module_spec,
+    module_to_course,
+    parameter_links,
+    sequence_from_course,
+    sequence_to_course,
+    state_dict_to_course,
+    state_from_course,
+    state_to_course,
+)
 from .gru import gru_backward, gru_cell_backward, gru_cell_forward, gru_forward
 from .lstm import lstm_backward, lstm_cell_backward, lstm_cell_forward, lstm_forward
 from .output import (
@@ -27,10 +47,23 @@ from .output import (
 )
 from .rnn import rnn_backward, rnn_cell_backward, rnn_cell_forward, rnn_forward
 
-# convert.py (written separately) will map nn parameters <-> course parameters; re-export it here.
-
 __all__ = [
+    "Link",
+    "ModuleSpec",
     "clip",
+    "convert",
+    "course_to_module",
+    "course_to_state_dict",
+    "grads_to_course",
+    "grads_to_nn",
+    "module_spec",
+    "module_to_course",
+    "parameter_links",
+    "sequence_from_course",
+    "sequence_to_course",
+    "state_dict_to_course",
+    "state_from_course",
+    "state_to_course",
     "cross_entropy_loss",
     "gru_backward",
     "gru_cell_backward",
