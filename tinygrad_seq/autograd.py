@@ -75,14 +75,28 @@ class _GradMode(contextlib.ContextDecorator):
         return False
 
 
-def no_grad() -> _GradMode:
-    """Context manager / decorator: no graph is recorded inside (inference, optimizer updates)."""
-    return _GradMode(False)
+class no_grad(_GradMode):
+    """Context manager / decorator (`@no_grad` or `@no_grad()`): no graph is recorded inside."""
+
+    def __new__(cls, func: Callable | None = None):
+        if func is None:
+            return super().__new__(cls)
+        return cls()(func)  # used bare as @no_grad: decorate func at once
+
+    def __init__(self, func: Callable | None = None):
+        super().__init__(False)
 
 
-def enable_grad() -> _GradMode:
-    """Context manager / decorator: record the graph even inside no_grad()."""
-    return _GradMode(True)
+class enable_grad(_GradMode):
+    """Context manager / decorator (`@enable_grad` or `@enable_grad()`): record even in no_grad."""
+
+    def __new__(cls, func: Callable | None = None):
+        if func is None:
+            return super().__new__(cls)
+        return cls()(func)
+
+    def __init__(self, func: Callable | None = None):
+        super().__init__(True)
 
 
 def set_grad_enabled(mode: bool) -> _GradMode:
@@ -156,8 +170,16 @@ def _nonfinite(a: Any) -> bool:
 class Context:
     """One recorded op: its Function, parent Tensors, saved arrays; also the node's grad_fn."""
 
-    __slots__ = ("fn", "parents", "needs_input_grad", "saved_tensors", "scope", "where",
-                 "freed", "__dict__")
+    __slots__ = (
+        "fn",
+        "parents",
+        "needs_input_grad",
+        "saved_tensors",
+        "scope",
+        "where",
+        "freed",
+        "__dict__",
+    )
 
     def __init__(self, fn: type, parents: tuple, needs_input_grad: tuple):
         self.fn = fn
@@ -313,9 +335,11 @@ def _add_grad(grads: dict, owned: set, parent: Any, pg: np.ndarray, ctx: Context
     if prev is None:
         grads[key] = pg
     elif key in owned:
-        prev += pg
+        prev += pg  # our own buffer (an ndarray, see below): add in place
     else:
-        grads[key] = prev + pg
+        total = prev + pg
+        # 0-d sums come back as numpy scalars, which `+=` would rebind instead of updating
+        grads[key] = total if type(total) is np.ndarray else np.asarray(total)
         owned.add(key)
 
 
@@ -349,9 +373,17 @@ def _check_backward(ctx: Context, g: np.ndarray, input_grads: tuple) -> None:
     for i, pg in enumerate(input_grads):
         if pg is not None and _nonfinite(pg):
             bad = "nan" if np.isnan(pg).any() else "inf"
+            fed = [j for j, p in enumerate(ctx.parents) if _nonfinite(p.data)]
+            cause = (
+                f" Its forward input {fed[0]} already held nan/inf, so the cause lies upstream: a "
+                "leaf (parameter or input) with non-finite values, or an op run outside "
+                "detect_anomaly()."
+                if fed
+                else ""
+            )
             raise AnomalyError(
                 f"detect_anomaly: {ctx.describe()}.backward produced {bad} in the gradient of "
-                f"input {i} from a finite incoming gradient. The op was created at "
+                f"input {i} from a finite incoming gradient.{cause} The op was created at "
                 f"{ctx.where or '<unknown: created outside detect_anomaly()>'}"
             )
 

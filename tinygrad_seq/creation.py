@@ -59,8 +59,9 @@ def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = F
     return _new(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
-def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None,
-           requires_grad: bool = False) -> Tensor:
+def arange(
+    start: Any, end: Any = None, step: Any = 1, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
     """Values start, start+step, ... below end: (ceil((end-start)/step),); int64 for ints."""
     if end is None:
         start, end = 0, start
@@ -86,14 +87,16 @@ def randn(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 
 def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Zeros with t's shape and dtype."""
-    return _new(np.zeros(t.shape, dtype=t.dtype if dtype is None else dtypes.to_dtype(dtype)),
-                requires_grad)
+    return _new(
+        np.zeros(t.shape, dtype=t.dtype if dtype is None else dtypes.to_dtype(dtype)), requires_grad
+    )
 
 
 def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Ones with t's shape and dtype."""
-    return _new(np.ones(t.shape, dtype=t.dtype if dtype is None else dtypes.to_dtype(dtype)),
-                requires_grad)
+    return _new(
+        np.ones(t.shape, dtype=t.dtype if dtype is None else dtypes.to_dtype(dtype)), requires_grad
+    )
 
 
 def full_like(t: Tensor, fill_value: Any, dtype: Any = None) -> Tensor:

@@ -38,7 +38,9 @@ def to_dtype(dtype: Any) -> np.dtype:
     try:
         d = np.dtype(dtype)
     except TypeError:
-        raise TypeError(f"unknown dtype {dtype!r}; expected e.g. 'float32', 'float64', 'int64'") from None
+        raise TypeError(
+            f"unknown dtype {dtype!r}; expected e.g. 'float32', 'float64', 'int64'"
+        ) from None
     if d.kind not in "fiub":
         raise TypeError(f"unsupported dtype {d}: tensors hold floats, integers or booleans")
     return d

@@ -115,8 +115,8 @@ class Maximum(Function):
     def backward(ctx, g):
         # the larger input gets g; a tie splits it in half (PyTorch's rule)
         a, b = ctx.saved_tensors
-        share = (a > b) + 0.5 * (a == b)
-        return unbroadcast(g * share, a.shape), unbroadcast(g * (1.0 - share), b.shape)
+        share = (a > b) + (a == b) * g.dtype.type(0.5)
+        return unbroadcast(g * share, a.shape), unbroadcast(g * (1 - share), b.shape)
 
 
 class Minimum(Function):
@@ -132,8 +132,8 @@ class Minimum(Function):
     def backward(ctx, g):
         # the smaller input gets g; a tie splits it in half
         a, b = ctx.saved_tensors
-        share = (a < b) + 0.5 * (a == b)
-        return unbroadcast(g * share, a.shape), unbroadcast(g * (1.0 - share), b.shape)
+        share = (a < b) + (a == b) * g.dtype.type(0.5)
+        return unbroadcast(g * share, a.shape), unbroadcast(g * (1 - share), b.shape)
 
 
 class Where(Function):
@@ -183,13 +183,15 @@ class Pow(Function):
         # d(a^p)/da = p a^(p-1)
         (a,) = ctx.saved_tensors
         p = ctx.exponent
+        if p == 0:
+            return (np.zeros_like(g),)  # a^0 = 1 is constant, even at a = 0 (as PyTorch)
         return (g * (p * a ** (p - 1)),)
 
 
 class Exp(Function):
     @staticmethod
     def forward(ctx, a):
-        with np.errstate(over="ignore"):
+        with np.errstate(over="ignore", under="ignore"):
             out = np.exp(a)
         ctx.save_for_backward(out)
         return out
@@ -262,9 +264,10 @@ class Tanh(Function):
 class Sigmoid(Function):
     @staticmethod
     def forward(ctx, a):
-        # 1 / (1 + e^-a); e^-a overflows to inf for a << 0 and gives exactly 0, as the limit
-        out = np.negative(a)
-        with np.errstate(over="ignore"):
+        # 1 / (1 + e^-a): for a << 0, e^-a overflows to inf and gives exactly 0, the limit; for
+        # a >> 0 it underflows to 0 and gives exactly 1. Neither is an error, so both are silenced.
+        out = np.negative(a, out=np.empty_like(a))  # out= keeps 0-d results arrays
+        with np.errstate(over="ignore", under="ignore"):
             np.exp(out, out=out)
         out += 1
         np.reciprocal(out, out=out)
@@ -344,7 +347,9 @@ class MatMul(Function):
         try:
             return a @ b
         except ValueError:
-            raise ValueError(f"batch dimensions of {a.shape} and {b.shape} do not broadcast") from None
+            raise ValueError(
+                f"batch dimensions of {a.shape} and {b.shape} do not broadcast"
+            ) from None
 
     @staticmethod
     def backward(ctx, g):
@@ -353,6 +358,8 @@ class MatMul(Function):
         need_a, need_b = ctx.needs_input_grad
         if a.ndim == 2 and b.ndim == 2:
             return (g @ b.T if need_a else None), (a.T @ g if need_b else None)
+        if a.ndim == 1 and b.ndim == 1:  # the dot product a.b: g is a scalar
+            return (g * b if need_a else None), (g * a if need_b else None)
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
         g2 = g
@@ -396,39 +403,53 @@ class Sum(Function):
 
 
 class MaxReduce(Function):
-    """max or min over axis; with one axis the gradient goes to the index argmax picks."""
+    """amax / amin over axes (None: all of them); tied maxima share the gradient evenly."""
 
     @staticmethod
     def forward(ctx, a, axis, keepdim, is_min):
         if a.size == 0:
             raise ValueError("max/min of an empty tensor")
-        pick = np.argmin if is_min else np.argmax
-        if axis is not None and len(axis) == 1:
-            idx = np.expand_dims(pick(a, axis=axis[0]), axis[0])
-            out = np.take_along_axis(a, idx, axis[0])
-            ctx.args = (a.shape, axis, keepdim, idx, None)
-            return out if keepdim else np.squeeze(out, axis[0])
         out = (np.min if is_min else np.max)(a, axis=axis, keepdims=True)
-        ctx.args = (a.shape, axis, keepdim, None, a == out)
-        return out if keepdim else np.squeeze(out, axis) if axis is not None else out.reshape(())
+        ctx.save_for_backward(a, out)
+        ctx.args = (axis, keepdim)
+        if keepdim:
+            return out
+        return np.squeeze(out, axis) if axis is not None else out.reshape(())
 
     @staticmethod
     def backward(ctx, g):
-        # d max/da = 1 at the chosen element (ties over several axes: shared evenly)
-        shape, axis, keepdim, idx, ties = ctx.args
-        g = _restore_dims(g, axis, keepdim, len(shape))
-        if idx is not None:
-            out = np.zeros(shape, dtype=g.dtype)
-            np.put_along_axis(out, idx, g, axis[0])
-            return (out,)
-        return (ties * (g / ties.sum(axis=axis, keepdims=True)),)
+        # d max/da_i = 1/k at each of the k tied maxima, 0 elsewhere (PyTorch's amax rule)
+        a, out = ctx.saved_tensors
+        axis, keepdim = ctx.args
+        g = _restore_dims(g, axis, keepdim, a.ndim)
+        ties = a == out
+        return (ties * (g / ties.sum(axis=axis, keepdims=True, dtype=g.dtype)),)
+
+
+class TakeAlong(Function):
+    """The elements at idx (one index per slice along axis): the values of max(dim)/min(dim)."""
+
+    @staticmethod
+    def forward(ctx, a, idx, axis, keepdim):
+        ctx.args = (a.shape, idx, axis, keepdim)
+        out = np.take_along_axis(a, idx, axis)
+        return out if keepdim else np.squeeze(out, axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        # each picked element receives its output's gradient, the others 0
+        shape, idx, axis, keepdim = ctx.args
+        out = np.zeros(shape, dtype=g.dtype)
+        np.put_along_axis(out, idx, g if keepdim else np.expand_dims(g, axis), axis)
+        return (out,)
 
 
 class Softmax(Function):
     @staticmethod
     def forward(ctx, a, axis):
         e = a - a.max(axis=axis, keepdims=True)  # stable: the largest exponent is e^0
-        np.exp(e, out=e)
+        with np.errstate(under="ignore"):  # tiny probabilities round to 0, by design
+            np.exp(e, out=e)
         e /= e.sum(axis=axis, keepdims=True)
         ctx.save_for_backward(e)
         ctx.axis = axis
@@ -451,7 +472,8 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, a, axis):
         shifted = a - _finite_max(a, axis)
-        lse = np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        with np.errstate(under="ignore"):
+            lse = np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
         out = shifted - lse
         ctx.save_for_backward(out)
         ctx.axis = axis
@@ -461,14 +483,16 @@ class LogSoftmax(Function):
     def backward(ctx, g):
         # y = a - logsumexp(a): dL/da = g - softmax(a) * sum(g)
         (y,) = ctx.saved_tensors
-        return (g - np.exp(y) * g.sum(axis=ctx.axis, keepdims=True),)
+        with np.errstate(under="ignore"):
+            return (g - np.exp(y) * g.sum(axis=ctx.axis, keepdims=True),)
 
 
 class LogSumExp(Function):
     @staticmethod
     def forward(ctx, a, axis, keepdim):
         m = _finite_max(a, axis)
-        out = np.log(np.exp(a - m).sum(axis=axis, keepdims=True)) + m
+        with np.errstate(under="ignore"):
+            out = np.log(np.exp(a - m).sum(axis=axis, keepdims=True)) + m
         ctx.save_for_backward(a, out)
         ctx.args = (axis, keepdim)
         return out if keepdim else np.squeeze(out, axis)
@@ -479,7 +503,8 @@ class LogSumExp(Function):
         a, out = ctx.saved_tensors
         axis, keepdim = ctx.args
         g = g if keepdim else np.expand_dims(g, axis)
-        return (g * np.exp(a - out),)
+        with np.errstate(under="ignore"):
+            return (g * np.exp(a - out),)
 
 
 # ----------------------------------------------------------------------------- shape

@@ -12,8 +12,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import autograd, dtypes
-from . import ops
+from . import autograd, dtypes, ops
 from .autograd import Context
 
 
@@ -57,12 +56,36 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
     return arr
 
 
+def _float_mode(data: np.ndarray) -> str:
+    """PyTorch's print style: '1., 2.' when all values are integers, else 4 fixed decimals."""
+    if data.dtype.kind != "f":
+        return "maxprec"
+    finite = np.abs(data[np.isfinite(data)])
+    nonzero = finite[finite != 0]
+    if nonzero.size == 0:
+        return "maxprec"
+    lo, hi = nonzero.min(), nonzero.max()
+    scientific = hi >= 1e8 or lo < 1e-4 or hi / lo > 1000  # numpy's rule, which is PyTorch's
+    return "fixed" if scientific or (finite != np.round(finite)).any() else "maxprec"
+
+
 def _check_grad_dtype(arr: np.ndarray) -> None:
     if arr.dtype.kind != "f":
         raise TypeError(
             f"only floating point tensors can require gradients, got dtype {arr.dtype} "
             "(integer tensors hold indices and targets; convert with .float() or .double())"
         )
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, (int, np.integer))
+
+
+def _one_dim(dim: Any, ndim: int, op: str) -> int:
+    """A single dim as a non-negative axis; ops like softmax take exactly one."""
+    if not _is_int(dim):
+        raise TypeError(f"{op}: dim must be an int, got {dim!r}")
+    return _dims(dim, ndim)[0]
 
 
 def _dims(dim: Any, ndim: int) -> tuple | None:
@@ -96,7 +119,9 @@ class Tensor:
 
     @classmethod
     def _make(cls, data: np.ndarray, requires_grad: bool, ctx: Context | None) -> Tensor:
-        """Fast constructor for op outputs: no conversion, no checks."""
+        """Fast constructor for op outputs: no checks, but .data is always an ndarray."""
+        if type(data) is not np.ndarray:
+            data = np.asarray(data)  # numpy returns scalars, not 0-d arrays, from 0-d math
         t = object.__new__(Tensor)
         t.data, t.grad, t.requires_grad, t._ctx = data, None, requires_grad, ctx
         t._hooks, t._retains_grad = [], False
@@ -198,7 +223,14 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        body = np.array2string(
+            self.data,
+            separator=", ",
+            prefix="tensor(",
+            precision=4,
+            floatmode=_float_mode(self.data),
+            max_line_width=80,
+        )
         extra = []
         if self.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_):
             extra.append(f"dtype={self.dtype}")
@@ -268,7 +300,11 @@ class Tensor:
     def to(self, dtype: Any) -> Tensor:
         """A copy cast to dtype (differentiable); self when the dtype already matches."""
         d = dtypes.to_dtype(dtype)
-        return self if d == self.dtype else ops.Cast.apply(self, dtype=d)
+        if d == self.dtype:
+            return self
+        if d.kind != "f":  # integers and booleans carry no gradient: the result is a constant
+            return Tensor._make(self.data.astype(d), False, None)
+        return ops.Cast.apply(self, dtype=d)
 
     def float(self) -> Tensor:
         """Cast to float32."""
@@ -308,8 +344,9 @@ class Tensor:
                 return Tensor._make(np.asarray(x, dtype=self.dtype), False, None)
             if isinstance(x, float):
                 return Tensor._make(np.asarray(x, dtype=dtypes.get_default_dtype()), False, None)
-            return Tensor._make(np.asarray(x, dtype=self.dtype if kind != "b" else np.int64),
-                                False, None)
+            return Tensor._make(
+                np.asarray(x, dtype=self.dtype if kind != "b" else np.int64), False, None
+            )
         return Tensor._make(_as_array(x), False, None)
 
     def _binary(self, fn: type, other: Any, reflected: bool = False) -> Tensor:
@@ -358,8 +395,10 @@ class Tensor:
     def __pow__(self, exponent: Any) -> Tensor:
         if isinstance(exponent, Tensor):
             return (exponent * self.log()).exp()
-        if not isinstance(exponent, (int, float)):
+        if not isinstance(exponent, (int, float, np.integer, np.floating)):
             raise TypeError(f"pow: expected a number or Tensor exponent, got {type(exponent)}")
+        # a Python number, so that numpy never upcasts (np.float64 scalars are strongly typed)
+        exponent = int(exponent) if _is_int(exponent) else float(exponent)
         return ops.Pow.apply(self._floating(), exponent=exponent)
 
     def __rpow__(self, base: Any) -> Tensor:
@@ -400,7 +439,9 @@ class Tensor:
             return Tensor._make(op(self.data, other), False, None)
         except ValueError:
             shape = getattr(other, "shape", ())
-            raise ValueError(f"compare: shapes {self.shape} and {shape} cannot be broadcast") from None
+            raise ValueError(
+                f"compare: shapes {self.shape} and {shape} cannot be broadcast"
+            ) from None
 
     def __eq__(self, o: Any) -> Tensor:  # type: ignore[override]
         return self._compare(o, np.equal)
@@ -466,7 +507,10 @@ class Tensor:
         """Clip values to [min, max]; the gradient passes inside the bounds."""
         if min is None and max is None:
             raise ValueError("clamp: at least one of min and max must be given")
-        return ops.Clamp.apply(self, lo=min, hi=max)
+        # Python numbers never upcast float32; float bounds make an integer tensor float
+        lo, hi = (None if v is None else int(v) if _is_int(v) else float(v) for v in (min, max))
+        x = self._floating() if isinstance(lo, float) or isinstance(hi, float) else self
+        return ops.Clamp.apply(x, lo=lo, hi=hi)
 
     clip = clamp
 
@@ -485,8 +529,14 @@ class Tensor:
         n = self.data.size if axes is None else int(np.prod([self.shape[a] for a in axes]))
         return self._floating().sum(dim, keepdim) / max(n, 1)
 
-    def var(self, dim: Any = None, keepdim: bool = False, *, correction: int = 1,
-            unbiased: bool | None = None) -> Tensor:
+    def var(
+        self,
+        dim: Any = None,
+        keepdim: bool = False,
+        *,
+        correction: int = 1,
+        unbiased: bool | None = None,
+    ) -> Tensor:
         """Variance over dim; correction=1 (unbiased, PyTorch's default) divides by n - 1."""
         if unbiased is not None:
             correction = 1 if unbiased else 0
@@ -500,16 +550,17 @@ class Tensor:
         return self.var(dim, keepdim, correction=correction).sqrt()
 
     def _extreme(self, dim: Any, keepdim: bool, is_min: bool) -> Any:
-        if dim is None:
-            return ops.MaxReduce.apply(self, axis=None, keepdim=False, is_min=is_min)
         axes = _dims(dim, self.ndim)
-        values = ops.MaxReduce.apply(self, axis=axes, keepdim=keepdim, is_min=is_min)
-        if len(axes) != 1:
-            return values
+        if axes is None or len(axes) != 1:  # all (or several) dims: ties share the gradient
+            return ops.MaxReduce.apply(self, axis=axes, keepdim=keepdim, is_min=is_min)
+        (d,) = axes
+        if self.shape[d] == 0:
+            raise ValueError(f"max/min over dim {dim} of size 0 (shape {self.shape})")
         pick = np.argmin if is_min else np.argmax
-        idx = pick(self.data, axis=axes[0])
-        idx = np.expand_dims(idx, axes[0]) if keepdim else idx
-        return MaxResult(values, Tensor._make(idx.astype(np.int64), False, None))
+        idx = np.expand_dims(pick(self.data, axis=d), d).astype(np.int64, copy=False)
+        values = ops.TakeAlong.apply(self, idx=idx, axis=d, keepdim=keepdim)
+        indices = Tensor._make(idx if keepdim else np.squeeze(idx, d), False, None)
+        return MaxResult(values, indices)
 
     def max(self, dim: Any = None, keepdim: bool = False) -> Any:
         """Largest value; with an int dim returns (values, indices) as PyTorch does."""
@@ -523,6 +574,10 @@ class Tensor:
         """Largest values over dim (int or tuple), ties share the gradient."""
         return ops.MaxReduce.apply(self, axis=_dims(dim, self.ndim), keepdim=keepdim, is_min=False)
 
+    def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        """Smallest values over dim (int or tuple), ties share the gradient."""
+        return ops.MaxReduce.apply(self, axis=_dims(dim, self.ndim), keepdim=keepdim, is_min=True)
+
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """Index of the largest value (over the flattened tensor when dim is None); int64."""
         return _arg(self, np.argmax, dim, keepdim)
@@ -533,30 +588,34 @@ class Tensor:
 
     def softmax(self, dim: int) -> Tensor:
         """exp(x) / sum(exp(x)) along dim, computed after subtracting the max."""
-        return ops.Softmax.apply(self._floating(), axis=_dims(dim, self.ndim)[0])
+        return ops.Softmax.apply(self._floating(), axis=_one_dim(dim, self.ndim, "softmax"))
 
     def log_softmax(self, dim: int) -> Tensor:
         """x - logsumexp(x) along dim, stable for large logits."""
-        return ops.LogSoftmax.apply(self._floating(), axis=_dims(dim, self.ndim)[0])
+        return ops.LogSoftmax.apply(self._floating(), axis=_one_dim(dim, self.ndim, "log_softmax"))
 
-    def logsumexp(self, dim: int, keepdim: bool = False) -> Tensor:
-        """log(sum(exp(x))) along dim, stable for large values."""
-        return ops.LogSumExp.apply(self._floating(), axis=_dims(dim, self.ndim)[0], keepdim=keepdim)
+    def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
+        """log(sum(exp(x))) over dim (int or tuple), stable for large values."""
+        if dim is None:
+            raise TypeError("logsumexp: dim is required (an int or a tuple of ints)")
+        axes = _dims(dim, self.ndim)
+        return ops.LogSumExp.apply(self._floating(), axis=axes, keepdim=keepdim)
 
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape: Any) -> Tensor:
         """Same values in a new shape (one dimension may be -1)."""
-        shape = tuple(shape[0]) if len(shape) == 1 and not isinstance(shape[0], int) else shape
+        shape = tuple(shape[0]) if len(shape) == 1 and not _is_int(shape[0]) else shape
         return ops.Reshape.apply(self, shape=tuple(int(s) for s in shape))
 
     view = reshape
 
     def permute(self, *dims: Any) -> Tensor:
         """Reorder dimensions: permute(2, 0, 1)."""
-        dims = tuple(dims[0]) if len(dims) == 1 and not isinstance(dims[0], int) else dims
-        if sorted(d % max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
+        dims = tuple(dims[0]) if len(dims) == 1 and not _is_int(dims[0]) else dims
+        axes = _dims(dims, self.ndim) if self.ndim else tuple(dims)
+        if sorted(axes) != list(range(self.ndim)):
             raise ValueError(f"permute: {dims} is not a permutation of {self.ndim} dimensions")
-        return ops.Permute.apply(self, axes=tuple(d % max(self.ndim, 1) for d in dims))
+        return ops.Permute.apply(self, axes=axes)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         """Swap two dimensions."""
@@ -591,10 +650,12 @@ class Tensor:
 
     def expand(self, *sizes: Any) -> Tensor:
         """Broadcast to a larger shape without copying; -1 keeps a dimension."""
-        sizes = tuple(sizes[0]) if len(sizes) == 1 and not isinstance(sizes[0], int) else sizes
+        sizes = tuple(sizes[0]) if len(sizes) == 1 and not _is_int(sizes[0]) else sizes
         lead = len(sizes) - self.ndim
         if lead < 0:
             raise ValueError(f"expand: {sizes} has fewer dimensions than the tensor {self.shape}")
+        if -1 in sizes[:lead]:
+            raise ValueError(f"expand: -1 is not allowed for the new leading dimensions {sizes}")
         shape = tuple(self.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
         return ops.Expand.apply(self, shape=shape)
 
@@ -702,14 +763,17 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
     first = tensors[0]
+    if first.ndim == 0:
+        raise ValueError("cat: zero-dimensional tensors cannot be concatenated; use stack()")
+    (d,) = _dims(dim, first.ndim)
+    rest = first.shape[:d] + first.shape[d + 1 :]
     for i, t in enumerate(tensors):
-        if t.ndim != first.ndim or any(
-            a != b for k, (a, b) in enumerate(zip(t.shape, first.shape)) if k != dim % t.ndim
-        ):
+        if t.ndim != first.ndim or t.shape[:d] + t.shape[d + 1 :] != rest:
             raise ValueError(
-                f"cat: tensor {i} has shape {t.shape}, expected {first.shape} except along dim {dim}"
+                f"cat: tensor {i} has shape {t.shape}, expected {first.shape} except along "
+                f"dim {dim}"
             )
-    return ops.Cat.apply(*tensors, axis=_dims(dim, first.ndim)[0])
+    return ops.Cat.apply(*tensors, axis=d)
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -719,7 +783,9 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         raise ValueError("stack: expected a non-empty sequence of tensors")
     for i, t in enumerate(tensors):
         if t.shape != tensors[0].shape:
-            raise ValueError(f"stack: tensor {i} has shape {t.shape}, tensor 0 has {tensors[0].shape}")
+            raise ValueError(
+                f"stack: tensor {i} has shape {t.shape}, tensor 0 has {tensors[0].shape}"
+            )
     ndim = tensors[0].ndim + 1
     return ops.Stack.apply(*tensors, axis=_dims(dim, ndim)[0])
 

@@ -1,0 +1,479 @@
+"""The backward engine: accumulation, shared nodes, long graphs, freed graphs, grad mode, hooks,
+retain_grad, detect_anomaly, custom Functions and scopes."""
+
+from __future__ import annotations
+
+import gc
+import sys
+import weakref
+
+import numpy as np
+import pytest
+from helpers import check_parity, require_torch
+
+import tinygrad_seq as ts
+from tinygrad_seq import autograd
+from tinygrad_seq.autograd import Function
+
+# ----------------------------------------------------------------------------- accumulation
+
+
+def test_leaf_gradients_accumulate_over_two_backward_calls():
+    x = ts.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward()
+    first = x.grad
+    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])
+    (x * 3).sum().backward()  # a new graph: its gradient adds onto .grad
+    np.testing.assert_array_equal(x.grad.data, [5.0, 7.0])
+    assert x.grad is first  # accumulated in place, like PyTorch
+    x.grad = None  # zero_grad
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+
+
+def test_tensor_used_twice():
+    x = ts.tensor([3.0], requires_grad=True)
+    (x * x).backward()  # d(x^2)/dx = 2x: both uses contribute
+    assert x.grad.item() == 6.0
+    y = ts.tensor([3.0], requires_grad=True)
+    (y + y + y).backward()
+    assert y.grad.item() == 3.0
+
+
+def test_scalar_node_used_three_times():
+    # 0-d sums once came back as numpy scalars, and in-place accumulation lost a contribution
+    x = ts.tensor(1.5, requires_grad=True)
+    h = x * 2
+    (h + h + h).backward()
+    assert x.grad.item() == 6.0
+    x.grad = None
+    h = x.tanh()
+    (h * h + h * 3 + h).backward()
+    np.testing.assert_allclose(
+        x.grad.item(), (2 * np.tanh(1.5) + 4) * (1 - np.tanh(1.5) ** 2), rtol=1e-6
+    )
+
+
+def test_diamond_graph():
+    # x -> a -> (b, c) -> d: a's gradient is the sum over both paths
+    xv = np.array([0.3, -1.2, 2.0])
+    x = ts.tensor(xv, requires_grad=True)
+    a = x * 2
+    b = a.tanh()
+    c = a * a
+    d = (b * c).sum()
+    d.backward()
+    av = 2 * xv
+    expected = 2 * ((1 - np.tanh(av) ** 2) * av**2 + np.tanh(av) * 2 * av)
+    np.testing.assert_allclose(x.grad.data, expected, rtol=1e-12)
+
+
+def test_non_leaf_reused_by_two_losses_with_retain_graph():
+    x = ts.tensor([1.0, 2.0], requires_grad=True)
+    h = (x * 3).tanh()
+    (h.sum()).backward(retain_graph=True)
+    g1 = x.grad.data.copy()
+    (h * 2).sum().backward()
+    np.testing.assert_allclose(x.grad.data, 3 * g1)
+
+
+def test_gradient_argument_seeds_backward():
+    x = ts.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (x * x).backward(gradient=np.array([1.0, 0.0, -1.0]))
+    np.testing.assert_array_equal(x.grad.data, [2.0, 0.0, -6.0])
+
+
+def test_inputs_without_grad_get_none():
+    a = ts.tensor([1.0, 2.0], requires_grad=True)
+    b = ts.tensor([3.0, 4.0])
+    (a * b).sum().backward()
+    assert b.grad is None
+    np.testing.assert_array_equal(a.grad.data, [3.0, 4.0])
+
+
+def test_intermediate_gradients_not_kept():
+    x = ts.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    h.tanh().sum().backward()
+    assert h.grad is None and x.grad is not None
+
+
+# ----------------------------------------------------------------------------- long graphs
+
+
+def test_20000_op_chain_at_default_recursion_limit():
+    assert sys.getrecursionlimit() <= 1000 + 100  # the default (pytest may add a little)
+    x = ts.tensor([0.5, -0.25], requires_grad=True)
+    y = x
+    for i in range(20_000):
+        y = y * 1.0001 if i % 2 else y + 0.001
+        y = y.tanh() if i % 1000 == 0 else y
+    loss = y.sum()
+    depth, node = 0, loss
+    while node.grad_fn is not None:
+        node, depth = node.grad_fn.parents[0], depth + 1
+    assert depth > 20_000
+    loss.backward()
+    assert np.isfinite(x.grad.data).all() and (x.grad.data > 0).all()
+    del loss, y, node
+    gc.collect()  # tearing the long graph down must not overflow the C stack either
+
+
+def test_long_chain_gradient_value():
+    x = ts.tensor([2.0], requires_grad=True)
+    y = x
+    for _ in range(20_000):
+        y = y * 1.0001
+    y.backward()
+    np.testing.assert_allclose(x.grad.data, [1.0001**20_000], rtol=1e-3)
+
+
+def test_unrolled_recurrence_of_10000_steps():
+    # an RNN-like unroll: h_t = tanh(h_{t-1} * w + x_t); each step is a few ops
+    w = ts.tensor([0.5], requires_grad=True)
+    h = ts.zeros(1)
+    xs = ts.tensor(np.full((10_000, 1), 0.1))
+    for t in range(10_000):
+        h = (h * w + xs[t]).tanh()
+    h.sum().backward()
+    assert w.grad is not None and np.isfinite(w.grad.data).all()
+
+
+# ----------------------------------------------------------------------------- freed graphs
+
+
+def test_second_backward_through_freed_graph_explains_the_fix():
+    x = ts.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * 2).tanh().sum()
+    y.backward()
+    with pytest.raises(ts.GraphFreedError) as info:
+        y.backward()
+    msg = str(info.value)
+    assert "retain_graph=True" in msg and "detach()" in msg and "freed" in msg
+    assert isinstance(info.value, RuntimeError)
+
+
+def test_saved_arrays_are_freed_after_backward_unless_retained():
+    x = ts.tensor([1.0, 2.0], requires_grad=True)
+    y = x * x
+    assert len(y.grad_fn.saved_tensors) == 2
+    y.sum().backward(retain_graph=True)
+    assert len(y.grad_fn.saved_tensors) == 2
+    y.sum().backward()
+    assert y.grad_fn.saved_tensors == ()
+    np.testing.assert_array_equal(x.grad.data, [4.0, 8.0])
+
+
+def test_retain_graph_allows_repeated_backward():
+    x = ts.tensor([1.0, -1.0], requires_grad=True)
+    y = (x * 3).sigmoid().sum()
+    y.backward(retain_graph=True)
+    once = x.grad.data.copy()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(x.grad.data, 3 * once)
+
+
+def test_detach_cuts_the_freed_graph_truncated_bptt():
+    w = ts.tensor([0.5], requires_grad=True)
+    h = ts.tensor([1.0])
+    for _ in range(3):  # three "batches"; each carries the state over, detached
+        for _ in range(4):
+            h = (h * w).tanh()
+        h.sum().backward()
+        h = h.detach()
+    assert w.grad is not None
+
+
+def test_intermediate_gradients_are_released_as_soon_as_consumed():
+    x = ts.tensor([0.1, 0.2], requires_grad=True)
+    a = x.tanh()
+    b = a.tanh()
+    c = b.tanh()
+    seen: list = []
+    b.register_hook(lambda g: seen.append(weakref.ref(g.data)))
+    alive_when_x_reached: list = []
+    x.register_hook(lambda g: alive_when_x_reached.append(seen[0]() is not None))
+    c.sum().backward()
+    assert alive_when_x_reached == [False]  # b's gradient was gone before x's arrived
+
+
+# ----------------------------------------------------------------------------- grad mode
+
+
+def test_no_grad_builds_no_graph():
+    x = ts.tensor([1.0], requires_grad=True)
+    with ts.no_grad():
+        assert not ts.is_grad_enabled()
+        y = x * 2 + 1
+        assert not y.requires_grad and y.grad_fn is None and y.is_leaf
+        with ts.enable_grad():
+            assert ts.is_grad_enabled()
+            z = x * 2
+            assert z.requires_grad and z.grad_fn is not None
+        assert not ts.is_grad_enabled()
+    assert ts.is_grad_enabled()
+    a, b = ts.tensor([1.0]), ts.tensor([2.0])
+    assert (a * b).grad_fn is None  # no input requires grad: no graph either
+
+
+def test_grad_mode_decorators_and_exceptions():
+    @ts.no_grad()
+    def f(t):
+        return t * 2, ts.is_grad_enabled()
+
+    @ts.no_grad
+    def g(t):
+        return t * 2
+
+    @ts.enable_grad
+    def h(t):
+        return t * 2
+
+    x = ts.tensor([1.0], requires_grad=True)
+    y, mode = f(x)
+    assert not mode and not y.requires_grad and not g(x).requires_grad
+    with ts.no_grad():
+        assert h(x).requires_grad
+    with pytest.raises(KeyError):
+        with ts.no_grad():
+            raise KeyError("the previous mode is restored on the way out")
+    assert ts.is_grad_enabled()
+    with ts.set_grad_enabled(False):
+        assert not ts.is_grad_enabled()
+    assert ts.is_grad_enabled()
+
+
+def test_detach():
+    x = ts.tensor([2.0, 3.0], requires_grad=True)
+    d = x.detach()
+    assert not d.requires_grad and d.is_leaf and np.shares_memory(d.data, x.data)
+    (x.detach() * x).sum().backward()  # the detached factor is a constant
+    np.testing.assert_array_equal(x.grad.data, [2.0, 3.0])
+
+
+# ----------------------------------------------------------------------------- hooks
+
+
+def test_hook_receives_gradient_and_may_replace_it():
+    x = ts.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    received = []
+    h.register_hook(lambda g: received.append(g.data.copy()))
+    h.register_hook(lambda g: g * 10)  # replaces dL/dh for everything upstream
+    (h * h).sum().backward()
+    np.testing.assert_array_equal(received[0], [6.0, 12.0])  # 2h
+    np.testing.assert_array_equal(x.grad.data, [180.0, 360.0])  # 10 * 2h * 3
+
+
+def test_hook_on_leaf_changes_what_accumulates_and_can_be_removed():
+    x = ts.tensor([1.0, 2.0], requires_grad=True)
+    handle = x.register_hook(lambda g: g * 0.5)
+    (x * 4).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])
+    handle.remove()
+    x.grad = None
+    (x * 4).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [4.0, 4.0])
+
+
+def test_hook_errors():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        ts.ones(2).register_hook(lambda g: g)
+    x = ts.tensor([1.0, 2.0], requires_grad=True)
+    x.register_hook(lambda g: ts.ones(3))
+    with pytest.raises(RuntimeError, match="shape"):
+        (x * 2).sum().backward()
+
+
+def test_retain_grad():
+    x = ts.tensor(np.array([1.0, -2.0]), requires_grad=True)
+    h = x * 3
+    h.retain_grad()
+    assert h.retains_grad
+    k = x * 4  # not retained
+    (h.tanh() + k).sum().backward()
+    np.testing.assert_allclose(h.grad.data, 1 - np.tanh([3.0, -6.0]) ** 2)
+    assert k.grad is None
+    x.retain_grad()  # a no-op on leaves, which always keep .grad
+    assert not x.retains_grad and x.grad is not None
+
+
+# ----------------------------------------------------------------------------- anomaly
+
+
+def test_detect_anomaly_names_forward_culprit_and_user_line():
+    x = ts.tensor([1.0, 0.5], requires_grad=True)
+    with pytest.raises(ts.AnomalyError) as info:
+        with ts.detect_anomaly():
+            y = (x - 0.75) * 2
+            z = y.log()  # log of a negative number: nan, from finite inputs
+            z.sum()
+    msg = str(info.value)
+    assert "Log" in msg and "nan" in msg and "test_autograd.py" in msg and "y.log()" in msg
+    assert "Mul" not in msg and "Sub" not in msg
+
+
+def test_detect_anomaly_names_backward_culprit():
+    x = ts.tensor([0.0, 4.0], requires_grad=True)
+    with ts.detect_anomaly():
+        y = (x * 1.0).sqrt()  # forward is finite; the derivative 1/(2 sqrt 0) is inf
+        loss = (y * 3).sum()
+        with pytest.raises(ts.AnomalyError) as info:
+            loss.backward()
+    msg = str(info.value)
+    assert "Sqrt.backward" in msg and "inf" in msg and "(x * 1.0).sqrt()" in msg
+    assert "test_autograd.py" in msg
+
+
+def test_detect_anomaly_reports_scope_and_is_off_by_default():
+    x = ts.tensor([-1.0], requires_grad=True)
+    assert np.isnan(x.log().data).all()  # no detect_anomaly: nan passes silently
+    with pytest.raises(ts.AnomalyError, match=r"Log \(scope lstm.l0 t=3\)"):
+        with ts.detect_anomaly(), autograd.scope("lstm"), autograd.scope("l0"):
+            with autograd.scope("t=3"):
+                x.log()
+
+    @ts.detect_anomaly()
+    def f():
+        return ts.tensor([0.0]).log()
+
+    with pytest.raises(ts.AnomalyError, match="Log.*inf"):
+        f()
+
+
+def test_detect_anomaly_says_when_nan_came_from_a_leaf():
+    x = ts.tensor([np.nan, 1.0], requires_grad=True)
+    with ts.detect_anomaly():
+        y = (x * 2).exp().sum()  # nan comes in from the leaf: no op created it in forward
+        with pytest.raises(ts.AnomalyError, match="Exp.backward.*already held nan/inf.*leaf"):
+            y.backward()
+
+
+def test_detect_anomaly_accepts_intentional_infinities():
+    # masking with -inf before a softmax is legitimate: nothing is reported
+    x = ts.tensor([[1.0, 2.0, 3.0]], requires_grad=True)
+    with ts.detect_anomaly():
+        p = x.masked_fill(ts.tensor([[False, True, False]]), float("-inf")).softmax(-1)
+        (p * ts.tensor([[1.0, 2.0, 3.0]])).sum().backward()
+    assert np.isfinite(x.grad.data).all() and x.grad.data[0, 1] == 0.0
+
+
+# ----------------------------------------------------------------------------- Functions
+
+
+class Cube(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return a**3
+
+    @staticmethod
+    def backward(ctx, g):
+        # d(a^3)/da = 3 a^2
+        (a,) = ctx.saved_tensors
+        return (g * 3 * a * a,)
+
+
+class BadShape(Function):
+    @staticmethod
+    def forward(ctx, a):
+        return a.sum()
+
+    @staticmethod
+    def backward(ctx, g):
+        return (np.ones(3),)  # wrong: the input has shape (2,)
+
+
+class ScaleSecond(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        assert ctx.needs_input_grad == (False, True)
+        return None, g * a
+
+
+def test_custom_function():
+    x = ts.tensor([1.0, 2.0], requires_grad=True)
+    y = Cube.apply(x)
+    assert y.grad_fn.name() == "CubeBackward" and y.grad_fn.parents == (x,)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 12.0])
+    assert ts.gradcheck(Cube.apply, [ts.tensor([0.5, -1.5], requires_grad=True)])
+    a, b = ts.tensor([2.0, 3.0]), ts.tensor([1.0, 1.0], requires_grad=True)
+    ScaleSecond.apply(a, b).sum().backward()
+    np.testing.assert_array_equal(b.grad.data, [2.0, 3.0])
+
+
+def test_engine_rejects_wrong_shaped_gradient_naming_the_op():
+    x = ts.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"BadShape.*\(3,\).*\(2,\)"):
+        BadShape.apply(x).backward()
+
+
+def test_scope_is_recorded_on_nodes():
+    x = ts.tensor([1.0], requires_grad=True)
+    with autograd.scope("rnn"), autograd.scope("t=2"):
+        y = x * 2
+    assert y.grad_fn.scope == ("rnn", "t=2") and y.grad_fn.describe() == "Mul (scope rnn t=2)"
+    assert (x * 2).grad_fn.scope == ()
+
+
+# ----------------------------------------------------------------------------- PyTorch
+
+
+@pytest.mark.parity
+def test_done_when_tanh_of_matmul_matches_pytorch():
+    torch = require_torch()
+    rng = np.random.default_rng(0)
+    xv, wv = rng.standard_normal((4, 3)), rng.standard_normal((3, 5))
+    x, w = ts.tensor(xv, requires_grad=True), ts.tensor(wv, requires_grad=True)
+    y = (x @ w).tanh().sum()
+    y.backward()
+    xt = torch.tensor(xv, requires_grad=True)
+    wt = torch.tensor(wv, requires_grad=True)
+    yt = (xt @ wt).tanh().sum()
+    yt.backward()
+    np.testing.assert_allclose(y.item(), yt.item(), rtol=1e-12)
+    np.testing.assert_allclose(x.grad.data, xt.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(w.grad.data, wt.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parity
+def test_unrolled_lstm_like_graph_matches_pytorch():
+    def cell(lib, x, h0, w, u, b):
+        h, c, outs = h0, h0 * 0, []
+        for t in range(x.shape[0]):
+            z = x[t] @ w + h @ u + b
+            i, f, g, o = z.chunk(4, 1)
+            c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+            h = o.sigmoid() * c.tanh()
+            outs.append(h)
+        y = lib.stack(outs, 1)
+        return y.log_softmax(-1).mean() + y.max(1).values.sum(), h
+
+    rng = np.random.default_rng(1)
+    arrays = [rng.standard_normal(s) for s in [(5, 2, 3), (2, 4), (3, 16), (4, 16), (16,)]]
+    check_parity(lambda *xs: cell(ts, *xs), lambda *xs: cell(require_torch(), *xs), arrays)
+
+
+@pytest.mark.parity
+def test_accumulation_hooks_and_retain_grad_match_pytorch():
+    torch = require_torch()
+    results = []
+    for lib in (ts, torch):
+        x = lib.tensor([1.0, -2.0, 0.5], requires_grad=True)
+        h = x * x
+        h.retain_grad()
+        h.register_hook(lambda g: g * 2)
+        loss = (h.sigmoid() * x).sum()
+        loss.backward(retain_graph=True)
+        loss.backward()
+        results.append((x.grad.detach().numpy().copy(), h.grad.detach().numpy().copy()))
+    for ours_, theirs in zip(*results):
+        np.testing.assert_allclose(ours_, theirs, rtol=1e-6)

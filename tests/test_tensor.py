@@ -1,0 +1,391 @@
+"""The Tensor API: construction and dtypes, factories and the seed, attributes, repr, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import require_torch
+
+import tinygrad_seq as ts
+
+# ----------------------------------------------------------------------------- construction
+
+
+def test_python_floats_default_to_float32_and_ints_to_int64():
+    assert ts.Tensor([1.0, 2.5]).dtype == np.float32
+    assert ts.tensor(3.0).dtype == np.float32
+    assert ts.tensor([1, 2.0]).dtype == np.float32  # mixed: float
+    assert ts.tensor([[1, 2], [3, 4]]).dtype == np.int64
+    assert ts.tensor([True, False]).dtype == np.bool_
+    assert ts.tensor([]).dtype == np.float32 and ts.tensor([]).shape == (0,)
+
+
+def test_numpy_arrays_keep_their_dtype():
+    assert ts.tensor(np.zeros(3)).dtype == np.float64  # float64 is kept, as torch.tensor does
+    assert ts.tensor(np.zeros(3, np.float32)).dtype == np.float32
+    assert ts.tensor(np.arange(3, dtype=np.int32)).dtype == np.int32
+    assert ts.tensor(np.float64(2.0)).dtype == np.float64
+
+
+def test_explicit_dtype_and_names():
+    assert ts.tensor([1, 2], dtype=ts.float64).dtype == np.float64
+    assert ts.tensor([1.7, 2.2], dtype="int64").data.tolist() == [1, 2]
+    assert ts.tensor([1, 2], dtype="double").dtype == np.float64
+    assert ts.tensor([1, 2], dtype=np.float32).dtype == np.float32
+    with pytest.raises(TypeError, match="dtype"):
+        ts.tensor([1.0], dtype="complex64")
+    with pytest.raises(TypeError, match="cannot make a tensor"):
+        ts.tensor(["a", "b"])
+
+
+def test_tensor_copies_its_input():
+    a = np.ones(3)
+    t = ts.tensor(a)
+    a[0] = 5.0
+    assert t.data[0] == 1.0
+
+
+def test_set_default_dtype():
+    assert ts.get_default_dtype() == ts.float32
+    ts.set_default_dtype(ts.float64)
+    assert ts.get_default_dtype() == np.float64
+    assert ts.tensor([1.0]).dtype == np.float64
+    assert ts.zeros(2).dtype == ts.ones(2).dtype == ts.randn(2).dtype == np.float64
+    assert ts.tensor([1, 2]).dtype == np.int64  # integers are unaffected
+    assert (ts.tensor([1, 2]) / 2).dtype == np.float64
+    ts.set_default_dtype("float32")
+    assert ts.tensor([1.0]).dtype == np.float32
+    with pytest.raises(TypeError, match="floating"):
+        ts.set_default_dtype(ts.int64)
+
+
+def test_integer_tensor_cannot_require_grad():
+    for make in (
+        lambda: ts.Tensor([1, 2], requires_grad=True),
+        lambda: ts.tensor([True], requires_grad=True),
+        lambda: ts.tensor([1, 2]).requires_grad_(),
+        lambda: ts.zeros(2, dtype=ts.int64, requires_grad=True),
+        lambda: ts.arange(3, requires_grad=True),
+    ):
+        with pytest.raises(TypeError, match="only floating point tensors can require gradients"):
+            make()
+
+
+def test_casting_to_integers_detaches():
+    x = ts.tensor([1.5, -2.5], requires_grad=True)
+    idx = x.long()
+    assert idx.dtype == np.int64 and not idx.requires_grad and idx.grad_fn is None
+    assert not (x > 0).requires_grad and x.bool().dtype == np.bool_
+    y = x.double()
+    assert y.dtype == np.float64 and y.requires_grad
+    (y * 2).sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])
+    assert x.float() is x and x.to("float32") is x
+    c = x.clone()
+    assert c is not x and c.grad_fn is not None and not np.shares_memory(c.data, x.data)
+
+
+# ----------------------------------------------------------------------------- dtype promotion
+
+
+def test_dtype_promotion_int_and_float():
+    i = ts.tensor([1, 2, 3])
+    f32 = ts.tensor([0.5, 0.5, 0.5])
+    f64 = ts.tensor(np.array([0.5, 0.5, 0.5]))
+    assert (i + 0.5).dtype == np.float32
+    assert (0.5 * i).dtype == np.float32
+    assert (i + f32).dtype == np.float32
+    assert (f32 + i).dtype == np.float32
+    assert (i + f64).dtype == np.float64
+    assert (f32 + f64).dtype == np.float64
+    assert (i + 1).dtype == np.int64 and (i * i).dtype == np.int64
+    assert (i / 2).dtype == np.float32 and (i / i).dtype == np.float32
+    assert (2 / i).dtype == np.float32
+    assert (f32 * 2).dtype == np.float32  # Python scalars never upcast
+    assert (f32 * np.float64(2.0)).dtype == np.float32
+    assert ts.tensor(np.array([1, 2], np.int32)).exp().dtype == np.float32
+    np.testing.assert_array_equal((i + 0.5).data, [1.5, 2.5, 3.5])
+    np.testing.assert_allclose((i / 2).data, [0.5, 1.0, 1.5])
+
+
+def test_mixed_precision_gradients_come_back_in_each_leafs_dtype():
+    a = ts.tensor([1.0, 2.0], requires_grad=True)
+    b = ts.tensor(np.array([3.0, 4.0]), requires_grad=True)
+    (a * b).sum().backward()
+    assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
+    np.testing.assert_array_equal(a.grad.data, [3.0, 4.0])
+
+
+def test_ndarray_on_the_left_gives_a_tensor():
+    x = ts.tensor([1.0, 2.0], requires_grad=True)
+    y = np.array([2.0, 3.0]) * x
+    assert isinstance(y, ts.Tensor)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 3.0])
+
+
+# ----------------------------------------------------------------------------- factories
+
+
+def test_zeros_ones_full_eye():
+    assert ts.zeros(2, 3).shape == (2, 3) and ts.zeros((2, 3)).shape == (2, 3)
+    assert ts.zeros(2).dtype == np.float32 and not ts.zeros(2).data.any()
+    assert ts.ones([4]).data.tolist() == [1.0] * 4
+    assert ts.zeros().shape == ()
+    assert ts.full((2, 2), 7).dtype == np.int64
+    assert ts.full((2, 2), 0.5).dtype == np.float32
+    assert ts.full((2,), True).dtype == np.bool_
+    np.testing.assert_array_equal(ts.full((2, 3), 0.5).data, np.full((2, 3), 0.5))
+    np.testing.assert_array_equal(ts.eye(3).data, np.eye(3))
+    np.testing.assert_array_equal(ts.eye(2, 3).data, np.eye(2, 3))
+    assert ts.eye(2, dtype=ts.float64).dtype == np.float64
+    x = ts.zeros(2, requires_grad=True)
+    assert x.requires_grad and x.is_leaf
+    with pytest.raises(ValueError, match="non-negative"):
+        ts.zeros(-1)
+
+
+def test_arange():
+    assert ts.arange(5).data.tolist() == [0, 1, 2, 3, 4] and ts.arange(5).dtype == np.int64
+    assert ts.arange(2, 8, 3).data.tolist() == [2, 5]
+    a = ts.arange(0, 1, 0.25)
+    assert a.dtype == np.float32 and a.data.tolist() == [0.0, 0.25, 0.5, 0.75]
+    assert ts.arange(3, dtype=ts.float64).dtype == np.float64
+    assert ts.arange(5, 0, -2).data.tolist() == [5, 3, 1]
+
+
+def test_like_factories():
+    t = ts.tensor(np.ones((2, 3)))
+    for z in (ts.zeros_like(t), ts.ones_like(t), ts.full_like(t, 2.0), ts.randn_like(t)):
+        assert z.shape == (2, 3) and z.dtype == np.float64
+    assert not ts.zeros_like(t).data.any() and ts.ones_like(t).data.all()
+    assert ts.zeros_like(t, dtype=ts.float32).dtype == np.float32
+    assert ts.ones_like(t, requires_grad=True).requires_grad
+    assert ts.zeros_like(ts.tensor([1, 2])).dtype == np.int64
+
+
+def test_rand_randn():
+    u = ts.rand(1000)
+    assert u.dtype == np.float32 and u.shape == (1000,)
+    assert 0.0 <= u.data.min() and u.data.max() < 1.0 and 0.4 < u.data.mean() < 0.6
+    n = ts.randn(100, 100, dtype=ts.float64)
+    assert n.dtype == np.float64 and abs(n.data.mean()) < 0.05 and 0.95 < n.data.std() < 1.05
+    assert ts.randn(2, 3, requires_grad=True).requires_grad
+    assert ts.rand((2, 3)).shape == (2, 3)
+
+
+def test_manual_seed_drives_every_random_function():
+    ts.manual_seed(123)
+    a = (ts.rand(5).data.copy(), ts.randn(5).data.copy(), ts.rand_like(ts.zeros(2)).data.copy())
+    ts.manual_seed(123)
+    b = (ts.rand(5).data, ts.randn(5).data, ts.rand_like(ts.zeros(2)).data)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+    ts.manual_seed(124)
+    assert not np.array_equal(ts.rand(5).data, a[0])
+    assert ts.manual_seed(5) is ts.random.get_generator()
+    with pytest.raises(TypeError, match="int seed"):
+        ts.manual_seed(1.5)
+
+
+# ----------------------------------------------------------------------------- attributes
+
+
+def test_attributes():
+    x = ts.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    assert isinstance(x.data, np.ndarray)
+    assert x.shape == (2, 3) and x.ndim == 2 and x.dtype == np.float32
+    assert x.size() == (2, 3) and x.size(1) == 3 and x.dim() == 2 and x.numel() == 6
+    assert len(x) == 2 and x.grad is None and x.requires_grad and x.is_leaf and x.grad_fn is None
+    y = (x * 2).sum()
+    assert not y.is_leaf and y.grad_fn.name() == "SumBackward"
+    assert [f.name() if f else None for f in y.grad_fn.next_functions] == ["MulBackward"]
+    assert y.item() == 42.0 and isinstance(y.item(), float)
+    assert ts.tensor([7]).item() == 7 and isinstance(ts.tensor([7]).item(), int)
+    assert float(y) == 42.0 and int(ts.tensor(3)) == 3
+    assert x.tolist() == [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+    assert [r.shape for r in x] == [(3,), (3,)]
+
+
+def test_zero_dim_results_are_arrays():
+    x = ts.tensor(2.0, requires_grad=True)
+    for y in (
+        x * 3,
+        x + x,
+        x.sigmoid(),
+        x.sum(),
+        (x > 1),
+        ts.tensor([1.0, 3.0]).argmax(0),
+        ts.tensor([1.0, 3.0]).max(0).indices,
+    ):
+        assert type(y.data) is np.ndarray and y.ndim == 0
+
+
+def test_numpy_item_detach():
+    x = ts.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="detach"):
+        x.numpy()
+    d = x.detach()
+    assert d.is_leaf and not d.requires_grad and d.grad_fn is None
+    assert np.shares_memory(d.numpy(), x.data) and isinstance(d.numpy(), np.ndarray)
+    with pytest.raises(ValueError, match="one-element"):
+        x.item()
+    with pytest.raises(RuntimeError, match="ambiguous"):
+        bool(x)
+
+
+def test_requires_grad_():
+    x = ts.tensor([1.0])
+    assert x.requires_grad_() is x and x.requires_grad
+    x.requires_grad_(False)
+    assert not x.requires_grad
+    y = ts.tensor([1.0], requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match="detach"):
+        y.requires_grad_(False)
+
+
+def test_setitem_is_refused_on_tensors_that_require_grad():
+    t = ts.zeros(3)
+    t[1] = 5.0
+    t[ts.tensor([0, 2])] = ts.tensor([1.0, 2.0])
+    assert t.data.tolist() == [1.0, 5.0, 2.0]
+    with pytest.raises(RuntimeError, match="in-place"):
+        ts.zeros(3, requires_grad=True)[0] = 1.0
+
+
+# ----------------------------------------------------------------------------- repr
+
+
+def test_repr_follows_pytorch():
+    assert repr(ts.tensor([1.0, 2.0])) == "tensor([1., 2.])"
+    assert repr(ts.tensor([1, 2])) == "tensor([1, 2])"
+    assert repr(ts.tensor(3.5)) == "tensor(3.5000)"
+    assert repr(ts.tensor([[1.0, 2.0], [3.0, 4.0]])) == "tensor([[1., 2.],\n        [3., 4.]])"
+    assert repr(ts.tensor([1.0], requires_grad=True)) == "tensor([1.], requires_grad=True)"
+    x = ts.tensor([1.0, 2.0], requires_grad=True)
+    assert repr(x * 2) == "tensor([2., 4.], grad_fn=<MulBackward>)"
+    assert repr(ts.tensor(np.array([1.0, 2.0]))) == "tensor([1., 2.], dtype=float64)"
+    assert repr(ts.tensor([True, False])) == "tensor([ True, False])"
+
+
+@pytest.mark.parity
+def test_repr_matches_torch_layout():
+    torch = require_torch()
+    cases = (
+        [1.0, 2.0],
+        [[1.0, 2.5], [3.0, -4.0]],
+        [1, 2, 3],
+        3.25,
+        [[[1.0]], [[2.0]]],
+        [1e5, 1.0],
+        [1e-5, 1.0],
+        [0.1, float("nan")],
+        [0.0, 0.0],
+        [123456.5, 2.25],
+        [float(i) for i in range(1, 1002, 100)],
+    )
+    for a in cases:
+        ours = repr(ts.tensor(a))
+        theirs = repr(torch.tensor(a))
+        assert ours == theirs
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+def test_matmul_shape_error_names_op_and_both_shapes():
+    with pytest.raises(ValueError) as info:
+        ts.zeros(3, 4) @ ts.zeros(5, 6)
+    msg = str(info.value)
+    assert "MatMul" in msg and "(3, 4)" in msg and "(5, 6)" in msg
+    with pytest.raises(ValueError, match=r"MatMul.*\(2, 3, 4\).*\(5, 4, 2\)"):
+        ts.zeros(2, 3, 4) @ ts.zeros(5, 4, 2)  # batch dims 2 and 5 do not broadcast
+    with pytest.raises(ValueError, match="MatMul.*at least one dimension"):
+        ts.zeros(3) @ ts.tensor(2.0)
+
+
+@pytest.mark.parametrize(
+    "op, name",
+    [
+        (lambda a, b: a + b, "Add"),
+        (lambda a, b: a - b, "Sub"),
+        (lambda a, b: a * b, "Mul"),
+        (lambda a, b: a / b, "Div"),
+        (ts.maximum, "Maximum"),
+        (ts.minimum, "Minimum"),
+    ],
+)
+def test_broadcast_error_names_op_and_both_shapes(op, name):
+    with pytest.raises(ValueError) as info:
+        op(ts.ones(2, 3), ts.ones(4))
+    msg = str(info.value)
+    assert name in msg and "(2, 3)" in msg and "(4,)" in msg and "broadcast" in msg
+
+
+def test_other_shape_errors_are_explained():
+    with pytest.raises(ValueError, match=r"Reshape.*\(2, 3\).*\(4,\)"):
+        ts.zeros(2, 3).reshape(4)
+    with pytest.raises(ValueError, match=r"cat: tensor 1 has shape \(2, 4\)"):
+        ts.cat([ts.zeros(2, 3), ts.zeros(2, 4)], 0)
+    with pytest.raises(ValueError, match="stack: tensor 1"):
+        ts.stack([ts.zeros(2), ts.zeros(3)])
+    with pytest.raises(ValueError, match="Expand.*cannot expand"):
+        ts.zeros(2, 3).expand(4, 3)
+    with pytest.raises(ValueError, match="leading"):
+        ts.zeros(3).expand(-1, 3)
+    with pytest.raises(ValueError, match=r"Where: condition \(3,\), x \(2,\) and y \(2,\)"):
+        ts.where(ts.tensor([True, False, True]), ts.zeros(2), ts.zeros(2))
+    with pytest.raises(IndexError, match="out of range"):
+        ts.zeros(2, 3).sum(2)
+    with pytest.raises(ValueError, match="empty"):
+        ts.zeros(0).max()
+
+
+def test_cat_rejects_bad_inputs():
+    with pytest.raises(ValueError, match="zero-dimensional"):
+        ts.cat([ts.tensor(1.0), ts.tensor(2.0)])
+    with pytest.raises(IndexError, match="out of range"):
+        ts.cat([ts.zeros(2), ts.zeros(2)], 1)
+    with pytest.raises(ValueError, match="non-empty"):
+        ts.cat([])
+    assert ts.cat([ts.zeros(2, 3), ts.zeros(2, 1)], -1).shape == (2, 4)
+
+
+def test_numpy_scalars_are_accepted_as_sizes_and_numbers():
+    x = ts.rand(2, 3, requires_grad=True)
+    assert x.reshape(np.int64(6)).shape == (6,)
+    assert x.permute(np.int64(1), 0).shape == (3, 2)
+    assert x.expand(np.int64(4), 2, 3).shape == (4, 2, 3)
+    assert (x ** np.float64(2.0)).dtype == np.float32  # no upcast by a numpy scalar
+    assert x.clamp(np.float64(0.1), np.float64(0.5)).dtype == np.float32
+    assert (x * np.float64(2.0)).dtype == np.float32
+    assert ts.tensor([1, 5, -3]).clamp(0, 2).data.tolist() == [1, 2, 0]
+    assert ts.tensor([1, 5, -3]).clamp(0.5, 2).dtype == np.float32
+
+
+def test_permute_rejects_bad_dims():
+    x = ts.zeros(2, 3)
+    assert x.permute(1, 0).shape == (3, 2) and x.permute((-1, 0)).shape == (3, 2)
+    with pytest.raises(IndexError):
+        x.permute(0, 5)
+    with pytest.raises(ValueError, match="permutation"):
+        x.permute(0, 0)
+    with pytest.raises(ValueError, match="permutation"):
+        x.permute(0)
+
+
+def test_backward_of_non_scalar_needs_gradient():
+    x = ts.ones(2, 3, requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match=r"one-element output, got shape \(2, 3\)"):
+        y.backward()
+    with pytest.raises(RuntimeError, match="gradient has shape"):
+        y.backward(ts.ones(3))
+    y.backward(ts.full((2, 3), 0.5))
+    np.testing.assert_array_equal(x.grad.data, np.ones((2, 3)))
+
+
+def test_backward_on_tensor_without_graph():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        (ts.ones(2) * 2).sum().backward()
