@@ -1,5 +1,6 @@
 """tinygrad_seq: a small reverse-mode autodiff framework on numpy for sequence models."""
 
+from . import data, functional, manual, nn, optim
 from .autograd import (
     AnomalyError,
     GraphFreedError,
@@ -9,6 +10,7 @@ from .autograd import (
     no_grad,
     set_grad_enabled,
 )
+from .compare import GradientReport, compare_gradients
 from .creation import (
     arange,
     eye,
@@ -34,7 +36,9 @@ from .dtypes import (
     int64,
     set_default_dtype,
 )
+from .generate import log_likelihood, sample
 from .gradcheck import GradcheckError, gradcheck
+from .io import CheckpointError, load, load_into, load_metadata, save
 from .random import manual_seed
 from .tensor import (
     Tensor,
@@ -58,6 +62,20 @@ from .tensor import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "CheckpointError",
+    "GradientReport",
+    "compare_gradients",
+    "data",
+    "functional",
+    "load",
+    "load_into",
+    "load_metadata",
+    "log_likelihood",
+    "manual",
+    "nn",
+    "optim",
+    "sample",
+    "save",
     "AnomalyError",
     "arange",
     "bool_",

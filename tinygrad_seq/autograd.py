@@ -161,7 +161,41 @@ def _user_frame() -> str:
 
 
 def _nonfinite(a: Any) -> bool:
+    if type(a) is SparseGrad:
+        a = a.value
     return isinstance(a, np.ndarray) and a.dtype.kind == "f" and not np.isfinite(a).all()
+
+
+class SparseGrad:
+    """A gradient that is zero except at `key`, where it is `value`: what slicing sends back.
+
+    Returning it instead of a dense array lets the engine scatter every slice of one tensor (the
+    T per-step slices of a sequence's input projection, the gates of one step) into one buffer,
+    so backpropagating through T slices costs O(T) instead of T full-size zero arrays.
+    """
+
+    __slots__ = ("shape", "key", "value", "advanced")
+
+    def __init__(self, shape: tuple, key: Any, value: np.ndarray, advanced: bool):
+        self.shape, self.key, self.value, self.advanced = shape, key, value, advanced
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The dtype of the non-zero part."""
+        return self.value.dtype
+
+    def add_into(self, buf: np.ndarray) -> None:
+        """buf[key] += value; repeated integer indices accumulate (np.add.at)."""
+        if self.advanced:
+            np.add.at(buf, self.key, self.value)
+        else:
+            buf[self.key] += self.value
+
+    def dense(self, dtype: Any = None) -> np.ndarray:
+        """The full gradient as an ndarray of `shape`."""
+        out = np.zeros(self.shape, dtype=dtype or self.value.dtype)
+        self.add_into(out)
+        return out
 
 
 # ----------------------------------------------------------------------------- graph nodes
@@ -328,10 +362,19 @@ def _add_grad(grads: dict, owned: set, parent: Any, pg: np.ndarray, ctx: Context
             f"internal error in {ctx.describe()}.backward: gradient of shape {pg.shape} for an "
             f"input of shape {parent.data.shape}"
         )
-    if pg.dtype != parent.data.dtype:
-        pg = pg.astype(parent.data.dtype)
     key = id(parent)
     prev = grads.get(key)
+    if type(pg) is SparseGrad:  # scatter a slice's gradient into one buffer we own
+        if prev is None or key not in owned:
+            buf = np.zeros(parent.data.shape, dtype=parent.data.dtype)
+            if prev is not None:
+                buf += prev
+            grads[key] = prev = buf
+            owned.add(key)
+        pg.add_into(prev)
+        return
+    if pg.dtype != parent.data.dtype:
+        pg = pg.astype(parent.data.dtype)
     if prev is None:
         grads[key] = pg
     elif key in owned:
@@ -372,7 +415,7 @@ def _check_backward(ctx: Context, g: np.ndarray, input_grads: tuple) -> None:
         return  # the culprit was downstream and already reported, or the seed itself
     for i, pg in enumerate(input_grads):
         if pg is not None and _nonfinite(pg):
-            bad = "nan" if np.isnan(pg).any() else "inf"
+            bad = "nan" if np.isnan(getattr(pg, "value", pg)).any() else "inf"
             fed = [j for j, p in enumerate(ctx.parents) if _nonfinite(p.data)]
             cause = (
                 f" Its forward input {fed[0]} already held nan/inf, so the cause lies upstream: a "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .autograd import Context, Function
+from .autograd import Context, Function, SparseGrad
 
 
 def unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray:
@@ -330,6 +330,17 @@ class Cast(Function):
 # ----------------------------------------------------------------------------- matmul
 
 
+def _mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b, steering around a slow BLAS path: C-order a times a transposed (F-order) b.
+
+    OpenBLAS runs that layout pair up to 40x slower for few rows (an RNN step's (N, H) @ W^T);
+    copying the smaller left operand into F order first costs little and avoids it.
+    """
+    if a.ndim == 2 and b.ndim == 2 and not b.flags.c_contiguous and a.size <= b.size:
+        a = np.asfortranarray(a)
+    return a @ b
+
+
 class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
@@ -345,7 +356,7 @@ class MatMul(Function):
             )
         ctx.save_for_backward(a, b)
         try:
-            return a @ b
+            return _mm(a, b)
         except ValueError:
             raise ValueError(
                 f"batch dimensions of {a.shape} and {b.shape} do not broadcast"
@@ -357,7 +368,7 @@ class MatMul(Function):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         if a.ndim == 2 and b.ndim == 2:
-            return (g @ b.T if need_a else None), (a.T @ g if need_b else None)
+            return (_mm(g, b.T) if need_a else None), (_mm(a.T, g) if need_b else None)
         if a.ndim == 1 and b.ndim == 1:  # the dot product a.b: g is a scalar
             return (g * b if need_a else None), (g * a if need_b else None)
         a2 = a[None, :] if a.ndim == 1 else a
@@ -562,14 +573,10 @@ class Index(Function):
 
     @staticmethod
     def backward(ctx, g):
-        # scatter g back to the positions read; repeated indices accumulate (np.add.at)
+        # scatter g back to the positions read; repeated indices accumulate (np.add.at).
+        # Sparse: the engine adds it into one buffer shared by all slices of the input.
         shape, key, advanced = ctx.args
-        out = np.zeros(shape, dtype=g.dtype)
-        if advanced:
-            np.add.at(out, key, g)
-        else:
-            out[key] = g
-        return (out,)
+        return (SparseGrad(shape, key, g, advanced),)
 
 
 class Cat(Function):
