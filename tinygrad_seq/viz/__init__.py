@@ -1,0 +1,31 @@
+"""tinygrad_seq.viz: drawings of the unrolled graph and figures of gradient flow through time.
+
+`draw_graph` / `save` / `record_grads` need only the `graphviz` Python package (and graphviz's
+`dot` program to make images); the figures of `plots` import matplotlib lazily, from the `plot`
+extra (`pip install tinygrad_seq[plot]`).
+"""
+
+from ._colors import grad_color
+from .cli_graph import graph_command
+from .graph import GraphvizNotFoundWarning, draw_graph, record_grads, save
+from .plots import (
+    grad_flow,
+    lstm_gate_activations,
+    plot_gates,
+    plot_grad_flow,
+    plot_losses,
+)
+
+__all__ = [
+    "GraphvizNotFoundWarning",
+    "draw_graph",
+    "grad_color",
+    "grad_flow",
+    "graph_command",
+    "lstm_gate_activations",
+    "plot_gates",
+    "plot_grad_flow",
+    "plot_losses",
+    "record_grads",
+    "save",
+]
