@@ -1,0 +1,178 @@
+"""The benchmark harness: it runs (--quick), its references agree, its checks catch errors.
+
+No timing is asserted here: timings live in benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from helpers import require_torch
+
+# benchmarks/ is not an installed package: import it from the repository root
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import competitors as comp  # noqa: E402
+from benchmarks import harness, report  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    CELLS,
+    PARAM_NAMES,
+    AgreementError,
+    Config,
+    check_agreement,
+    init_params,
+    make_batch,
+)
+from benchmarks.numpy_ref import train_step  # noqa: E402
+
+TINY = Config("tiny", H=5, N=3, T=7, V=9, E=4)
+
+
+def _result(name: str, cell: str, dtype=np.float64, cfg: Config = TINY) -> tuple:
+    params = init_params(cell, cfg, dtype)
+    x, y = make_batch(cfg)
+    c = comp.build(name, cell, params, x, y)
+    c.step()
+    loss, grads = c.result()
+    return loss, {k: np.array(v) for k, v in grads.items()}
+
+
+def test_quick_run_writes_results(tmp_path, capsys):
+    path = tmp_path / "RESULTS.md"
+    argv = ["--quick", "--threads", "1", "--write-results", "--results-path", str(path)]
+    assert harness.main(argv) == 0
+    text = path.read_text()
+    for heading in ("## Targets", "## Timings", "## Peak memory", "## Scaling", "## Agreement"):
+        assert heading in text
+    assert "Command: `" in text and "-m benchmarks --quick" in text
+    assert "OPENBLAS_CORETYPE=" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_numpy_ref_equals_tinygrad_seq_in_float64(cell):
+    ref = _result("numpy_ref", cell)
+    ours = _result("tinygrad_seq", cell)
+    diffs = check_agreement("tinygrad_seq", ours, ref, loss_rtol=1e-8, grad_rtol=1e-8)
+    assert set(diffs) == {"loss", *PARAM_NAMES}
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_numpy_ref_equals_torch_in_float64(cell):
+    require_torch()
+    ref = _result("numpy_ref", cell)
+    for name in ("torch_nn", "torch_cell_loop"):
+        check_agreement(name, _result(name, cell), ref, loss_rtol=1e-10, grad_rtol=1e-10)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_hips_autograd_equals_numpy_ref_in_float64(cell):
+    pytest.importorskip("autograd")
+    ref = _result("numpy_ref", cell)
+    check_agreement("hips_autograd", _result("hips_autograd", cell), ref, 1e-10, 1e-10)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_numpy_ref_matches_finite_differences(cell):
+    cfg = Config("fd", H=3, N=2, T=4, V=5, E=2)
+    params = init_params(cell, cfg, np.float64)
+    x, y = make_batch(cfg)
+    _, grads = train_step(cell, params, x, y)
+    rng = np.random.default_rng(0)
+    for name in PARAM_NAMES:
+        direction = rng.standard_normal(params[name].shape)
+        eps = 1e-6
+        shifted = []
+        for sign in (1, -1):
+            p = {k: v.copy() for k, v in params.items()}
+            p[name] += sign * eps * direction
+            shifted.append(train_step(cell, p, x, y)[0])
+        numeric = (shifted[0] - shifted[1]) / (2 * eps)
+        assert numeric == pytest.approx(float(np.sum(grads[name] * direction)), rel=1e-6)
+
+
+def test_numpy_ref_reuses_its_buffers_across_steps():
+    params = init_params("lstm", TINY, np.float64)
+    x, y = make_batch(TINY)
+    ws = comp.build("numpy_ref", "lstm", params, x, y)
+    ws.step()
+    loss1, g1 = ws.result()
+    g1 = {k: v.copy() for k, v in g1.items()}
+    ws.step()
+    loss2, g2 = ws.result()
+    assert loss1 == loss2
+    for k in PARAM_NAMES:
+        np.testing.assert_array_equal(g1[k], g2[k])
+
+
+@pytest.mark.parametrize("what", ["w_hh", "emb", "b_out", "loss"])
+def test_agreement_check_detects_a_perturbed_gradient(what):
+    ref = _result("numpy_ref", "gru", np.float32)
+    loss, grads = ref[0], {k: v.copy() for k, v in ref[1].items()}
+    if what == "loss":
+        loss *= 1 + 1e-3
+    else:
+        grads[what].flat[0] += 1e-2 * np.abs(grads[what]).max()
+    with pytest.raises(AgreementError, match=what if what != "loss" else "loss"):
+        check_agreement("perturbed", (loss, grads), ref)
+    check_agreement("unperturbed", ref, ref)
+
+
+def test_agreement_check_rejects_nan_and_missing_gradients():
+    ref = _result("numpy_ref", "rnn", np.float32)
+    grads = {k: v.copy() for k, v in ref[1].items()}
+    grads["w_ih"][0, 0] = np.nan
+    with pytest.raises(AgreementError, match="w_ih"):
+        check_agreement("nan", (ref[0], grads), ref)
+    del grads["w_ih"]
+    with pytest.raises(AgreementError, match="no gradient for w_ih"):
+        check_agreement("missing", (ref[0], grads), ref)
+
+
+def test_harness_fails_loudly_on_a_wrong_competitor(monkeypatch, capsys):
+    original = comp.TinygradSeqCompetitor.result
+
+    def wrong(self):
+        loss, grads = original(self)
+        grads = dict(grads, w_hh=grads["w_hh"] * 1.01)
+        return loss, grads
+
+    monkeypatch.setattr(comp.TinygradSeqCompetitor, "result", wrong)
+    argv = ["--quick", "--threads", "1", "--only", "tinygrad_seq", "--cells", "lstm"]
+    assert harness.main(argv + ["--no-scaling", "--no-memory"]) == 1
+    assert "AGREEMENT FAILURE" in capsys.readouterr().err
+
+
+def test_matmul_floor_runs_and_has_no_result():
+    params = init_params("lstm", TINY)
+    x, y = make_batch(TINY)
+    floor = comp.build("matmul_floor", "lstm", params, x, y)
+    floor.step()
+    assert floor.result() is None
+
+
+def test_targets_pass_and_fail_from_measurements():
+    args = harness.parse_args(["--cells", "lstm", "--configs", "B"])
+    run = harness.Run(args, [], {})
+    res = harness.CellResult(Config("B", H=4, N=1, T=2), "lstm")
+    res.times = {
+        "numpy_ref": [1.0],
+        "tinygrad_seq": [1.2],
+        "torch_cell_loop": [1.1],
+        "hips_autograd": [3.0],
+    }
+    run.cells.append(res)
+    rows = {target: result for target, _, result in report.targets(run)}
+    assert rows["B lstm: time / numpy_ref <= 1.3"] == "pass"
+    assert rows["B lstm: faster than torch LSTMCell loop (time ratio < 1)"] == "**FAIL**"
+    assert rows["B lstm: >= 3x faster than HIPS autograd"] == "**FAIL**"
+    assert rows["A lstm: time / numpy_ref <= 4.0"] == "not run"
+
+
+def test_cli_rejects_unknown_names():
+    with pytest.raises(SystemExit):
+        harness.parse_args(["--cells", "transformer"])
+    with pytest.raises(SystemExit):
+        harness.parse_args(["--only", "jax"])
