@@ -112,3 +112,14 @@ def rand_like(t: Tensor) -> Tensor:
 def randn_like(t: Tensor) -> Tensor:
     """Standard normal samples with t's shape and float dtype."""
     return randn(*t.shape, dtype=t.dtype if t.dtype.kind == "f" else None)
+
+
+def randint(low: int, high: int | None = None, size: Any = (), dtype: Any = None) -> Tensor:
+    """Integers uniform in [low, high) of `size` (int64) from the package generator."""
+    if high is None:
+        low, high = 0, low
+    if high <= low:
+        raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
+    size = _size((size,) if isinstance(size, int) else tuple(size))
+    d = np.int64 if dtype is None else dtypes.to_dtype(dtype)
+    return _new(get_generator().integers(low, high, size=size).astype(d), False)

@@ -1,0 +1,7 @@
+"""`python -m tinygrad_seq ...` runs the `tinygrad-seq` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
