@@ -69,7 +69,7 @@ def test_one_cluster_per_time_step_with_scope_labels():
     assert re.search(r"n\d+ -> n\d+ \[label=h\]", src) and re.search(r"\[label=c\]", src)
     assert "style=invis" in src  # ordering edges keep the step boxes in time order
     labels = [lab for lab, _ in nodes(src).values()]
-    assert any(lab.startswith("Sigmoid\\n(1, 3) float32") for lab in labels)
+    assert any(lab.startswith("Sigmoid\\n(1, 12) float32") for lab in labels)
 
 
 @pytest.mark.parametrize("cls", [nn.RNN, nn.GRU, nn.LSTM])

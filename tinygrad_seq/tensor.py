@@ -114,7 +114,7 @@ class Tensor:
         self.grad: Tensor | None = None
         self.requires_grad = bool(requires_grad)
         self._ctx: Context | None = None
-        self._hooks: list = []
+        self._hooks: Any = ()  # a list once a hook is registered
         self._retains_grad = False
 
     @classmethod
@@ -124,7 +124,7 @@ class Tensor:
             data = np.asarray(data)  # numpy returns scalars, not 0-d arrays, from 0-d math
         t = object.__new__(Tensor)
         t.data, t.grad, t.requires_grad, t._ctx = data, None, requires_grad, ctx
-        t._hooks, t._retains_grad = [], False
+        t._hooks, t._retains_grad = (), False
         return t
 
     # ------------------------------------------------------------------ attributes
@@ -293,6 +293,8 @@ class Tensor:
         """fn(grad) runs when dL/dself is computed; a returned Tensor replaces the gradient."""
         if not self.requires_grad:
             raise RuntimeError("register_hook() on a tensor that does not require grad")
+        if not self._hooks:
+            self._hooks = []
         self._hooks.append(fn)
         return _HookHandle(self, fn)
 

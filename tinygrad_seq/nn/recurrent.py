@@ -50,10 +50,9 @@ def lstm_step(xw: Tensor, h: Tensor, c: Tensor, whh_t: Tensor) -> tuple[Tensor, 
     """(N, 4H) projected input, (N, H) h and c -> (h', c'); gate order i, f, g, o."""
     H = h.shape[-1]
     gates = xw + h @ whh_t
-    i = gates[:, :H].sigmoid()
-    f = gates[:, H : 2 * H].sigmoid()
+    act = gates.sigmoid()  # one op for i, f and o (g's quarter is computed and unused)
+    i, f, o = act[:, :H], act[:, H : 2 * H], act[:, 3 * H :]
     g = gates[:, 2 * H : 3 * H].tanh()
-    o = gates[:, 3 * H :].sigmoid()
     c_next = f * c + i * g
     return o * c_next.tanh(), c_next
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .. import functional as F
-from ..autograd import scope
+from ..autograd import gc_paused, scope
 from ..tensor import Tensor, cat, stack, where
 from .module import Module
 from .recurrent import _GATES, _uniform, gru_step, lstm_step, rnn_step
@@ -182,7 +182,7 @@ class RNNBase(Module):
             for d, sfx in enumerate(self._suffixes()):
                 idx = layer * D + d
                 c_init = None if c0 is None else c0[idx]
-                with scope(f"l{layer}{sfx}"):
+                with scope(f"l{layer}{sfx}"), gc_paused():
                     out, h_n, c_n = self._run_direction(x, h0[idx], c_init, layer, sfx, masks)
                 outs.append(out)
                 finals_h.append(h_n)

@@ -312,7 +312,7 @@ def _is_ancestor(a: Tensor, b: Tensor, members: set) -> bool:
 def guess_cell(tensors: list) -> str:
     """'LSTM' / 'GRU' / 'RNN' from the ops of one step, '' when unsure."""
     ops = Counter(t._ctx.fn.__name__ for t in tensors)
-    if ops["Sigmoid"] == 3 and ops["Tanh"] == 2:
+    if ops["Sigmoid"] == 1 and ops["Tanh"] == 2:  # one sigmoid over i, f, o; tanh of g and c
         return "LSTM"
     if ops["Sigmoid"] == 1 and ops["Tanh"] == 1:
         return "GRU"
