@@ -90,3 +90,33 @@ def test_vanishing_gradients(tmp_path):
     assert not np.isfinite(no_clip["loss"]).all() and np.isfinite(clipped["loss"]).all()
     for path in res["figures"].values():
         assert_png(path)
+
+
+@pytest.mark.parametrize("name", ["manual_vs_autodiff", "draw_graphs"])
+def test_tool_examples_have_help(name, capsys):
+    with pytest.raises(SystemExit) as e:
+        load_example(name).main(["--help"])
+    assert e.value.code == 0 and "--out" in capsys.readouterr().out
+
+
+def test_manual_vs_autodiff(tmp_path):
+    results = run("manual_vs_autodiff", tmp_path)
+    assert set(results) == {"rnn-tanh", "rnn-relu", "gru", "gru-course", "lstm"}
+    assert all(results.values())
+    assert "Wf" in (tmp_path / "lstm.md").read_text()
+
+
+def test_draw_graphs(tmp_path):
+    import shutil
+
+    from helpers import in_ci
+
+    if shutil.which("dot") is None:
+        if in_ci():
+            pytest.fail("graphviz's dot is missing in CI")
+        pytest.skip("graphviz's dot is not installed: the example renders PNGs")
+    result = run("draw_graphs", tmp_path)
+    assert len(result["paths"]) == 3
+    for path in result["paths"]:
+        assert_png(path)
+    assert result["nodes"]["cells"] < result["nodes"]["full"]

@@ -134,7 +134,7 @@ def unigram_baseline(train_texts: Iterable[str], val_texts: Iterable[str], vocab
 # ------------------------------------------------------------------------------------ training
 
 
-def progress_bar(total: int, enabled: bool = True, desc: str = "") -> Any:
+def progress_bar(total: int | None, enabled: bool = True, desc: str = "") -> Any:
     """A tqdm bar over `total` steps (or a silent stand-in when disabled or tqdm is missing)."""
     if enabled:
         try:
@@ -289,6 +289,8 @@ def _fit(
     """The epoch loop of train_char_lm: shuffle, train, evaluate, record, maybe stop."""
     rng = np.random.default_rng(o.seed)
     total_steps = o.epochs * math.ceil(len(texts) / o.batch_size)
+    if o.time_limit is not None:  # the clock, not the epoch count, ends training: no false ETA
+        total_steps = None
     bar = progress_bar(total_steps, o.progress, desc=f"{result.model.config['cell']} LM")
     start = time.perf_counter()
     deadline = None if o.time_limit is None else start + o.time_limit
