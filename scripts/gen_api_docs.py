@@ -38,7 +38,7 @@ def public_names(mod) -> list[str]:
             for n in names
             if getattr(getattr(mod, n), "__module__", "").startswith("tinygrad_seq")
         ]
-    return sorted(set(names), key=str.lower)
+    return sorted(set(names), key=lambda n: (n.lower(), n))
 
 
 def first_line(obj) -> str:
