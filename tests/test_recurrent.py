@@ -432,3 +432,16 @@ def test_cell_errors():
         nn.RNN(3, 4, nonlinearity="sigmoid")
     with pytest.raises(ValueError, match="hidden_size must be a positive int"):
         nn.LSTM(3, 0)
+
+
+def test_dtype_mismatch_is_a_clear_error():
+    layer = nn.GRU(3, 4)
+    with pytest.raises(
+        TypeError, match="GRU: input has dtype float64 but the parameters are float32"
+    ):
+        layer(ts.randn(5, 2, 3, dtype=ts.float64))
+    with pytest.raises(TypeError, match="LSTMCell: input must be floating point"):
+        nn.LSTMCell(3, 4)(ts.tensor([[1, 2, 3]]))
+    layer.double()
+    out, _ = layer(ts.randn(5, 2, 3, dtype=ts.float64))  # fine once the module matches
+    assert out.dtype == ts.float64

@@ -17,8 +17,8 @@ is this same walk.
 from __future__ import annotations
 
 import contextlib
-import gc
 import functools
+import gc
 import traceback
 from collections.abc import Callable
 from typing import Any

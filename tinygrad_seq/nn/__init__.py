@@ -26,3 +26,35 @@ from .module import (
 )
 from .recurrent import GRUCell, LSTMCell, RNNCell
 from .recurrent_layers import GRU, LSTM, RNN, RNNBase
+
+__all__ = [
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "Dropout",
+    "Embedding",
+    "GRU",
+    "GRUCell",
+    "Identity",
+    "IncompatibleKeys",
+    "LSTM",
+    "LSTMCell",
+    "LayerNorm",
+    "Linear",
+    "MSELoss",
+    "Module",
+    "ModuleDict",
+    "ModuleList",
+    "NLLLoss",
+    "Parameter",
+    "RNN",
+    "RNNBase",
+    "RNNCell",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "StateDictError",
+    "Tanh",
+    "functional",
+    "init",
+    "utils",
+]

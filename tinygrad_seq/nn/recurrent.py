@@ -37,6 +37,17 @@ def _uniform(shape: tuple, bound: float) -> Parameter:
     return Parameter(data)
 
 
+def _check_dtype(name: str, x: Tensor, weight: Tensor) -> None:
+    """Refuse integer input and a float dtype other than the weights' (PyTorch refuses too)."""
+    if x.dtype.kind != "f":
+        raise TypeError(f"{name}: input must be floating point, got dtype {x.dtype}")
+    if x.dtype != weight.dtype:
+        raise TypeError(
+            f"{name}: input has dtype {x.dtype} but the parameters are {weight.dtype}; convert "
+            f"the input (x.to(ts.{weight.dtype})) or the module (.double() / .float())"
+        )
+
+
 # ----------------------------------------------------------------------------- one time step
 
 
@@ -115,6 +126,7 @@ class _CellBase(Module):
             raise ValueError(
                 f"{name}: input has {x.shape[-1]} features, expected {self.input_size}"
             )
+        _check_dtype(name, x, self.weight_ih)
         batched = x.ndim == 2
         x = x if batched else x.unsqueeze(0)
         N, H = x.shape[0], self.hidden_size

@@ -18,7 +18,7 @@ from .. import functional as F
 from ..autograd import gc_paused, scope
 from ..tensor import Tensor, cat, stack, where
 from .module import Module
-from .recurrent import _GATES, _uniform, gru_step, lstm_step, rnn_step
+from .recurrent import _GATES, _check_dtype, _uniform, gru_step, lstm_step, rnn_step
 
 
 class RNNBase(Module):
@@ -109,8 +109,7 @@ class RNNBase(Module):
             raise ValueError(
                 f"{name}: input has {x.shape[-1]} features, expected {self.input_size}"
             )
-        if x.dtype.kind != "f":
-            raise TypeError(f"{name}: input must be floating point, got dtype {x.dtype}")
+        _check_dtype(name, x, self.weight_ih_l0)
         batched = x.ndim == 3
         if not batched:
             x = x.unsqueeze(1)
