@@ -120,8 +120,8 @@ def test_parameter_names_from_module_and_mapping():
     src = viz.draw_graph(loss, m).source
     for name, p in m.named_parameters():
         assert f'label="{name}\\n{tuple(p.shape)} float32"' in src
-    # x needs no grad, so its reshape to (L*N, in) is not recorded: the leaf is that reshape
-    assert 'label="input\\n(2, 2) float32"' in src
+    # the input is a leaf that needs no grad: it shows as "input" with its (L, N, in) shape
+    assert 'label="input\\n(2, 1, 2) float32"' in src
     src2 = viz.draw_graph(loss, {"W": m.weight_hh_l0}).source
     assert 'label="W\\n(12, 3) float32"' in src2
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from . import ops
 from .random import get_generator
 from .tensor import Tensor, maximum, where
 
@@ -90,6 +91,11 @@ def log_softmax(input: Tensor, dim: int) -> Tensor:
 # ----------------------------------------------------------------------------- layers
 
 
+def _same_float(*tensors: Tensor) -> tuple:
+    """Integer tensors become the default float dtype (as `input @ weight` would make them)."""
+    return tuple(t._floating() for t in tensors)
+
+
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """(*, in), weight (out, in), bias (out,) -> (*, out): x W^T + b."""
     if weight.ndim != 2:
@@ -100,12 +106,11 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"features in its last dimension, but weight of shape {weight.shape} expects "
             f"{weight.shape[1]}"
         )
-    out = input @ weight.T
-    if bias is not None:
-        if bias.shape != (weight.shape[0],):
-            raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
-        out = out + bias
-    return out
+    if bias is None:
+        return ops.Linear.apply(*_same_float(input, weight))
+    if bias.shape != (weight.shape[0],):
+        raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
+    return ops.Linear.apply(*_same_float(input, weight, bias))
 
 
 def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:

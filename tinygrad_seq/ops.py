@@ -395,6 +395,32 @@ class MatMul(Function):
         return ga, gb
 
 
+class Linear(Function):
+    """x W^T + b in one op: one output array instead of two (x W^T, then + b)."""
+
+    @staticmethod
+    def forward(ctx, x, w, b=None):
+        x2 = x.reshape(int(np.prod(x.shape[:-1])), x.shape[-1])
+        out = _mm(x2, w.T)
+        if b is not None:
+            out += b
+        ctx.save_for_backward(x2, w)
+        ctx.lead = x.shape[:-1]
+        return out.reshape(ctx.lead + (w.shape[0],))
+
+    @staticmethod
+    def backward(ctx, g):
+        # y = x W^T + b: dL/dx = G W, dL/dW = G^T x, dL/db = sum of G over rows
+        x2, w = ctx.saved_tensors
+        g2 = g.reshape(-1, w.shape[0])
+        need_x, need_w = ctx.needs_input_grad[:2]
+        gx = _mm(g2, w).reshape(ctx.lead + (w.shape[1],)) if need_x else None
+        gw = _mm(g2.T, x2) if need_w else None
+        if len(ctx.needs_input_grad) == 2:
+            return gx, gw
+        return gx, gw, (g2.sum(axis=0) if ctx.needs_input_grad[2] else None)
+
+
 # ----------------------------------------------------------------------------- reductions
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import functional as F
 from ..dtypes import get_default_dtype
 from ..random import get_generator
 from ..tensor import Tensor
@@ -143,10 +144,10 @@ class _CellBase(Module):
         return x, out, batched
 
     def _project(self, x: Tensor) -> Tensor:
-        xw = x @ self.weight_ih.T
-        if self.bias_ih is not None and self.mode != "GRU":
-            return xw + (self.bias_ih + self.bias_hh)
-        return xw if self.bias_ih is None else xw + self.bias_ih
+        if self.bias_ih is None:
+            return F.linear(x, self.weight_ih)
+        bias = self.bias_ih if self.mode == "GRU" else self.bias_ih + self.bias_hh
+        return F.linear(x, self.weight_ih, bias)
 
 
 class RNNCell(_CellBase):

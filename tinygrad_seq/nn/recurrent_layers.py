@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .. import functional as F
+from .. import fused
 from ..autograd import gc_paused, scope
 from ..tensor import Tensor, cat, stack, where
 from .module import Module
@@ -35,6 +36,7 @@ class RNNBase(Module):
         dropout: float = 0.0,
         bidirectional: bool = False,
         retain_states: bool = False,
+        fused: bool = False,
     ):
         super().__init__()
         name = mode
@@ -51,6 +53,7 @@ class RNNBase(Module):
         self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
         self.dropout, self.bidirectional = float(dropout), bidirectional
         self.retain_states = retain_states
+        self.fused = bool(fused)  # one hand-derived op per step (tinygrad_seq.fused)
         self.states: dict[str, dict[str, list[Tensor]]] = {}
         G, H, D = _GATES[mode], hidden_size, 2 if bidirectional else 1
         k = 1.0 / math.sqrt(hidden_size)
@@ -85,6 +88,7 @@ class RNNBase(Module):
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
         for arg, default in (
+            ("fused", False),
             ("bias", True),
             ("batch_first", False),
             ("dropout", 0.0),
@@ -211,16 +215,14 @@ class RNNBase(Module):
         self, x: Tensor, h: Tensor, c: Tensor | None, layer: int, sfx: str, masks: list | None
     ) -> tuple:
         """Unroll one layer in one direction over x (L, N, in): -> (L, N, H), h_n, c_n."""
-        L, N = x.shape[0], x.shape[1]
+        L = x.shape[0]
         w_ih = getattr(self, f"weight_ih_l{layer}{sfx}")
         w_hh = getattr(self, f"weight_hh_l{layer}{sfx}")
         b_ih = getattr(self, f"bias_ih_l{layer}{sfx}")
         b_hh = getattr(self, f"bias_hh_l{layer}{sfx}")
         # all time steps' input projections in one matmul, before the loop
-        xw = x.reshape(L * N, x.shape[2]) @ w_ih.T
-        if b_ih is not None:
-            xw = xw + (b_ih + b_hh if self.mode != "GRU" else b_ih)
-        xw = xw.reshape(L, N, xw.shape[1])
+        bias = None if b_ih is None else (b_ih + b_hh if self.mode != "GRU" else b_ih)
+        xw = F.linear(x, w_ih, bias)  # (L, N, G*H)
         whh_t = w_hh.T
         steps = range(L - 1, -1, -1) if sfx else range(L)
         outputs: list = [None] * L
@@ -275,6 +277,7 @@ class RNN(RNNBase):
         dropout: float = 0.0,
         bidirectional: bool = False,
         retain_states: bool = False,
+        fused: bool = False,
     ):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
@@ -288,6 +291,7 @@ class RNN(RNNBase):
             dropout,
             bidirectional,
             retain_states,
+            fused,
         )
         self.nonlinearity = nonlinearity
 
@@ -297,6 +301,8 @@ class RNN(RNNBase):
         )
 
     def _cell_step(self, xw, h, c, whh_t, b_hh):
+        if self.fused:
+            return fused.RNNStep.apply(xw, h, whh_t, relu=self.nonlinearity == "relu"), None
         return rnn_step(xw, h, whh_t, self.nonlinearity == "relu"), None
 
 
@@ -313,6 +319,7 @@ class LSTM(RNNBase):
         dropout: float = 0.0,
         bidirectional: bool = False,
         retain_states: bool = False,
+        fused: bool = False,
     ):
         super().__init__(
             "LSTM",
@@ -324,9 +331,14 @@ class LSTM(RNNBase):
             dropout,
             bidirectional,
             retain_states,
+            fused,
         )
 
     def _cell_step(self, xw, h, c, whh_t, b_hh):
+        if self.fused:
+            hc = fused.LSTMStep.apply(xw, h, c, whh_t)
+            H = self.hidden_size
+            return hc[:, :H], hc[:, H:]
         return lstm_step(xw, h, c, whh_t)
 
 
@@ -344,6 +356,7 @@ class GRU(RNNBase):
         bidirectional: bool = False,
         reset_after: bool = True,
         retain_states: bool = False,
+        fused: bool = False,
     ):
         super().__init__(
             "GRU",
@@ -355,11 +368,18 @@ class GRU(RNNBase):
             dropout,
             bidirectional,
             retain_states,
+            fused,
         )
+        if fused and not reset_after:
+            raise ValueError("GRU: fused=True implements PyTorch's GRU (reset_after=True) only")
         self.reset_after = reset_after
 
     def extra_repr(self) -> str:
         return super().extra_repr() + ("" if self.reset_after else ", reset_after=False")
 
     def _cell_step(self, xw, h, c, whh_t, b_hh):
+        if self.fused:
+            if b_hh is None:
+                b_hh = Tensor._make(np.zeros(3 * self.hidden_size, dtype=xw.dtype), False, None)
+            return fused.GRUStep.apply(xw, h, whh_t, b_hh), None
         return gru_step(xw, h, whh_t, b_hh, self.reset_after), None
