@@ -51,6 +51,7 @@ class TinygradSeqCompetitor(Competitor):
     """tinygrad_seq: nn.Embedding -> nn.LSTM/GRU/RNN -> nn.Linear, F.cross_entropy, backward."""
 
     name = "tinygrad_seq"
+    fused = False
 
     def __init__(self, cell: str, params: dict, x: np.ndarray, y: np.ndarray):
         import tinygrad_seq.functional as F
@@ -60,7 +61,8 @@ class TinygradSeqCompetitor(Competitor):
         V, E = params["emb"].shape
         H = params["w_hh"].shape[1]
         layer = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}[cell]
-        self.emb, self.rnn, self.out = nn.Embedding(V, E), layer(E, H), nn.Linear(H, V)
+        self.emb, self.out = nn.Embedding(V, E), nn.Linear(H, V)
+        self.rnn = layer(E, H, fused=self.fused)
         self.named = {
             "emb": self.emb.weight,
             "w_ih": self.rnn.weight_ih_l0,
@@ -89,6 +91,13 @@ class TinygradSeqCompetitor(Competitor):
     def result(self) -> tuple[float, dict]:
         """(loss, grads) read from the Parameters' .grad."""
         return self.loss, {k: p.grad.data for k, p in self.named.items()}
+
+
+class TinygradSeqFusedCompetitor(TinygradSeqCompetitor):
+    """tinygrad_seq with fused=True: one hand-derived op per time step."""
+
+    name = "tinygrad_seq_fused"
+    fused = True
 
 
 class MatmulFloor(Competitor):
@@ -150,6 +159,7 @@ def _external(attr: str) -> Callable:
 REGISTRY: dict = {
     "numpy_ref": (NumpyRefCompetitor, None),
     "tinygrad_seq": (TinygradSeqCompetitor, "tinygrad_seq"),
+    "tinygrad_seq_fused": (TinygradSeqFusedCompetitor, "tinygrad_seq"),
     "hips_autograd": (_external("HipsAutograd"), "autograd"),
     "torch_nn": (_external("TorchLayer"), "torch"),
     "torch_cell_loop": (_external("TorchCellLoop"), "torch"),

@@ -109,9 +109,12 @@ def peak_memory(cfg: Config, cell: str, seed: int = 0) -> dict:
     out = {}
     ts = comp.build("tinygrad_seq", cell, params, x, y)
     ts.step()
+    fused = comp.build("tinygrad_seq_fused", cell, params, x, y)
+    fused.step()
     for name, fn in (
         ("numpy_ref", lambda: comp.build("numpy_ref", cell, params, x, y).step()),
         ("tinygrad_seq", ts.step),
+        ("tinygrad_seq_fused", fused.step),
     ):
         gc.collect()
         tracemalloc.start()

@@ -63,32 +63,44 @@ def targets(run) -> list:
         return None if a is None or b is None else a / b
 
     rows = []
+    for ours in OURS:
+        rows += _our_targets(run, ours, ratio)
+    return rows
+
+
+OURS = ("tinygrad_seq", "tinygrad_seq_fused")
+
+
+def _our_targets(run, ours: str, ratio) -> list:
+    """The target rows for one of our two variants (composed cells, fused=True)."""
+    tag = "" if ours == "tinygrad_seq" else " [fused]"
+    rows = []
     for cfg, limit in RATIO_TARGETS.items():
         for cell in run.args.cells:
-            r = ratio(cfg, cell, "tinygrad_seq", "numpy_ref")
+            r = ratio(cfg, cell, ours, "numpy_ref")
             rows.append(
                 _row(
-                    f"{cfg} {cell}: time / numpy_ref <= {limit}",
+                    f"{cfg} {cell}{tag}: time / numpy_ref <= {limit}",
                     r,
                     lambda v, lim=limit: v <= lim,
                     "{:.2f}",
                 )
             )
     for cfg in ("B", "D"):
-        r = ratio(cfg, "lstm", "tinygrad_seq", "torch_cell_loop")
+        r = ratio(cfg, "lstm", ours, "torch_cell_loop")
         rows.append(
             _row(
-                f"{cfg} lstm: faster than torch LSTMCell loop (time ratio < 1)",
+                f"{cfg} lstm{tag}: faster than torch LSTMCell loop (time ratio < 1)",
                 r,
                 lambda v: v < 1,
                 "{:.2f}",
             )
         )
     for cell, layer in (("gru", "nn.GRU"), ("rnn", "nn.RNN")):
-        r = ratio("D", cell, "tinygrad_seq", "torch_nn")
+        r = ratio("D", cell, ours, "torch_nn")
         rows.append(
             _row(
-                f"D {cell}: faster than torch {layer} (time ratio < 1)",
+                f"D {cell}{tag}: faster than torch {layer} (time ratio < 1)",
                 r,
                 lambda v: v < 1,
                 "{:.2f}",
@@ -96,10 +108,10 @@ def targets(run) -> list:
         )
     for cfg in RATIO_TARGETS:
         for cell in run.args.cells:
-            r = ratio(cfg, cell, "hips_autograd", "tinygrad_seq")
+            r = ratio(cfg, cell, "hips_autograd", ours)
             rows.append(
                 _row(
-                    f"{cfg} {cell}: >= {HIPS_SPEEDUP:g}x faster than HIPS autograd",
+                    f"{cfg} {cell}{tag}: >= {HIPS_SPEEDUP:g}x faster than HIPS autograd",
                     r,
                     lambda v: v >= HIPS_SPEEDUP,
                     "{:.2f}x",
@@ -109,10 +121,10 @@ def targets(run) -> list:
         peaks = (
             run.memory.get(cell, {}) if run.memory_config and run.memory_config.name == "D" else {}
         )
-        r = peaks["tinygrad_seq"] / peaks["numpy_ref"] if len(peaks) == 2 else None
+        r = peaks[ours] / peaks["numpy_ref"] if ours in peaks and "numpy_ref" in peaks else None
         rows.append(
             _row(
-                f"D {cell}: peak memory / numpy_ref <= {MEMORY_RATIO}",
+                f"D {cell}{tag}: peak memory / numpy_ref <= {MEMORY_RATIO}",
                 r,
                 lambda v: v <= MEMORY_RATIO,
                 "{:.2f}",
@@ -164,9 +176,19 @@ def memory_table(run) -> str:
     """tracemalloc peaks of one step, MB."""
     rows = []
     for cell, peaks in run.memory.items():
-        ref, ts = peaks["numpy_ref"], peaks["tinygrad_seq"]
-        rows.append([cell, f"{ref / 2**20:.1f}", f"{ts / 2**20:.1f}", f"{ts / ref:.2f}"])
-    return _table(["cell", "numpy_ref MB", "tinygrad_seq MB", "ratio"], rows)
+        ref, ts, fu = peaks["numpy_ref"], peaks["tinygrad_seq"], peaks["tinygrad_seq_fused"]
+        rows.append(
+            [
+                cell,
+                f"{ref / 2**20:.1f}",
+                f"{ts / 2**20:.1f}",
+                f"{ts / ref:.2f}",
+                f"{fu / 2**20:.1f}",
+                f"{fu / ref:.2f}",
+            ]
+        )
+    header = ["cell", "numpy_ref MB", "tinygrad_seq MB", "ratio", "fused MB", "fused ratio"]
+    return _table(header, rows)
 
 
 def _fit(xs: list, ys: list) -> str:
