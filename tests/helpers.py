@@ -70,3 +70,16 @@ def check_parity(
         np.testing.assert_allclose(
             a.grad.data, b.grad.numpy(), atol=atol, rtol=rtol, err_msg=f"grad of input {i}"
         )
+
+
+# (kind, constructor keyword arguments): every recurrent variant the course converters support
+KINDS = [
+    ("rnn", {}),
+    ("rnn", {"nonlinearity": "relu"}),
+    ("lstm", {}),
+    ("gru", {}),
+    ("gru", {"reset_after": False}),
+]
+KIND_IDS = ["rnn-tanh", "rnn-relu", "lstm", "gru-pytorch", "gru-course"]
+LAYERS = {"rnn": ts.nn.RNN, "lstm": ts.nn.LSTM, "gru": ts.nn.GRU}
+CELLS = {"rnn": ts.nn.RNNCell, "lstm": ts.nn.LSTMCell, "gru": ts.nn.GRUCell}

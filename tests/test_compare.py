@@ -13,6 +13,7 @@ import inspect
 
 import numpy as np
 import pytest
+from helpers import CELLS, KIND_IDS, KINDS, LAYERS
 
 import tinygrad_seq as ts
 from tinygrad_seq import functional as F
@@ -30,17 +31,7 @@ from tinygrad_seq.manual import (
     rnn_forward,
 )
 
-KINDS = [
-    ("rnn", {}),
-    ("rnn", {"nonlinearity": "relu"}),
-    ("lstm", {}),
-    ("gru", {}),
-    ("gru", {"reset_after": False}),
-]
-KIND_IDS = ["rnn-tanh", "rnn-relu", "lstm", "gru-pytorch", "gru-course"]
 SHAPES = [(1, 1, 1, 1), (3, 4, 2, 3), (2, 3, 3, 5)]  # (n_x, n_a, m, T_x)
-LAYERS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
-CELLS = {"rnn": nn.RNNCell, "lstm": nn.LSTMCell, "gru": nn.GRUCell}
 EXACT = 1e-10  # autodiff vs manual, float64
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import require_torch
+from helpers import CELLS, KIND_IDS, KINDS, LAYERS, require_torch
 
 import tinygrad_seq as ts
 from tinygrad_seq import nn
@@ -20,18 +20,7 @@ from tinygrad_seq.manual import (
     rnn_forward,
 )
 
-# (kind, constructor keyword arguments): every course variant the converters support
-KINDS = [
-    ("rnn", {}),
-    ("rnn", {"nonlinearity": "relu"}),
-    ("lstm", {}),
-    ("gru", {}),
-    ("gru", {"reset_after": False}),
-]
-KIND_IDS = ["rnn-tanh", "rnn-relu", "lstm", "gru-pytorch", "gru-course"]
 SHAPES = [(1, 1, 1, 1), (3, 4, 2, 3), (5, 2, 3, 4)]  # (n_x, n_a, m, T_x)
-LAYERS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
-CELLS = {"rnn": nn.RNNCell, "lstm": nn.LSTMCell, "gru": nn.GRUCell}
 
 
 @pytest.fixture(autouse=True)
