@@ -477,3 +477,25 @@ def test_accumulation_hooks_and_retain_grad_match_pytorch():
         results.append((x.grad.detach().numpy().copy(), h.grad.detach().numpy().copy()))
     for ours_, theirs in zip(*results):
         np.testing.assert_allclose(ours_, theirs, rtol=1e-6)
+
+
+def test_weight_reused_by_many_matmuls_mixed_with_dense_uses():
+    """Outer-product gradients of a reused weight are summed lazily; mixing with dense ones."""
+    rng = np.random.default_rng(5)
+    w = ts.tensor(rng.standard_normal((4, 4)), requires_grad=True)
+    x = ts.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+
+    def f(x, w):
+        h = x
+        for _ in range(6):
+            h = (h @ w).tanh()
+        return (h * w[0]).sum() + (w * w).sum()  # w also used element-wise and sliced
+
+    assert ts.gradcheck(f, (x, w))
+    torch = require_torch()
+    wt = torch.tensor(w.data, requires_grad=True)
+    xt = torch.tensor(x.data, requires_grad=True)
+    f(x, w).backward()
+    f(xt, wt).backward()
+    np.testing.assert_allclose(w.grad.data, wt.grad.numpy(), atol=1e-12)
+    np.testing.assert_allclose(x.grad.data, xt.grad.numpy(), atol=1e-12)

@@ -187,9 +187,42 @@ def _user_frame() -> str:
     return "<unknown>"
 
 
+class OuterGrad:
+    """A gradient sum_k A_k^T B_k kept as its factors until it is needed.
+
+    A weight used at every time step (W_hh) gets one product h_t^T dgates_t per step. Keeping
+    the factors and multiplying once, [A_1; ...; A_T]^T [B_1; ...; B_T], turns T small matmuls
+    and T full-size additions into one large matmul, which BLAS runs far more efficiently.
+    """
+
+    __slots__ = ("shape", "dtype", "lefts", "rights")
+
+    def __init__(self, a: np.ndarray, b: np.ndarray):
+        self.shape = (a.shape[1], b.shape[1])
+        self.dtype = np.result_type(a.dtype, b.dtype)
+        self.lefts, self.rights = [a], [b]
+
+    def extend(self, other: OuterGrad) -> None:
+        """Add another sum of products to this one (no arithmetic yet)."""
+        self.lefts += other.lefts
+        self.rights += other.rights
+
+    def dense(self, dtype: Any = None) -> np.ndarray:
+        """The sum as an ndarray of `shape`: one matmul over the stacked factors."""
+        from .ops import _mm
+
+        if len(self.lefts) == 1:
+            out = _mm(self.lefts[0].T, self.rights[0])
+        else:
+            out = _mm(np.concatenate(self.lefts).T, np.concatenate(self.rights))
+        return out if dtype is None or out.dtype == dtype else out.astype(dtype)
+
+
 def _nonfinite(a: Any) -> bool:
     if type(a) is SparseGrad:
         a = a.value
+    elif type(a) is OuterGrad:
+        return any(_nonfinite(x) for x in a.lefts + a.rights)
     return isinstance(a, np.ndarray) and a.dtype.kind == "f" and not np.isfinite(a).all()
 
 
@@ -362,6 +395,9 @@ def _backward(root: Any, grad: np.ndarray, retain_graph: bool) -> None:
         g = grads.pop(id(node), None)  # released as soon as it is consumed
         if g is None:
             continue
+        if type(g) is OuterGrad:  # all contributions are in: multiply the factors once
+            g = g.dense(node.data.dtype)
+            owned.add(id(node))
         if node._hooks:
             g = _run_hooks(node, g)
             owned.discard(id(node))
@@ -397,6 +433,17 @@ def _add_grad(grads: dict, owned: set, parent: Any, pg: np.ndarray, ctx: Context
         )
     key = id(parent)
     prev = grads.get(key)
+    if type(pg) is OuterGrad:
+        if prev is None:
+            grads[key] = pg  # a lazy sum: later products join it, one matmul when consumed
+            return
+        if type(prev) is OuterGrad:
+            prev.extend(pg)
+            return
+        pg = pg.dense(parent.data.dtype)
+    elif type(prev) is OuterGrad:
+        grads[key] = prev = prev.dense(parent.data.dtype)
+        owned.add(key)
     if type(pg) is SparseGrad:  # scatter a slice's gradient into one buffer we own
         if prev is None or key not in owned:
             buf = np.zeros(parent.data.shape, dtype=parent.data.dtype)

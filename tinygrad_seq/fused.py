@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .autograd import Function
+from .autograd import Function, OuterGrad
 from .ops import _mm
 
 
@@ -43,7 +43,7 @@ class RNNStep(Function):
         # dpre = g * tanh'(pre) = g (1 - h'^2)  [relu: g where h' > 0]; then pre = xw + h W^T
         h, whh_t, out = ctx.saved_tensors
         dpre = g * (out > 0) if ctx.relu else g * (1 - out * out)
-        return dpre, _mm(dpre, whh_t.T), _mm(h.T, dpre)
+        return dpre, _mm(dpre, whh_t.T), OuterGrad(h, dpre)
 
 
 class LSTMStep(Function):
@@ -81,7 +81,7 @@ class LSTMStep(Function):
         dgates[:, H : 2 * H] = dc * c * f * (1 - f)
         dgates[:, 2 * H : 3 * H] = dc * i * (1 - gg * gg)
         dgates[:, 3 * H :] = dh * tc * o * (1 - o)
-        return dgates, _mm(dgates, whh_t.T), dc * f, _mm(h.T, dgates)
+        return dgates, _mm(dgates, whh_t.T), dc * f, OuterGrad(h, dgates)
 
 
 class GRUStep(Function):
@@ -117,4 +117,4 @@ class GRUStep(Function):
         dhw[:, 2 * H :] = dpre_n * r
         dh = _mm(dhw, whh_t.T)
         dh += g * z
-        return dxw, dh, _mm(h.T, dhw), dhw.sum(axis=0)
+        return dxw, dh, OuterGrad(h, dhw), dhw.sum(axis=0)

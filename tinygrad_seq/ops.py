@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .autograd import Context, Function, SparseGrad
+from .autograd import Context, Function, OuterGrad, SparseGrad
 
 
 def unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray:
@@ -375,7 +375,7 @@ class MatMul(Function):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         if a.ndim == 2 and b.ndim == 2:
-            return (_mm(g, b.T) if need_a else None), (_mm(a.T, g) if need_b else None)
+            return (_mm(g, b.T) if need_a else None), (OuterGrad(a, g) if need_b else None)
         if a.ndim == 1 and b.ndim == 1:  # the dot product a.b: g is a scalar
             return (g * b if need_a else None), (g * a if need_b else None)
         a2 = a[None, :] if a.ndim == 1 else a
@@ -415,7 +415,7 @@ class Linear(Function):
         g2 = g.reshape(-1, w.shape[0])
         need_x, need_w = ctx.needs_input_grad[:2]
         gx = _mm(g2, w).reshape(ctx.lead + (w.shape[1],)) if need_x else None
-        gw = _mm(g2.T, x2) if need_w else None
+        gw = OuterGrad(g2, x2) if need_w else None
         if len(ctx.needs_input_grad) == 2:
             return gx, gw
         return gx, gw, (g2.sum(axis=0) if ctx.needs_input_grad[2] else None)
