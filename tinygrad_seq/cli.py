@@ -185,7 +185,7 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Train the names LM for about a minute and write checkpoint and pictures to a folder."""
+    """Train the names LM for up to a minute and write checkpoint and pictures to a folder."""
     from .demo import run_demo
 
     written = run_demo(

@@ -256,6 +256,8 @@ def plot_losses(
     val: Sequence[float] | None = None,
     path: str | os.PathLike | None = None,
     title: str = "Training curve",
+    xlabel: str = "step",
+    ylabel: str = "loss",
 ) -> Any:
     """Training losses (per step or epoch) and optional validation losses -> Figure."""
     train = np.asarray([float(v) for v in losses])
@@ -271,8 +273,8 @@ def plot_losses(
     positive = train[np.isfinite(train)]
     if positive.size and positive.min() > 0 and positive.max() / positive.min() > 100:
         ax.set_yscale("log")
-    ax.set_xlabel("step")
-    ax.set_ylabel("loss")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
     ax.legend(frameon=False)
