@@ -25,9 +25,10 @@ from .recurrent import _GATES, _check_dtype, _uniform, gru_step, lstm_step, rnn_
 class RNNBase(Module):
     """Shared machinery of RNN, GRU and LSTM: parameters, checks, the unrolled loop."""
 
+    MODE = ""  # "RNN", "GRU" or "LSTM": set by each layer class
+
     def __init__(
         self,
-        mode: str,
         input_size: int,
         hidden_size: int,
         num_layers: int = 1,
@@ -39,7 +40,7 @@ class RNNBase(Module):
         fused: bool = False,
     ):
         super().__init__()
-        name = mode
+        name = mode = self.MODE
         for arg, v in (
             ("input_size", input_size),
             ("hidden_size", hidden_size),
@@ -266,6 +267,8 @@ class RNNBase(Module):
 class RNN(RNNBase):
     """Elman RNN over a sequence: (L, N, H_in) -> output (L, N, D*H), h_n (D*layers, N, H)."""
 
+    MODE = "RNN"
+
     def __init__(
         self,
         input_size: int,
@@ -282,7 +285,6 @@ class RNN(RNNBase):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         super().__init__(
-            "RNN",
             input_size,
             hidden_size,
             num_layers,
@@ -309,30 +311,7 @@ class RNN(RNNBase):
 class LSTM(RNNBase):
     """LSTM over a sequence: -> output (L, N, D*H), (h_n, c_n) each (D*layers, N, H)."""
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        retain_states: bool = False,
-        fused: bool = False,
-    ):
-        super().__init__(
-            "LSTM",
-            input_size,
-            hidden_size,
-            num_layers,
-            bias,
-            batch_first,
-            dropout,
-            bidirectional,
-            retain_states,
-            fused,
-        )
+    MODE = "LSTM"
 
     def _cell_step(self, xw, h, c, whh_t, b_hh):
         if self.fused:
@@ -345,32 +324,12 @@ class LSTM(RNNBase):
 class GRU(RNNBase):
     """GRU over a sequence: -> output (L, N, D*H), h_n (D*layers, N, H); reset_after as Keras."""
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        reset_after: bool = True,
-        retain_states: bool = False,
-        fused: bool = False,
-    ):
-        super().__init__(
-            "GRU",
-            input_size,
-            hidden_size,
-            num_layers,
-            bias,
-            batch_first,
-            dropout,
-            bidirectional,
-            retain_states,
-            fused,
-        )
-        if fused and not reset_after:
+    MODE = "GRU"
+
+    def __init__(self, *args: Any, reset_after: bool = True, **kwargs: Any):
+        """Same arguments as LSTM; reset_after=False is the course's GRU (no fused form)."""
+        super().__init__(*args, **kwargs)
+        if self.fused and not reset_after:
             raise ValueError("GRU: fused=True implements PyTorch's GRU (reset_after=True) only")
         self.reset_after = reset_after
 
