@@ -33,6 +33,8 @@ def _broadcast_error(name: str, a: np.ndarray, b: np.ndarray) -> ValueError:
 
 
 class Add(Function):
+    """a + b, numpy broadcasting: (*a), (*b) -> broadcast shape."""
+
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         ctx.shapes = (a.shape, b.shape)
@@ -49,6 +51,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    """a - b, numpy broadcasting: (*a), (*b) -> broadcast shape."""
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = (a.shape, b.shape)
@@ -66,6 +70,8 @@ class Sub(Function):
 
 
 class Mul(Function):
+    """a * b element-wise, numpy broadcasting: (*a), (*b) -> broadcast shape."""
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -84,6 +90,8 @@ class Mul(Function):
 
 
 class Div(Function):
+    """a / b element-wise, numpy broadcasting: (*a), (*b) -> broadcast shape."""
+
     @staticmethod
     def forward(ctx, a, b):
         try:
@@ -103,6 +111,8 @@ class Div(Function):
 
 
 class Maximum(Function):
+    """max(a, b) element-wise, broadcasting; ties share the gradient: -> broadcast shape."""
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -120,6 +130,8 @@ class Maximum(Function):
 
 
 class Minimum(Function):
+    """min(a, b) element-wise, broadcasting; ties share the gradient: -> broadcast shape."""
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -137,6 +149,8 @@ class Minimum(Function):
 
 
 class Where(Function):
+    """cond ? a : b element-wise (cond is not differentiated): -> broadcast shape."""
+
     @staticmethod
     def forward(ctx, cond, a, b):
         ctx.cond = cond
@@ -161,6 +175,8 @@ class Where(Function):
 
 
 class Neg(Function):
+    """-a: (*s) -> (*s)."""
+
     @staticmethod
     def forward(ctx, a):
         return -a
@@ -172,6 +188,8 @@ class Neg(Function):
 
 
 class Pow(Function):
+    """a ** p for a Python number p: (*s) -> (*s)."""
+
     @staticmethod
     def forward(ctx, a, exponent: float):
         ctx.save_for_backward(a)
@@ -189,6 +207,8 @@ class Pow(Function):
 
 
 class Exp(Function):
+    """e^a: (*s) -> (*s)."""
+
     @staticmethod
     def forward(ctx, a):
         with np.errstate(over="ignore", under="ignore"):
@@ -204,6 +224,8 @@ class Exp(Function):
 
 
 class Log(Function):
+    """natural log of a: (*s) -> (*s)."""
+
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
@@ -219,6 +241,8 @@ class Log(Function):
 
 
 class Sqrt(Function):
+    """square root of a: (*s) -> (*s)."""
+
     @staticmethod
     def forward(ctx, a):
         with np.errstate(invalid="ignore"):
@@ -235,6 +259,8 @@ class Sqrt(Function):
 
 
 class Abs(Function):
+    """|a|: (*s) -> (*s)."""
+
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
@@ -248,6 +274,8 @@ class Abs(Function):
 
 
 class Tanh(Function):
+    """tanh(a): (*s) -> (*s)."""
+
     @staticmethod
     def forward(ctx, a):
         out = np.tanh(a)
@@ -265,6 +293,8 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
+    """1 / (1 + e^-a), exact limits for large |a|: (*s) -> (*s)."""
+
     @staticmethod
     def forward(ctx, a):
         # 1 / (1 + e^-a): for a << 0, e^-a overflows to inf and gives exactly 0, the limit; for
@@ -289,6 +319,8 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
+    """max(a, 0): (*s) -> (*s)."""
+
     @staticmethod
     def forward(ctx, a):
         out = np.maximum(a, 0)
@@ -303,6 +335,8 @@ class Relu(Function):
 
 
 class Clamp(Function):
+    """a clipped to [lo, hi] (either may be None): (*s) -> (*s)."""
+
     @staticmethod
     def forward(ctx, a, lo: float | None, hi: float | None):
         ctx.save_for_backward(a)
@@ -323,6 +357,8 @@ class Clamp(Function):
 
 
 class Cast(Function):
+    """a converted to another dtype: (*s) -> (*s)."""
+
     @staticmethod
     def forward(ctx, a, dtype):
         ctx.src = a.dtype
@@ -349,6 +385,8 @@ def _mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 class MatMul(Function):
+    """a @ b as numpy's matmul: (.., n, k) @ (.., k, m) -> (.., n, m); 1-D operands too."""
+
     @staticmethod
     def forward(ctx, a, b):
         if a.ndim == 0 or b.ndim == 0:
@@ -434,6 +472,8 @@ def _restore_dims(g: np.ndarray, axis: tuple | None, keepdim: bool, ndim: int) -
 
 
 class Sum(Function):
+    """sum over axes (None: all), keepdim or not: (*s) -> reduced shape."""
+
     @staticmethod
     def forward(ctx, a, axis, keepdim):
         ctx.args = (a.shape, axis, keepdim)
@@ -489,6 +529,8 @@ class TakeAlong(Function):
 
 
 class Softmax(Function):
+    """exp(a) / sum(exp(a)) along one axis, stable: (*s) -> (*s)."""
+
     @staticmethod
     def forward(ctx, a, axis):
         e = a - a.max(axis=axis, keepdims=True)  # stable: the largest exponent is e^0
@@ -513,6 +555,8 @@ def _finite_max(a: np.ndarray, axis: int) -> np.ndarray:
 
 
 class LogSoftmax(Function):
+    """a - logsumexp(a) along one axis, stable: (*s) -> (*s)."""
+
     @staticmethod
     def forward(ctx, a, axis):
         shifted = a - _finite_max(a, axis)
@@ -532,6 +576,8 @@ class LogSoftmax(Function):
 
 
 class LogSumExp(Function):
+    """log(sum(exp(a))) along one axis, stable: (*s) -> reduced shape."""
+
     @staticmethod
     def forward(ctx, a, axis, keepdim):
         m = _finite_max(a, axis)
@@ -555,6 +601,8 @@ class LogSumExp(Function):
 
 
 class Reshape(Function):
+    """the same values in a new shape: (*s) -> shape."""
+
     @staticmethod
     def forward(ctx, a, shape):
         ctx.shape = a.shape
@@ -572,6 +620,8 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    """dimensions reordered by axes: (*s) -> permuted shape."""
+
     @staticmethod
     def forward(ctx, a, axes):
         ctx.axes = axes
@@ -584,6 +634,8 @@ class Permute(Function):
 
 
 class Expand(Function):
+    """broadcast to a larger shape without copying: (*s) -> shape."""
+
     @staticmethod
     def forward(ctx, a, shape):
         ctx.shape = a.shape
@@ -599,6 +651,8 @@ class Expand(Function):
 
 
 class Index(Function):
+    """a[key] for basic and advanced keys: (*s) -> indexed shape."""
+
     @staticmethod
     def forward(ctx, a, key, advanced):
         ctx.args = (a.shape, key, advanced)
@@ -613,6 +667,8 @@ class Index(Function):
 
 
 class Cat(Function):
+    """arrays joined along an existing axis: -> summed size on that axis."""
+
     @staticmethod
     def forward(ctx, *arrays, axis):
         ctx.args = (axis, [a.shape[axis] for a in arrays])
@@ -626,6 +682,8 @@ class Cat(Function):
 
 
 class Stack(Function):
+    """equal-shaped arrays stacked along a new axis: k x (*s) -> (.., k, ..)."""
+
     @staticmethod
     def forward(ctx, *arrays, axis):
         ctx.axis = axis
