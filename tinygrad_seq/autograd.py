@@ -264,16 +264,10 @@ class SparseGrad:
 class Context:
     """One recorded op: its Function, parent Tensors, saved arrays; also the node's grad_fn."""
 
-    __slots__ = (
-        "fn",
-        "parents",
-        "needs_input_grad",
-        "saved_tensors",
-        "scope",
-        "where",
-        "freed",
-        "__dict__",
-    )
+    __slots__ = ("fn", "parents", "needs_input_grad", "saved_tensors", "scope", "__dict__")
+    # rarely set, so class-level defaults (an instance that sets one keeps it in __dict__)
+    where: str | None = None  # the user-code line that created the op (detect_anomaly only)
+    freed = False  # True once backward has dropped the saved arrays
 
     def __init__(self, fn: type, parents: tuple, needs_input_grad: tuple):
         self.fn = fn
@@ -281,8 +275,6 @@ class Context:
         self.needs_input_grad = needs_input_grad
         self.saved_tensors: tuple = ()
         self.scope = _scope
-        self.where: str | None = None
-        self.freed = False
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays that backward needs; they are freed after backward unless retain_graph."""
@@ -328,7 +320,7 @@ class Function:
     @classmethod
     def apply(cls, *tensors: Any, **attrs: Any) -> Any:
         """Run forward on the tensors' arrays and, in grad mode, record the node for backward."""
-        needs = tuple(t.requires_grad for t in tensors)
+        needs = tuple([t.requires_grad for t in tensors])
         build = _grad_enabled and True in needs
         ctx = Context(cls, tensors if build else (), needs)
         try:
