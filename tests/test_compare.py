@@ -367,3 +367,9 @@ def test_docs_example_is_the_real_output():
     for line in text.splitlines():
         label = line.split("  ")[0]
         assert label in doc, label
+
+
+def test_a_loss_that_casts_to_float32_is_refused():
+    x = np.random.default_rng(0).standard_normal((3, 2, 2))
+    with pytest.raises(TypeError, match="loss returned a float32 value"):
+        compare_gradients(nn.RNN(2, 3), x, loss=lambda out: out.sum().float())

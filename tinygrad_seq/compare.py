@@ -179,6 +179,11 @@ def _call_loss(loss: Callable | None, out: Tensor, state: Any) -> Tensor:
     value = loss(out, state) if takes_state else loss(out)
     if not isinstance(value, Tensor) or value.data.size != 1:
         raise TypeError(f"loss must return a one-element Tensor, got {type(value).__name__}")
+    if value.dtype != np.float64:
+        raise TypeError(
+            f"loss returned a {value.dtype} value: the comparison runs in float64, and rounding "
+            "to a lower precision would swamp the finite differences; do not cast in the loss"
+        )
     return value
 
 
