@@ -43,6 +43,7 @@ from .io import CheckpointError, load, load_into, load_metadata, save
 from .random import manual_seed
 from .tensor import (
     Tensor,
+    addmm,
     cat,
     clamp,
     exp,
@@ -63,6 +64,7 @@ from .tensor import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "addmm",
     "CheckpointError",
     "GradientReport",
     "compare_gradients",

@@ -4,7 +4,7 @@ The default cells in `nn` are compositions of primitive ops, so their gradients 
 engine alone. `nn.RNN/GRU/LSTM(..., fused=True)` instead run each time step as one of the ops
 below, whose backward is the hand derivation of docs/backward.md written out in numpy (the same
 algebra as `manual/`, in PyTorch's layout: rows are examples, gates in PyTorch's order). One
-node per step instead of about fourteen means less Python overhead and far fewer arrays kept for
+node per step instead of about thirteen means less Python overhead and far fewer arrays kept for
 backward. tests/test_fused.py checks that every gradient equals the composed cell's.
 
 Shapes: xw (N, G*H) is the step's input projection x W_ih^T + biases, h and c are (N, H),

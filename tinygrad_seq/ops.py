@@ -433,6 +433,35 @@ class MatMul(Function):
         return ga, gb
 
 
+class AddMM(Function):
+    """c + a @ b for 2-D a, b (c broadcasts): one output array instead of two, as torch.addmm."""
+
+    @staticmethod
+    def forward(ctx, c, a, b):
+        if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
+            raise ValueError(
+                f"addmm needs 2-D (n, k) and (k, m) matrices, got {a.shape} and {b.shape}"
+            )
+        out = _mm(a, b)
+        try:
+            out += c
+        except ValueError:
+            raise ValueError(
+                f"shape {c.shape} cannot be added to the product {out.shape}"
+            ) from None
+        ctx.save_for_backward(a, b)
+        ctx.c_shape = c.shape
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        # y = c + A B: dL/dc = G (summed over broadcast axes), dL/dA = G B^T, dL/dB = A^T G
+        a, b = ctx.saved_tensors
+        need_c, need_a, need_b = ctx.needs_input_grad
+        gc = unbroadcast(g, ctx.c_shape) if need_c else None
+        return gc, (_mm(g, b.T) if need_a else None), (OuterGrad(a, g) if need_b else None)
+
+
 class Linear(Function):
     """x W^T + b in one op: one output array instead of two (x W^T, then + b)."""
 

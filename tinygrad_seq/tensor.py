@@ -800,6 +800,11 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     return a @ b
 
 
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor) -> Tensor:
+    """input + mat1 @ mat2 in one op: (n, m) or broadcastable, (n, k), (k, m) -> (n, m)."""
+    return ops.AddMM.apply(*[t._floating() for t in (input, mat1, mat2)])
+
+
 def exp(x: Tensor) -> Tensor:
     """e^x element-wise."""
     return x.exp()

@@ -27,7 +27,7 @@ import numpy as np
 from .. import functional as F
 from ..dtypes import get_default_dtype
 from ..random import get_generator
-from ..tensor import Tensor
+from ..tensor import Tensor, addmm
 from .module import Module, Parameter
 
 _GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
@@ -54,14 +54,14 @@ def _check_dtype(name: str, x: Tensor, weight: Tensor) -> None:
 
 def rnn_step(xw: Tensor, h: Tensor, whh_t: Tensor, relu: bool) -> Tensor:
     """(N, H) projected input + (N, H) state -> next state (N, H)."""
-    pre = xw + h @ whh_t
+    pre = addmm(xw, h, whh_t)  # xw + h W_hh^T as one op
     return pre.relu() if relu else pre.tanh()
 
 
 def lstm_step(xw: Tensor, h: Tensor, c: Tensor, whh_t: Tensor) -> tuple[Tensor, Tensor]:
     """(N, 4H) projected input, (N, H) h and c -> (h', c'); gate order i, f, g, o."""
     H = h.shape[-1]
-    gates = xw + h @ whh_t
+    gates = addmm(xw, h, whh_t)  # xw + h W_hh^T as one op
     act = gates.sigmoid()  # one op for i, f and o (g's quarter is computed and unused)
     i, f, o = act[:, :H], act[:, H : 2 * H], act[:, 3 * H :]
     g = gates[:, 2 * H : 3 * H].tanh()
@@ -73,7 +73,7 @@ def gru_step(xw: Tensor, h: Tensor, whh_t: Tensor, bhh: Tensor | None, reset_aft
     """(N, 3H) projected input (with b_ih), (N, H) state -> next state; gate order r, z, n."""
     H = h.shape[-1]
     if reset_after:
-        hw = h @ whh_t if bhh is None else h @ whh_t + bhh
+        hw = h @ whh_t if bhh is None else addmm(bhh, h, whh_t)
         rz = (xw[:, : 2 * H] + hw[:, : 2 * H]).sigmoid()
         hn = hw[:, 2 * H :]
         n = (xw[:, 2 * H :] + rz[:, :H] * hn).tanh()
