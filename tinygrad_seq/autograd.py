@@ -195,26 +195,46 @@ class OuterGrad:
     and T full-size additions into one large matmul, which BLAS runs far more efficiently.
     """
 
-    __slots__ = ("shape", "dtype", "lefts", "rights")
+    __slots__ = ("shape", "dtype", "lefts", "rights", "rows", "total")
 
     def __init__(self, a: np.ndarray, b: np.ndarray):
         self.shape = (a.shape[1], b.shape[1])
         self.dtype = np.result_type(a.dtype, b.dtype)
         self.lefts, self.rights = [a], [b]
+        self.rows = a.shape[0]  # rows of the stacked factors held so far
+        self.total: np.ndarray | None = None  # products already multiplied out
 
     def extend(self, other: OuterGrad) -> None:
-        """Add another sum of products to this one (no arithmetic yet)."""
+        """Add another sum of products to this one; multiply out once the factors outgrow it."""
+        if other.total is not None:
+            self._add_total(other.total)
         self.lefts += other.lefts
         self.rights += other.rights
+        self.rows += other.rows
+        # Held factors cost rows * (P + Q) numbers, the product P * Q: keep at most about as
+        # many as the product (a batch of many steps per matmul, bounded memory).
+        if self.rows * (self.shape[0] + self.shape[1]) > self.shape[0] * self.shape[1]:
+            self._add_total(self._product())
+            self.lefts, self.rights, self.rows = [], [], 0
 
-    def dense(self, dtype: Any = None) -> np.ndarray:
-        """The sum as an ndarray of `shape`: one matmul over the stacked factors."""
+    def _add_total(self, part: np.ndarray) -> None:
+        if self.total is None:
+            self.total = part
+        else:
+            self.total += part
+
+    def _product(self) -> np.ndarray:
         from .ops import _mm
 
         if len(self.lefts) == 1:
-            out = _mm(self.lefts[0].T, self.rights[0])
-        else:
-            out = _mm(np.concatenate(self.lefts).T, np.concatenate(self.rights))
+            return _mm(self.lefts[0].T, self.rights[0])
+        return _mm(np.concatenate(self.lefts).T, np.concatenate(self.rights))
+
+    def dense(self, dtype: Any = None) -> np.ndarray:
+        """The sum as an ndarray of `shape`: one matmul over the stacked factors."""
+        out = self.total
+        if self.lefts:
+            out = self._product() if out is None else out + self._product()
         return out if dtype is None or out.dtype == dtype else out.astype(dtype)
 
 
@@ -222,7 +242,7 @@ def _nonfinite(a: Any) -> bool:
     if type(a) is SparseGrad:
         a = a.value
     elif type(a) is OuterGrad:
-        return any(_nonfinite(x) for x in a.lefts + a.rights)
+        return _nonfinite(a.total) or any(_nonfinite(x) for x in a.lefts + a.rights)
     return isinstance(a, np.ndarray) and a.dtype.kind == "f" and not np.isfinite(a).all()
 
 
