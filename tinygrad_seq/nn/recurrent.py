@@ -38,8 +38,20 @@ def _uniform(shape: tuple, bound: float) -> Parameter:
     return Parameter(data)
 
 
-def _check_dtype(name: str, x: Tensor, weight: Tensor) -> None:
-    """Refuse integer input and a float dtype other than the weights' (PyTorch refuses too)."""
+def _check_recurrent_input(name: str, x: Any, ndims: tuple, layout: str, weight: Tensor) -> None:
+    """Type, number of dimensions, feature count and dtype of a recurrent input, or a clear error.
+
+    weight is W_ih (gates*H, H_in): it gives the expected feature count and dtype.
+    """
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}: input must be a Tensor, got {type(x).__name__}")
+    if x.ndim not in ndims:
+        raise ValueError(
+            f"{name}: expected input of shape {layout}, got {x.ndim} dimensions with shape "
+            f"{x.shape}"
+        )
+    if x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"{name}: input has {x.shape[-1]} features, expected {weight.shape[1]}")
     if x.dtype.kind != "f":
         raise TypeError(f"{name}: input must be floating point, got dtype {x.dtype}")
     if x.dtype != weight.dtype:
@@ -116,18 +128,8 @@ class _CellBase(Module):
     def _check(self, x: Tensor, hx: Any, n_states: int) -> tuple[Tensor, list, bool]:
         """Validate (N, H_in) or (H_in) input and states; returns batched x, states, batched."""
         name = type(self).__name__
-        if not isinstance(x, Tensor):
-            raise TypeError(f"{name}: input must be a Tensor, got {type(x).__name__}")
-        if x.ndim not in (1, 2):
-            raise ValueError(
-                f"{name}: expected input of shape (N, {self.input_size}) or "
-                f"({self.input_size},), got {x.shape}"
-            )
-        if x.shape[-1] != self.input_size:
-            raise ValueError(
-                f"{name}: input has {x.shape[-1]} features, expected {self.input_size}"
-            )
-        _check_dtype(name, x, self.weight_ih)
+        layout = f"(N, {self.input_size}) or ({self.input_size},)"
+        _check_recurrent_input(name, x, (1, 2), layout, self.weight_ih)
         batched = x.ndim == 2
         x = x if batched else x.unsqueeze(0)
         N, H = x.shape[0], self.hidden_size

@@ -19,7 +19,7 @@ from .. import fused
 from ..autograd import gc_paused, scope
 from ..tensor import Tensor, cat, stack, where
 from .module import Module
-from .recurrent import _GATES, _check_dtype, _uniform, gru_step, lstm_step, rnn_step
+from .recurrent import _GATES, _check_recurrent_input, _uniform, gru_step, lstm_step, rnn_step
 
 
 class RNNBase(Module):
@@ -102,19 +102,10 @@ class RNNBase(Module):
     # ------------------------------------------------------------------ checks
     def _check_input(self, x: Any) -> tuple[Tensor, bool]:
         name = type(self).__name__
-        if not isinstance(x, Tensor):
-            raise TypeError(f"{name}: input must be a Tensor, got {type(x).__name__}")
-        if x.ndim not in (2, 3):
-            layout = "(N, L, H_in)" if self.batch_first else "(L, N, H_in)"
-            raise ValueError(
-                f"{name}: expected input of shape {layout} or (L, H_in) unbatched, "
-                f"got {x.ndim} dimensions with shape {x.shape}"
-            )
-        if x.shape[-1] != self.input_size:
-            raise ValueError(
-                f"{name}: input has {x.shape[-1]} features, expected {self.input_size}"
-            )
-        _check_dtype(name, x, self.weight_ih_l0)
+        layout = "(N, L, H_in)" if self.batch_first else "(L, N, H_in)"
+        _check_recurrent_input(
+            name, x, (2, 3), f"{layout} or (L, H_in) unbatched", self.weight_ih_l0
+        )
         batched = x.ndim == 3
         if not batched:
             x = x.unsqueeze(1)
