@@ -380,15 +380,15 @@ def test_time_step_scopes_are_recorded():
     layer = nn.LSTM(2, 3)
     out, _ = layer(ts.randn(3, 1, 2, requires_grad=True))
     scopes = set()
-    stack = [out]
+    stack = [out.grad_fn]
     seen = set()
     while stack:
-        t = stack.pop()
-        if id(t) in seen or t.grad_fn is None:
+        node = stack.pop()
+        if id(node) in seen or node is None:
             continue
-        seen.add(id(t))
-        scopes.add(t.grad_fn.scope)
-        stack.extend(t.grad_fn.parents)
+        seen.add(id(node))
+        scopes.add(node.scope)
+        stack.extend(node.next_functions)
     assert ("lstm", "l0", "t=2") in scopes and ("lstm", "l0", "t=0") in scopes
 
 

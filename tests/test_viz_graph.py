@@ -17,7 +17,7 @@ from helpers import in_ci  # noqa: E402
 
 import tinygrad_seq as ts  # noqa: E402
 from tinygrad_seq import nn, viz  # noqa: E402
-from tinygrad_seq.viz import graph as vgraph  # noqa: E402
+from tinygrad_seq.viz import _graph_model as gm  # noqa: E402
 
 NODE = re.compile(r"^\s*(n\d+) \[label=\"([^\"]*)\"(.*)\]$", re.M)
 
@@ -150,7 +150,11 @@ def test_nested_module_clusters_and_bidirectional_layers():
 
 def test_show_values_and_several_roots():
     m, _ = run(T=2)
-    out, (h, c) = m(ts.randn(2, 1, 2))
+    with pytest.raises(ValueError, match=r"with viz.keep_values\(\)"):
+        out, (h, c) = m(ts.randn(2, 1, 2))
+        viz.draw_graph((out, (h, c)), m, show_values=True)
+    with viz.keep_values():
+        out, (h, c) = m(ts.randn(2, 1, 2))
     src = viz.draw_graph((out, (h, c)), m, show_values=True).source
     assert src.count("penwidth=2.5") == 3  # the three roots are outlined
     assert re.search(r"min -?[\d.e-]+ mean -?[\d.e-]+ max -?[\d.e-]+", src)
@@ -183,7 +187,7 @@ def test_record_grads_keeps_every_intermediate_gradient():
     m, loss = run(T=3)
     assert viz.record_grads(loss) > 30
     loss.backward()
-    assert all(t.grad is not None for t in vgraph.walk([loss]) if t.requires_grad)
+    assert all(gm.grad_norm(t) is not None for t in gm.walk([loss]) if t.requires_grad)
 
 
 def test_grad_colours_follow_gradient_norms():

@@ -31,6 +31,8 @@ _grad_enabled = True
 _scope: tuple[str, ...] = ()
 # Anomaly mode: check every forward output and backward gradient for NaN/Inf.
 _anomaly = False
+# keep_values(): every op node keeps its output array (for drawing values); off by default.
+_keep_values = False
 # The Tensor class. The one cycle of the core: Function.apply makes Tensors and Tensor methods
 # call Functions; tensor.py hands its class over here once, at import (see _bind_tensor_class).
 _Tensor: Any = None
@@ -176,6 +178,33 @@ class detect_anomaly(contextlib.ContextDecorator):
         return False
 
 
+class keep_values(contextlib.ContextDecorator):
+    """Context manager / decorator: ops recorded inside keep their output arrays (ctx.value).
+
+    The graph normally keeps only what backward needs, so an intermediate value is gone once
+    no variable refers to it. Drawing values (viz.draw_graph(show_values=True)) needs them all.
+    """
+
+    def __enter__(self):
+        global _keep_values
+        self._prev = _keep_values
+        _keep_values = True
+        return self
+
+    def __exit__(self, *exc):
+        global _keep_values
+        _keep_values = self._prev
+        return False
+
+
+def record(root: Any) -> int:
+    """Mark every op node reachable from root (a Tensor) to keep its gradient (ctx.grad)."""
+    nodes = [n for n in toposort(edge(root)) if type(n) is Context]
+    for n in nodes:
+        n._extras()["record"] = True
+    return len(nodes)
+
+
 def _user_frame() -> str:
     """The innermost stack frame outside this package: where user code created an op."""
     import os
@@ -282,12 +311,24 @@ class SparseGrad:
 
 
 class Context:
-    """One recorded op: its Function, parent Tensors, saved arrays; also the node's grad_fn."""
+    """One recorded op, the node of the graph and the grad_fn of the tensor it made.
 
-    __slots__ = ("fn", "parents", "needs_input_grad", "saved_tensors", "scope", "__dict__")
+    It keeps what backward needs and no more: the Function, the edges to its inputs (the
+    Context of each input made by an op, or the input Tensor itself for leaves), the arrays
+    the op saved, and the output's shape and dtype. It does not keep its output Tensor, so an
+    intermediate array nobody saved is freed as soon as the user's code drops it (as in
+    PyTorch, where a grad_fn holds no reference to its output).
+    """
+
+    __slots__ = (
+        "fn", "parents", "needs_input_grad", "saved_tensors", "scope", "out_shape", "out_dtype",
+        "extra",
+        "__dict__",
+    )  # fmt: skip
     # rarely set, so class-level defaults (an instance that sets one keeps it in __dict__)
     where: str | None = None  # the user-code line that created the op (detect_anomaly only)
     freed = False  # True once backward has dropped the saved arrays
+    requires_grad = True  # an op node always needs its gradient (as its output tensor does)
 
     def __init__(self, fn: type, parents: tuple, needs_input_grad: tuple):
         self.fn = fn
@@ -295,6 +336,9 @@ class Context:
         self.needs_input_grad = needs_input_grad
         self.saved_tensors: tuple = ()
         self.scope = _scope
+        # per-node extras, None for almost every node: {"hooks": [...], "retained": weakref
+        # to the output Tensor, "record": True, "grad": ndarray, "value": ndarray}
+        self.extra: dict | None = None
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays that backward needs; they are freed after backward unless retain_graph."""
@@ -312,8 +356,23 @@ class Context:
 
     @property
     def next_functions(self) -> tuple:
-        """The grad_fn of each parent (None for leaves), like PyTorch's."""
-        return tuple(p._ctx for p in self.parents)
+        """The grad_fn of each input (None for leaves), like PyTorch's."""
+        return tuple(p if type(p) is Context else None for p in self.parents)
+
+    @property
+    def grad(self) -> np.ndarray | None:
+        """dL/d(output) of the last backward, kept only for nodes marked by record() (viz)."""
+        return None if self.extra is None else self.extra.get("grad")
+
+    @property
+    def value(self) -> np.ndarray | None:
+        """The output array, kept only for ops recorded inside keep_values() (viz)."""
+        return None if self.extra is None else self.extra.get("value")
+
+    def _extras(self) -> dict:
+        if self.extra is None:
+            self.extra = {}
+        return self.extra
 
     def describe(self) -> str:
         """'Tanh (scope lstm.l0 t=3)', used in error messages."""
@@ -322,6 +381,11 @@ class Context:
 
     def __repr__(self) -> str:
         return f"<{self.name()}>"
+
+
+def edge(t: Any) -> Any:
+    """The graph node standing for Tensor t: its Context if an op made it, else t (a leaf)."""
+    return t if t._ctx is None else t._ctx
 
 
 class Function:
@@ -342,7 +406,7 @@ class Function:
         """Run forward on the tensors' arrays and, in grad mode, record the node for backward."""
         needs = tuple([t.requires_grad for t in tensors])
         build = _grad_enabled and True in needs
-        ctx = Context(cls, tensors if build else (), needs)
+        ctx = Context(cls, tuple([t._ctx or t for t in tensors]) if build else (), needs)
         try:
             out = cls.forward(ctx, *[t.data for t in tensors], **attrs)
         except (ValueError, IndexError, TypeError) as e:
@@ -354,12 +418,16 @@ class Function:
             _check_forward(cls, ctx, tensors, out)
         if not build:
             return _Tensor._make(out, False, None)
+        ctx.out_shape, ctx.out_dtype = out.shape, out.dtype
+        if _keep_values:
+            ctx._extras()["value"] = out
         return _Tensor._make(out, True, ctx)
 
 
 def _check_forward(cls: type, ctx: Context, tensors: tuple, out: np.ndarray) -> None:
     ctx.where = _user_frame()
-    if _nonfinite(out) and not any(_nonfinite(t.data) for t in tensors):
+    ctx.nonfinite_inputs = [j for j, t in enumerate(tensors) if _nonfinite(t.data)]
+    if _nonfinite(out) and not ctx.nonfinite_inputs:
         bad = "nan" if np.isnan(out).any() else "inf"
         raise AnomalyError(
             f"detect_anomaly: {ctx.describe()} produced {bad} in its forward output from "
@@ -371,7 +439,10 @@ def _check_forward(cls: type, ctx: Context, tensors: tuple, out: np.ndarray) -> 
 
 
 def toposort(root: Any) -> list:
-    """Tensors reachable from root that need grad, inputs before outputs (iterative DFS)."""
+    """Graph nodes reachable from root that need grad, inputs before outputs (iterative DFS).
+
+    A node is a Context (an op) or a leaf Tensor; root is either.
+    """
     order: list = []
     visited: set[int] = set()
     stack = [(root, False)]
@@ -384,9 +455,8 @@ def toposort(root: Any) -> list:
             continue
         visited.add(id(node))
         stack.append((node, True))
-        ctx = node._ctx
-        if ctx is not None:
-            for parent in ctx.parents:
+        if type(node) is Context:
+            for parent in node.parents:
                 if parent.requires_grad and id(parent) not in visited:
                     stack.append((parent, False))
     return order
@@ -395,7 +465,7 @@ def toposort(root: Any) -> list:
 def backward(root: Any, grad: np.ndarray, retain_graph: bool = False) -> None:
     """Accumulate d(root)/d(leaf), seeded with `grad` = dL/droot, into every leaf's .grad."""
     with gc_paused():
-        _backward(root, grad, retain_graph)
+        _backward(edge(root), grad, retain_graph)
 
 
 def _backward(root: Any, grad: np.ndarray, retain_graph: bool) -> None:
@@ -407,17 +477,22 @@ def _backward(root: Any, grad: np.ndarray, retain_graph: bool) -> None:
         g = grads.pop(id(node), None)  # released as soon as it is consumed
         if g is None:
             continue
-        if type(g) is OuterGrad:  # all contributions are in: multiply the factors once
-            g = g.dense(node.data.dtype)
-            owned.add(id(node))
-        if node._hooks:
-            g = _run_hooks(node, g)
-            owned.discard(id(node))
-        ctx = node._ctx
-        if ctx is None or node._retains_grad:
+        if type(node) is not Context:  # a leaf Tensor: hooks, then into .grad
+            if type(g) is OuterGrad:
+                g = g.dense(node.data.dtype)
+                owned.add(id(node))
+            if node._hooks:
+                g = _run_hooks(node._hooks, g)
+                owned.discard(id(node))
             _accumulate_into_grad(node, g, id(node) in owned)
-        if ctx is None:
             continue
+        ctx = node
+        if type(g) is OuterGrad:  # all contributions are in: multiply the factors once
+            g = g.dense(ctx.out_dtype)
+            owned.add(id(ctx))
+        if ctx.extra is not None:
+            g = _node_extras(ctx, g)
+            owned.discard(id(ctx))
         if ctx.freed:
             raise GraphFreedError(
                 f"backward through {ctx.describe()} a second time: its saved arrays were freed "
@@ -436,12 +511,30 @@ def _backward(root: Any, grad: np.ndarray, retain_graph: bool) -> None:
             ctx.free()
 
 
+def _node_extras(ctx: Context, g: np.ndarray) -> np.ndarray:
+    """Hooks, retain_grad and record() of an op node; -> the (possibly hooked) gradient."""
+    extra = ctx.extra
+    if "hooks" in extra:
+        g = _run_hooks(extra["hooks"], g)
+    ref = extra.get("retained")
+    out = ref() if ref is not None else None
+    if out is not None:  # the tensor asked to retain_grad() is still alive: give it a copy
+        _accumulate_into_grad(out, g, False)
+    if "record" in extra:
+        extra["grad"] = g if extra.get("grad") is None else extra["grad"] + g
+    return g
+
+
 def _add_grad(grads: dict, owned: set, parent: Any, pg: np.ndarray, ctx: Context) -> None:
     """grads[parent] += pg, checking the shape; sum paths (the chain rule over a DAG)."""
-    if pg.shape != parent.data.shape:
+    if type(parent) is Context:
+        shape, dtype = parent.out_shape, parent.out_dtype
+    else:
+        shape, dtype = parent.data.shape, parent.data.dtype
+    if pg.shape != shape:
         raise RuntimeError(
             f"internal error in {ctx.describe()}.backward: gradient of shape {pg.shape} for an "
-            f"input of shape {parent.data.shape}"
+            f"input of shape {shape}"
         )
     key = id(parent)
     prev = grads.get(key)
@@ -452,21 +545,21 @@ def _add_grad(grads: dict, owned: set, parent: Any, pg: np.ndarray, ctx: Context
         if type(prev) is OuterGrad:
             prev.extend(pg)
             return
-        pg = pg.dense(parent.data.dtype)
+        pg = pg.dense(dtype)
     elif type(prev) is OuterGrad:
-        grads[key] = prev = prev.dense(parent.data.dtype)
+        grads[key] = prev = prev.dense(dtype)
         owned.add(key)
     if type(pg) is SparseGrad:  # scatter a slice's gradient into one buffer we own
         if prev is None or key not in owned:
-            buf = np.zeros(parent.data.shape, dtype=parent.data.dtype)
+            buf = np.zeros(shape, dtype=dtype)
             if prev is not None:
                 buf += prev
             grads[key] = prev = buf
             owned.add(key)
         pg.add_into(prev)
         return
-    if pg.dtype != parent.data.dtype:
-        pg = pg.astype(parent.data.dtype)
+    if pg.dtype != dtype:
+        pg = pg.astype(dtype)
     if prev is None:
         grads[key] = pg
     elif key in owned:
@@ -489,8 +582,8 @@ def _accumulate_into_grad(node: Any, g: np.ndarray, is_owned: bool) -> None:
         node.grad.data = node.grad.data + g
 
 
-def _run_hooks(node: Any, g: np.ndarray) -> np.ndarray:
-    for hook in node._hooks:
+def _run_hooks(hooks: list, g: np.ndarray) -> np.ndarray:
+    for hook in list(hooks):
         out = hook(_Tensor._make(g, False, None))
         if out is not None:
             new = out.data if isinstance(out, _Tensor) else np.asarray(out)
@@ -508,7 +601,7 @@ def _check_backward(ctx: Context, g: np.ndarray, input_grads: tuple) -> None:
     for i, pg in enumerate(input_grads):
         if pg is not None and _nonfinite(pg):
             bad = "nan" if np.isnan(getattr(pg, "value", pg)).any() else "inf"
-            fed = [j for j, p in enumerate(ctx.parents) if _nonfinite(p.data)]
+            fed = ctx.__dict__.get("nonfinite_inputs", [])
             cause = (
                 f" Its forward input {fed[0]} already held nan/inf, so the cause lies upstream: a "
                 "leaf (parameter or input) with non-finite values, or an op run outside "

@@ -74,7 +74,9 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        need_a, need_b = ctx.needs_input_grad
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)  # only what is used
+        ctx.shapes = (a.shape, b.shape)
         try:
             return a * b
         except ValueError:
@@ -84,8 +86,8 @@ class Mul(Function):
     def backward(ctx, g):
         # d(ab)/da = b, d(ab)/db = a
         a, b = ctx.saved_tensors
-        ga = unbroadcast(g * b, a.shape) if ctx.needs_input_grad[0] else None
-        gb = unbroadcast(g * a, b.shape) if ctx.needs_input_grad[1] else None
+        ga = unbroadcast(g * b, ctx.shapes[0]) if b is not None else None
+        gb = unbroadcast(g * a, ctx.shapes[1]) if a is not None else None
         return ga, gb
 
 

@@ -7,6 +7,7 @@ primitive ops of `ops.py`, or short compositions of them (mean = sum / n, var, .
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -19,14 +20,13 @@ from .autograd import Context
 class _HookHandle:
     """Returned by register_hook; .remove() takes the hook off again."""
 
-    def __init__(self, tensor: Tensor, fn: Any):
-        self._tensor, self._fn = tensor, fn
+    def __init__(self, hooks: list, fn: Any):
+        self._hooks, self._fn = hooks, fn
 
     def remove(self) -> None:
         """Unregister the hook."""
-        hooks = self._tensor._hooks
-        if self._fn in hooks:
-            hooks.remove(self._fn)
+        if self._fn in self._hooks:
+            self._hooks.remove(self._fn)
 
 
 class MaxResult(NamedTuple):
@@ -104,7 +104,7 @@ def _dims(dim: Any, ndim: int) -> tuple | None:
 class Tensor:
     """An n-dimensional array (any shape) with reverse-mode autodiff; floats default to float32."""
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_hooks", "_retains_grad", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_hooks", "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operators
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
@@ -114,8 +114,7 @@ class Tensor:
         self.grad: Tensor | None = None
         self.requires_grad = bool(requires_grad)
         self._ctx: Context | None = None
-        self._hooks: Any = ()  # a list once a hook is registered
-        self._retains_grad = False
+        self._hooks: Any = ()  # a leaf's hooks, a list once one is registered (ops: on _ctx)
 
     @classmethod
     def _make(cls, data: np.ndarray, requires_grad: bool, ctx: Context | None) -> Tensor:
@@ -124,7 +123,7 @@ class Tensor:
             data = np.asarray(data)  # numpy returns scalars, not 0-d arrays, from 0-d math
         t = object.__new__(Tensor)
         t.data, t.grad, t.requires_grad, t._ctx = data, None, requires_grad, ctx
-        t._hooks, t._retains_grad = (), False
+        t._hooks = ()
         return t
 
     # ------------------------------------------------------------------ attributes
@@ -281,22 +280,28 @@ class Tensor:
         """Keep .grad on this non-leaf tensor after backward (leaves always keep it)."""
         if not self.requires_grad:
             raise RuntimeError("retain_grad() on a tensor that does not require grad")
-        if self._ctx is not None:
-            self._retains_grad = True
+        if self._ctx is not None:  # the node keeps a weak reference: .grad lands here if alive
+            self._ctx._extras()["retained"] = weakref.ref(self)
 
     @property
     def retains_grad(self) -> bool:
         """True when retain_grad() was called on this non-leaf."""
-        return self._retains_grad
+        extra = None if self._ctx is None else self._ctx.extra
+        ref = None if extra is None else extra.get("retained")
+        return ref is not None and ref() is self
 
     def register_hook(self, fn: Any) -> _HookHandle:
         """fn(grad) runs when dL/dself is computed; a returned Tensor replaces the gradient."""
         if not self.requires_grad:
             raise RuntimeError("register_hook() on a tensor that does not require grad")
-        if not self._hooks:
-            self._hooks = []
-        self._hooks.append(fn)
-        return _HookHandle(self, fn)
+        if self._ctx is not None:  # on the node, so the hook runs even if self is dropped
+            hooks = self._ctx._extras().setdefault("hooks", [])
+        else:
+            if not self._hooks:
+                self._hooks = []
+            hooks = self._hooks
+        hooks.append(fn)
+        return _HookHandle(hooks, fn)
 
     # ------------------------------------------------------------------ conversions
     def to(self, dtype: Any) -> Tensor:

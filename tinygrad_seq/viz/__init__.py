@@ -5,6 +5,7 @@
 extra (`pip install tinygrad_seq[plot]`).
 """
 
+from ..autograd import keep_values
 from ._colors import grad_color
 from .cli_graph import graph_command
 from .graph import GraphvizNotFoundWarning, draw_graph, record_grads, save
@@ -21,6 +22,7 @@ __all__ = [
     "draw_graph",
     "grad_color",
     "grad_flow",
+    "keep_values",
     "graph_command",
     "lstm_gate_activations",
     "plot_gates",

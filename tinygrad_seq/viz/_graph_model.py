@@ -1,11 +1,12 @@
 """The drawable model of a recorded graph: which nodes to draw, in which cluster, joined how.
 
-`graph.py` turns this into DOT. Here the graph of Tensors is walked once from the roots
-(iteratively, so a 500-step unroll is no problem) and every Tensor is given the key of the
-node that will show it: itself, the "cell" node of its time step (collapse='cell'), or the
-summary node of the steps left out by a window. Edges between different keys are kept, one per
-carried tensor when they leave a cell, so the h and c that flow from step t to t+1 show up as
-two labelled edges.
+`graph.py` turns this into DOT. Here the recorded graph is walked once from the roots
+(iteratively, so a 500-step unroll is no problem). Its nodes are the ops' Contexts (each
+stands for the tensor its op made) and the leaf Tensors (parameters, inputs, constants); every
+one is given the key of the node that will show it: itself, the "cell" node of its time step
+(collapse='cell'), or the summary node of the steps left out by a window. Edges between
+different keys are kept, one per carried tensor when they leave a cell, so the h and c that
+flow from step t to t+1 show up as two labelled edges.
 """
 
 from __future__ import annotations
@@ -16,7 +17,23 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd import Context, edge
 from ..tensor import Tensor
+
+
+def is_op(n: Any) -> bool:
+    """True for an op node (a Context), False for a leaf Tensor."""
+    return type(n) is Context
+
+
+def node_shape(n: Any) -> tuple:
+    """The shape of the tensor a graph node stands for."""
+    return n.out_shape if type(n) is Context else n.data.shape
+
+
+def node_dtype(n: Any) -> np.dtype:
+    """The dtype of the tensor a graph node stands for."""
+    return n.out_dtype if type(n) is Context else n.data.dtype
 
 
 @dataclass
@@ -45,10 +62,10 @@ class Edge:
 
 
 def walk(roots: list) -> list:
-    """Every Tensor reachable from roots, parents before children (iterative DFS)."""
+    """Every graph node (Context or leaf Tensor) reachable from root Tensors, parents first."""
     order: list = []
     seen: set[int] = set()
-    stack = [(r, False) for r in reversed(roots)]
+    stack = [(edge(r), False) for r in reversed(roots)]
     while stack:
         t, expanded = stack.pop()
         if expanded:
@@ -58,8 +75,8 @@ def walk(roots: list) -> list:
             continue
         seen.add(id(t))
         stack.append((t, True))
-        if t._ctx is not None:
-            stack.extend((p, False) for p in reversed(t._ctx.parents) if id(p) not in seen)
+        if type(t) is Context:
+            stack.extend((p, False) for p in reversed(t.parents) if id(p) not in seen)
     return order
 
 
@@ -88,9 +105,10 @@ def flatten_roots(root: Any) -> list:
     return out
 
 
-def grad_norm(t: Tensor) -> float | None:
-    """||t.grad|| (Frobenius) or None when t has no gradient recorded."""
-    return None if t.grad is None else float(np.linalg.norm(t.grad.data.astype(np.float64)))
+def grad_norm(n: Any) -> float | None:
+    """||dL/dn|| (Frobenius) of a graph node, or None when no gradient was kept for it."""
+    g = n.grad if type(n) is Context else (None if n.grad is None else n.grad.data)
+    return None if g is None else float(np.linalg.norm(np.asarray(g, dtype=np.float64)))
 
 
 class GraphModel:
@@ -107,9 +125,9 @@ class GraphModel:
         self._place_leaves()
         self._connect()
 
-    def _op_key(self, t: Tensor) -> tuple[tuple, str, tuple, int | None]:
-        """(key, kind, cluster, step) for an op output under the collapse/window options."""
-        scope = t._ctx.scope
+    def _op_key(self, t: Context) -> tuple[tuple, str, tuple, int | None]:
+        """(key, kind, cluster, step) for an op node under the collapse/window options."""
+        scope = t.scope
         st = step_of(scope)
         if st is None:
             return ("op", id(t)), "op", scope, None
@@ -124,7 +142,7 @@ class GraphModel:
 
     def _place_ops(self) -> None:
         for t in self.order:
-            if t._ctx is None:
+            if not is_op(t):
                 continue
             key, kind, cluster, step = self._op_key(t)
             self.keys[id(t)] = key
@@ -139,11 +157,11 @@ class GraphModel:
         """Parameters are always drawn; constants and hidden steps' inputs fold away."""
         consumers: dict[int, set] = {}
         for t in self.order:
-            if t._ctx is not None:
-                for p in t._ctx.parents:
+            if is_op(t):
+                for p in t.parents:
                     consumers.setdefault(id(p), set()).add(self.keys[id(t)])
         for t in self.order:
-            if t._ctx is not None:
+            if is_op(t):
                 continue
             used = consumers.get(id(t), set())
             kind = self._leaf_kind(t)
@@ -176,10 +194,10 @@ class GraphModel:
 
     def _connect(self) -> None:
         for t in self.order:
-            if t._ctx is None:
+            if not is_op(t):
                 continue
             dst = self.keys[id(t)]
-            for p in t._ctx.parents:
+            for p in t.parents:
                 src = self.keys.get(id(p))
                 if src is None or src == dst:
                     continue
@@ -233,7 +251,7 @@ class GraphModel:
                     first, second = second, first
                 inside = set(second)
                 for key in second:
-                    parents = self.nodes[key].tensors[0]._ctx.parents
+                    parents = self.nodes[key].tensors[0].parents
                     if not any(self.keys.get(id(p)) in inside for p in parents):
                         out.append((first[-1], key))
         return out
@@ -295,23 +313,23 @@ class GraphModel:
             e.norm = max(norms) if norms else None
 
 
-def _is_ancestor(a: Tensor, b: Tensor, members: set) -> bool:
+def _is_ancestor(a: Any, b: Any, members: set) -> bool:
     """True when b is computed from a inside one cell (so a is c and b is h = o * tanh(c))."""
     stack, seen = [b], set()
     while stack:
         t = stack.pop()
         if t is a:
             return True
-        if t._ctx is None or id(t) in seen or id(t) not in members:
+        if not is_op(t) or id(t) in seen or id(t) not in members:
             continue
         seen.add(id(t))
-        stack.extend(t._ctx.parents)
+        stack.extend(t.parents)
     return False
 
 
 def guess_cell(tensors: list) -> str:
     """'LSTM' / 'GRU' / 'RNN' from the ops of one step, '' when unsure."""
-    ops = Counter(t._ctx.fn.__name__ for t in tensors)
+    ops = Counter(t.fn.__name__ for t in tensors)
     if ops["Sigmoid"] == 1 and ops["Tanh"] == 2:  # one sigmoid over i, f, o; tanh of g and c
         return "LSTM"
     if ops["Sigmoid"] == 1 and ops["Tanh"] == 1:

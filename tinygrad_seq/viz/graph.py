@@ -1,7 +1,8 @@
 """Drawing the autodiff graph of an unrolled sequence model with graphviz.
 
-Every Tensor made by an op remembers the op (`grad_fn.fn`), its parents and the scope it was
-made in: the module path, the layer and the time step, e.g. ('lstm', 'l0', 't=3').
+Every Tensor made by an op has a node, its `grad_fn` (a Context), which remembers the op
+(`grad_fn.fn`), the nodes of its inputs and the scope it was made in: the module path, the
+layer and the time step, e.g. ('lstm', 'l0', 't=3').
 `draw_graph` walks that graph back from the outputs (iteratively: a 500-step unroll is deep),
 draws data flowing left to right, and nests the nodes in clusters by scope, so every time step
 of a recurrent layer is one box ("lstm.l0 t=3"). For long sequences it can collapse each step
@@ -27,7 +28,7 @@ from typing import Any
 import graphviz
 import numpy as np
 
-from ..autograd import format_scope
+from ..autograd import edge, format_scope, record
 from ..nn.module import Module
 from ..tensor import Tensor
 from ._colors import (
@@ -38,7 +39,16 @@ from ._colors import (
     readable_on_white,
     scale_color,
 )
-from ._graph_model import GraphModel, Node, flatten_roots, guess_cell, step_of, walk
+from ._graph_model import (
+    GraphModel,
+    Node,
+    flatten_roots,
+    guess_cell,
+    is_op,
+    node_dtype,
+    node_shape,
+    step_of,
+)
 
 _STYLE = {
     "op": {"shape": "box", "style": "rounded,filled", "fillcolor": "#e8eef7"},
@@ -64,13 +74,8 @@ class GraphvizNotFoundWarning(UserWarning):
 
 
 def record_grads(root: Any) -> int:
-    """Tensor(s) -> number of graph tensors now keeping .grad; call before backward (show_grads)."""
-    count = 0
-    for t in walk(flatten_roots(root)):
-        if t._ctx is not None and t.requires_grad:
-            t.retain_grad()
-            count += 1
-    return count
+    """Tensor(s) -> number of op nodes now keeping their gradient; call before backward."""
+    return sum(record(r) for r in flatten_roots(root) if r.requires_grad)
 
 
 def draw_graph(
@@ -90,7 +95,8 @@ def draw_graph(
 
     params: a Module or a name -> Tensor mapping, to show parameter names on the leaves.
     collapse='cell' draws one node per cell and time step; steps=(a, b) draws only steps
-    a..b-1 and one summary node per side; show_values adds min/mean/max; show_grads (after
+    a..b-1 and one summary node per side; show_values adds min/mean/max (of a forward run
+    inside viz.keep_values(), which keeps every op's output); show_grads (after
     record_grads(loss) and loss.backward()) colours by log10 of the gradient norm. Graphs
     with more than max_nodes nodes are refused with a ValueError that says how to narrow them;
     a node with edges to more than max_fanout nodes (a weight shared by every step) keeps only
@@ -106,7 +112,10 @@ def draw_graph(
     if show_grads:
         model.compute_norms()
         _check_grads(model)
-    opts = {"values": show_values, "grads": show_grads, "roots": {id(r) for r in roots}}
+    live = {id(edge(r)): r.data for r in roots}  # the roots' own values are always known
+    if show_values:
+        _check_values(model, live)
+    opts = {"values": show_values, "grads": show_grads, "roots": set(live), "live": live}
     return _to_dot(model, modules, opts, rankdir, title)
 
 
@@ -175,13 +184,24 @@ def _check_size(model: GraphModel, max_nodes: int) -> None:
 
 
 def _check_grads(model: GraphModel) -> None:
-    if any(t._ctx is not None and t.grad is not None for t in model.order):
+    if any(is_op(t) and t.grad is not None for t in model.order):
         return
     raise ValueError(
         "draw_graph(show_grads=True): no gradients recorded on the graph's intermediate "
         "tensors. Backward keeps gradients only on leaves and retain_grad() tensors: call "
         "viz.record_grads(loss) before loss.backward(), then draw."
     )
+
+
+def _check_values(model: GraphModel, live: dict) -> None:
+    missing = [t for t in model.order if is_op(t) and t.value is None and id(t) not in live]
+    if missing:
+        raise ValueError(
+            f"draw_graph(show_values=True): {len(missing)} intermediate values were not kept "
+            f"(the first: {missing[0].describe()}). The graph keeps only what backward needs; "
+            "run the forward inside `with viz.keep_values():` to keep every op's output, then "
+            "draw."
+        )
 
 
 # ----------------------------------------------------------------------------- parameters
@@ -220,7 +240,7 @@ def _retained_states(modules: dict) -> dict[int, str]:
             continue
         for entry in states.values():
             for kind, seq in entry.items():
-                names.update((id(t), kind) for t in seq if t is not None)
+                names.update((id(edge(t)), kind) for t in seq if t is not None)
     return names
 
 
@@ -331,10 +351,11 @@ def _label_lines(node: Node, modules: dict, opts: dict) -> list[str]:
     elif node.kind == "const":
         return [f"const {t.data.item():.4g}"]
     else:
-        head = {"op": t._ctx.fn.__name__ if t._ctx else "", "param": node.name, "input": "input"}
+        head = {"op": t.fn.__name__ if is_op(t) else "", "param": node.name, "input": "input"}
         lines = [head[node.kind], _shape(t)]
-        if opts["values"] and t.data.size:
-            d = t.data.astype(np.float64)
+        value = opts["live"].get(id(t), t.value if is_op(t) else t.data)
+        if opts["values"] and value is not None and value.size:
+            d = value.astype(np.float64)
             lines.append(f"min {d.min():.3g} mean {d.mean():.3g} max {d.max():.3g}")
     if opts["grads"]:
         lines.append(_grad_text(node.norm) if node.kind != "summary" else "")
@@ -350,9 +371,9 @@ def _cell_title(node: Node, modules: dict) -> str:
     return " ".join(s for s in (kind, "cell", layer, scope[-1]) if s)
 
 
-def _shape(t: Tensor) -> str:
-    shape = "scalar" if t.ndim == 0 else str(tuple(t.shape))
-    return f"{shape} {t.dtype}"
+def _shape(t: Any) -> str:
+    shape = node_shape(t)
+    return f"{'scalar' if not shape else str(tuple(shape))} {node_dtype(t)}"
 
 
 def _grad_text(norm: float | None) -> str:
