@@ -522,7 +522,7 @@ def test_graph_keeps_no_output_tensors_only_saved_arrays():
 
 
 def test_hooks_and_retain_grad_on_a_dropped_intermediate():
-    """A hook lives on the node (it runs though its tensor is gone); retain_grad needs the tensor."""
+    """A hook lives on the node and runs though its tensor is gone (as in PyTorch)."""
     x = ts.tensor([1.0, 2.0], requires_grad=True, dtype=ts.float64)
     seen = []
     h = x * x
