@@ -19,6 +19,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import heapq
+import itertools
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -33,6 +35,9 @@ _scope: tuple[str, ...] = ()
 _anomaly = False
 # keep_values(): every op node keeps its output array (for drawing values); off by default.
 _keep_values = False
+# Creation order of op nodes: a node is always made after the nodes of its inputs, so walking
+# nodes by decreasing number visits every consumer before what it consumes (see _backward).
+_sequence = itertools.count()
 # The Tensor class. The one cycle of the core: Function.apply makes Tensors and Tensor methods
 # call Functions; tensor.py hands its class over here once, at import (see _bind_tensor_class).
 _Tensor: Any = None
@@ -322,7 +327,7 @@ class Context:
 
     __slots__ = (
         "fn", "parents", "needs_input_grad", "saved_tensors", "scope", "out_shape", "out_dtype",
-        "extra",
+        "extra", "seq",
         "__dict__",
     )  # fmt: skip
     # rarely set, so class-level defaults (an instance that sets one keeps it in __dict__)
@@ -339,6 +344,7 @@ class Context:
         # per-node extras, None for almost every node: {"hooks": [...], "retained": weakref
         # to the output Tensor, "record": True, "grad": ndarray, "value": ndarray}
         self.extra: dict | None = None
+        self.seq = next(_sequence)  # creation order: larger than every input node's
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays that backward needs; they are freed after backward unless retain_graph."""
@@ -404,9 +410,21 @@ class Function:
     @classmethod
     def apply(cls, *tensors: Any, **attrs: Any) -> Any:
         """Run forward on the tensors' arrays and, in grad mode, record the node for backward."""
-        needs = tuple([t.requires_grad for t in tensors])
-        build = _grad_enabled and True in needs
-        ctx = Context(cls, tuple([t._ctx or t for t in tensors]) if build else (), needs)
+        if len(tensors) == 2:  # most ops take one or two inputs: spelled out, as this is hot
+            a, b = tensors
+            needs = (a.requires_grad, b.requires_grad)
+            build = _grad_enabled and (needs[0] or needs[1])
+            edges = (a._ctx or a, b._ctx or b) if build else ()
+        elif len(tensors) == 1:
+            (a,) = tensors
+            needs = (a.requires_grad,)
+            build = _grad_enabled and needs[0]
+            edges = (a._ctx or a,) if build else ()
+        else:
+            needs = tuple([t.requires_grad for t in tensors])
+            build = _grad_enabled and True in needs
+            edges = tuple([t._ctx or t for t in tensors]) if build else ()
+        ctx = Context(cls, edges, needs)  # an edge: the input's node, or the leaf Tensor itself
         try:
             out = cls.forward(ctx, *[t.data for t in tensors], **attrs)
         except (ValueError, IndexError, TypeError) as e:
@@ -469,24 +487,20 @@ def backward(root: Any, grad: np.ndarray, retain_graph: bool = False) -> None:
 
 
 def _backward(root: Any, grad: np.ndarray, retain_graph: bool) -> None:
-    """The walk itself: reverse topological order, each node's gradient used once, then freed."""
-    order = toposort(root)
+    """The walk itself: nodes in reverse creation order, each gradient used once, then freed.
+
+    A node's consumers were all created after it, so taking the pending node with the largest
+    creation number (a heap) reaches every node only when all its consumers have added their
+    share of its gradient: a reverse topological order without a separate sort. Leaves come
+    last, in the order they were reached.
+    """
     grads: dict[int, np.ndarray] = {id(root): grad}  # dL/dnode for nodes not yet processed
     owned: set[int] = set()  # gradient buffers created here, safe to add into in place
-    for node in reversed(order):  # outputs before inputs: every consumer has contributed
-        g = grads.pop(id(node), None)  # released as soon as it is consumed
-        if g is None:
-            continue
-        if type(node) is not Context:  # a leaf Tensor: hooks, then into .grad
-            if type(g) is OuterGrad:
-                g = g.dense(node.data.dtype)
-                owned.add(id(node))
-            if node._hooks:
-                g = _run_hooks(node._hooks, g)
-                owned.discard(id(node))
-            _accumulate_into_grad(node, g, id(node) in owned)
-            continue
-        ctx = node
+    leaves: list = [] if type(root) is Context else [root]
+    heap = [(-root.seq, root)] if type(root) is Context else []  # seq is unique: no ties
+    while heap:
+        ctx = heapq.heappop(heap)[1]
+        g = grads.pop(id(ctx))  # released as soon as it is consumed
         if type(g) is OuterGrad:  # all contributions are in: multiply the factors once
             g = g.dense(ctx.out_dtype)
             owned.add(id(ctx))
@@ -506,9 +520,23 @@ def _backward(root: Any, grad: np.ndarray, retain_graph: bool) -> None:
         for parent, pg in zip(ctx.parents, input_grads):
             if pg is None or not parent.requires_grad:
                 continue
+            if id(parent) not in grads:  # its first gradient: schedule it
+                if type(parent) is Context:
+                    heapq.heappush(heap, (-parent.seq, parent))
+                else:
+                    leaves.append(parent)
             _add_grad(grads, owned, parent, pg, ctx)
         if not retain_graph:
             ctx.free()
+    for leaf in leaves:  # hooks, then into .grad
+        g = grads.pop(id(leaf))
+        if type(g) is OuterGrad:
+            g = g.dense(leaf.data.dtype)
+            owned.add(id(leaf))
+        if leaf._hooks:
+            g = _run_hooks(leaf._hooks, g)
+            owned.discard(id(leaf))
+        _accumulate_into_grad(leaf, g, id(leaf) in owned)
 
 
 def _node_extras(ctx: Context, g: np.ndarray) -> np.ndarray:
