@@ -275,6 +275,8 @@ class OuterGrad:
 def _nonfinite(a: Any) -> bool:
     if type(a) is SparseGrad:
         a = a.value
+    elif type(a) is ScatterGrad:
+        return any(_nonfinite(p) for p in a.parts)
     elif type(a) is OuterGrad:
         return _nonfinite(a.total) or any(_nonfinite(x) for x in a.lefts + a.rights)
     return isinstance(a, np.ndarray) and a.dtype.kind == "f" and not np.isfinite(a).all()
@@ -310,6 +312,68 @@ class SparseGrad:
         out = np.zeros(self.shape, dtype=dtype or self.value.dtype)
         self.add_into(out)
         return out
+
+
+class ScatterGrad:
+    """Gradients of rows x[t] of one tensor, kept as pieces until the tensor's node is reached.
+
+    Scattering at once needs a full-size buffer from the first row on. The T rows x[t] of a
+    sequence's input projection send their gradients one by one, from the last step back,
+    while the arrays saved for those steps are being freed; keeping the pieces defers the
+    buffer to when the pieces are all in, which lowers the peak memory of a backward through
+    time by the size of the projection. Pieces that are the rows x[0], ..., x[T-1] once each
+    are stacked instead of added into zeros. (Other slices are scattered at once: their
+    buffers are small, one time step's.)
+    """
+
+    __slots__ = ("shape", "dtype", "parts", "size")
+
+    def __init__(self, shape: tuple, dtype: Any, first: SparseGrad):
+        self.shape, self.dtype, self.parts, self.size = shape, dtype, [first], first.value.size
+
+    def add(self, part: SparseGrad) -> bool:
+        """Keep one more piece; False once the pieces hold more numbers than the dense array."""
+        self.parts.append(part)
+        self.size += part.value.size
+        return self.size <= _numel(self.shape)
+
+    def dense(self) -> np.ndarray:
+        """The sum of the pieces as an ndarray of `shape` (owned by the caller)."""
+        rows = self._rows()
+        if rows is not None:
+            return np.stack(rows).astype(self.dtype, copy=False)
+        out = np.zeros(self.shape, dtype=self.dtype)
+        for part in self.parts:
+            part.add_into(out)
+        return out
+
+    def _rows(self) -> list | None:
+        """The values in row order when the pieces are the rows 0..n-1 once each, else None."""
+        n = self.shape[0] if self.shape else 0
+        if len(self.parts) != n:
+            return None
+        rows: list = [None] * n
+        for part in self.parts:
+            k = part.key
+            if type(k) is tuple and len(k) == 1:
+                k = k[0]  # x[t] arrives as the key (t,)
+            if part.advanced or type(k) is not int or not -n <= k < n or rows[k] is not None:
+                return None
+            rows[k] = part.value
+        return rows
+
+
+def _is_row(part: SparseGrad) -> bool:
+    """True for the gradient of x[t] (one integer index on the first axis)."""
+    k = part.key
+    return not part.advanced and type(k) is tuple and len(k) == 1 and type(k[0]) is int
+
+
+def _numel(shape: tuple) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
 
 
 # ----------------------------------------------------------------------------- graph nodes
@@ -498,11 +562,12 @@ def _backward(root: Any, grad: np.ndarray, retain_graph: bool) -> None:
     owned: set[int] = set()  # gradient buffers created here, safe to add into in place
     leaves: list = [] if type(root) is Context else [root]
     heap = [(-root.seq, root)] if type(root) is Context else []  # seq is unique: no ties
+    todo = (heap, leaves)  # where _add_grad schedules a node on its first gradient
     while heap:
         ctx = heapq.heappop(heap)[1]
         g = grads.pop(id(ctx))  # released as soon as it is consumed
-        if type(g) is OuterGrad:  # all contributions are in: multiply the factors once
-            g = g.dense(ctx.out_dtype)
+        if type(g) is OuterGrad or type(g) is ScatterGrad:  # all contributions are in
+            g = g.dense(ctx.out_dtype) if type(g) is OuterGrad else g.dense()
             owned.add(id(ctx))
         if ctx.extra is not None:
             g = _node_extras(ctx, g)
@@ -518,20 +583,14 @@ def _backward(root: Any, grad: np.ndarray, retain_graph: bool) -> None:
         if _anomaly:
             _check_backward(ctx, g, input_grads)
         for parent, pg in zip(ctx.parents, input_grads):
-            if pg is None or not parent.requires_grad:
-                continue
-            if id(parent) not in grads:  # its first gradient: schedule it
-                if type(parent) is Context:
-                    heapq.heappush(heap, (-parent.seq, parent))
-                else:
-                    leaves.append(parent)
-            _add_grad(grads, owned, parent, pg, ctx)
+            if pg is not None and parent.requires_grad:
+                _add_grad(grads, owned, todo, parent, pg, ctx)
         if not retain_graph:
             ctx.free()
     for leaf in leaves:  # hooks, then into .grad
         g = grads.pop(id(leaf))
-        if type(g) is OuterGrad:
-            g = g.dense(leaf.data.dtype)
+        if type(g) is OuterGrad or type(g) is ScatterGrad:
+            g = g.dense(leaf.data.dtype) if type(g) is OuterGrad else g.dense()
             owned.add(id(leaf))
         if leaf._hooks:
             g = _run_hooks(leaf._hooks, g)
@@ -553,8 +612,12 @@ def _node_extras(ctx: Context, g: np.ndarray) -> np.ndarray:
     return g
 
 
-def _add_grad(grads: dict, owned: set, parent: Any, pg: np.ndarray, ctx: Context) -> None:
-    """grads[parent] += pg, checking the shape; sum paths (the chain rule over a DAG)."""
+def _add_grad(grads: dict, owned: set, todo: tuple, parent: Any, pg: Any, ctx: Context) -> None:
+    """grads[parent] += pg, checking the shape; sum paths (the chain rule over a DAG).
+
+    A parent's first gradient also schedules it: op nodes go on the heap, leaves on the list
+    (todo = (heap, leaves)).
+    """
     if type(parent) is Context:
         shape, dtype = parent.out_shape, parent.out_dtype
     else:
@@ -566,10 +629,31 @@ def _add_grad(grads: dict, owned: set, parent: Any, pg: np.ndarray, ctx: Context
         )
     key = id(parent)
     prev = grads.get(key)
-    if type(pg) is OuterGrad:
-        if prev is None:
-            grads[key] = pg  # a lazy sum: later products join it, one matmul when consumed
+    kind = type(pg)
+    if prev is None:  # the first gradient to reach parent
+        if type(parent) is Context:
+            heapq.heappush(todo[0], (-parent.seq, parent))
+        else:
+            todo[1].append(parent)
+        if kind is np.ndarray:  # the common case
+            grads[key] = pg if pg.dtype == dtype else pg.astype(dtype)
             return
+        if kind is OuterGrad:  # a lazy sum: later products join it, one matmul when consumed
+            grads[key] = pg
+            return
+        if kind is SparseGrad and _is_row(pg):  # x[t]'s gradient: keep the piece for later
+            grads[key] = ScatterGrad(shape, dtype, pg)
+            return
+    elif kind is SparseGrad and type(prev) is ScatterGrad and _is_row(pg):
+        if not prev.add(pg):  # more numbers than the dense array: add them up now
+            grads[key] = prev.dense()
+            owned.add(key)
+        return
+    # the general case: bring prev and pg to ndarrays (or a sparse pg) and add
+    if type(prev) is ScatterGrad:
+        grads[key] = prev = prev.dense()
+        owned.add(key)
+    if kind is OuterGrad:
         if type(prev) is OuterGrad:
             prev.extend(pg)
             return
@@ -577,7 +661,7 @@ def _add_grad(grads: dict, owned: set, parent: Any, pg: np.ndarray, ctx: Context
     elif type(prev) is OuterGrad:
         grads[key] = prev = prev.dense(dtype)
         owned.add(key)
-    if type(pg) is SparseGrad:  # scatter a slice's gradient into one buffer we own
+    if kind is SparseGrad:  # scatter a slice's gradient into one buffer we own
         if prev is None or key not in owned:
             buf = np.zeros(shape, dtype=dtype)
             if prev is not None:

@@ -74,9 +74,8 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        need_a, need_b = ctx.needs_input_grad
-        ctx.save_for_backward(a if need_b else None, b if need_a else None)  # only what is used
-        ctx.shapes = (a.shape, b.shape)
+        need_a, need_b = ctx.needs_input_grad  # save only what the wanted gradients use
+        ctx.save_for_backward(a if need_b else None, b if need_a else None, a.shape, b.shape)
         try:
             return a * b
         except ValueError:
@@ -85,9 +84,9 @@ class Mul(Function):
     @staticmethod
     def backward(ctx, g):
         # d(ab)/da = b, d(ab)/db = a
-        a, b = ctx.saved_tensors
-        ga = unbroadcast(g * b, ctx.shapes[0]) if b is not None else None
-        gb = unbroadcast(g * a, ctx.shapes[1]) if a is not None else None
+        a, b, shape_a, shape_b = ctx.saved_tensors
+        ga = unbroadcast(g * b, shape_a) if b is not None else None
+        gb = unbroadcast(g * a, shape_b) if a is not None else None
         return ga, gb
 
 
