@@ -185,6 +185,19 @@ CASES = [
         lambda a, b: a @ b @ b.T,
         ((3, 4), (4, 4)),
     ),
+    # a few rows times a transposed matrix, as h @ W^T: computed as (W a^T)^T (ops._mm)
+    case(
+        "matmul_rows_by_transposed",
+        lambda lib, a, b: a @ b.T,
+        lambda a, b: a @ b.T,
+        ((2, 5), (7, 5)),
+    ),
+    case(
+        "addmm_contiguous_transposed",
+        lambda lib, c, a, b: lib.addmm(c, a, b.T.contiguous()),
+        lambda c, a, b: c + a @ b.T,
+        ((2, 7), (2, 5), (7, 5)),
+    ),
     # reductions
     case("sum", lambda lib, a: a.sum(), np.sum, *UNARY),
     case("sum_dim", lambda lib, a: a.sum(1), lambda a: a.sum(1), *M3),
@@ -262,6 +275,7 @@ CASES = [
     case("transpose_neg", lambda lib, a: a.transpose(-1, -2), lambda a: a.swapaxes(-1, -2), *M3),
     case("permute", lambda lib, a: a.permute(2, 0, 1), lambda a: a.transpose(2, 0, 1), *M3),
     case("T", lambda lib, a: a.T, lambda a: a.T, *M2),
+    case("contiguous", lambda lib, a: a.T.contiguous(), lambda a: a.T, *M2),
     case("unsqueeze", lambda lib, a: a.unsqueeze(1), lambda a: a[:, None], *M2),
     case("unsqueeze_neg", lambda lib, a: a.unsqueeze(-1), lambda a: a[..., None], *M2),
     case("squeeze", lambda lib, a: a.squeeze(), np.squeeze, ((3, 1, 4, 1),)),
@@ -758,3 +772,12 @@ def test_pow_zero_exponent_has_zero_gradient():
     x = ts.tensor([0.0, 2.0], requires_grad=True)
     (x**0).sum().backward()
     np.testing.assert_array_equal(x.grad.data, [0.0, 0.0])
+
+
+def test_contiguous_copies_only_when_needed():
+    x = ts.randn(3, 4, requires_grad=True)
+    assert x.contiguous() is x
+    y = x.T.contiguous()
+    assert y.data.flags.c_contiguous and y.grad_fn.name() == "ContiguousBackward"
+    (y * ts.arange(12.0).reshape(4, 3)).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, np.arange(12.0).reshape(4, 3).T)

@@ -334,8 +334,10 @@ class Tensor:
         return ops.Cast.apply(self, dtype=self.dtype)
 
     def contiguous(self) -> Tensor:
-        """Tensors here need no layout changes: returns self."""
-        return self
+        """Self if its array is in C (row-major) order, else a differentiable C-order copy."""
+        if self.data.flags.c_contiguous:
+            return self
+        return ops.Contiguous.apply(self)
 
     def _floating(self) -> Tensor:
         return self if self.dtype.kind == "f" else self.to(dtypes.get_default_dtype())

@@ -215,7 +215,7 @@ class RNNBase(Module):
         # all time steps' input projections in one matmul, before the loop
         bias = None if b_ih is None else (b_ih + b_hh if self.mode != "GRU" else b_ih)
         xw = F.linear(x, w_ih, bias)  # (L, N, G*H)
-        whh_t = w_hh.T
+        whh_t = w_hh.T.contiguous()  # one copy per sequence: h @ W_hh^T runs faster in C order
         steps = range(L - 1, -1, -1) if sfx else range(L)
         outputs: list = [None] * L
         hs, cs = [], []
