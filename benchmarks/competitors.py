@@ -120,6 +120,7 @@ class MatmulFloor(Competitor):
         self.T = T
         self.X, self.A, self.Hs = rand(T * N, E), rand(T * N, G), rand(T + 1, N, H)
         self.w_ih, self.w_hh, self.w_out = params["w_ih"], params["w_hh"], params["w_out"]
+        self.whh_t = np.ascontiguousarray(self.w_hh.T)  # the fast layout for h @ W_hh^T
         self.P, self.dH, self.tmp, self.rec = rand(T * N, V), rand(T * N, H), rand(N, G), rand(N, H)
         self.g_ih, self.g_hh, self.g_out = rand(G, E), rand(G, H), rand(V, H)
 
@@ -130,7 +131,7 @@ class MatmulFloor(Competitor):
         h2d = Hs[1:].reshape(-1, Hs.shape[2])
         np.matmul(X, self.w_ih.T, out=A)
         for t in range(T):
-            np.matmul(Hs[t], self.w_hh.T, out=self.tmp)
+            np.matmul(Hs[t], self.whh_t, out=self.tmp)
         np.matmul(h2d, self.w_out.T, out=self.P)
         np.matmul(self.P.T, h2d, out=self.g_out)
         np.matmul(self.P, self.w_out, out=self.dH)
