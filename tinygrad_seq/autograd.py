@@ -233,7 +233,7 @@ class OuterGrad:
 
     def __init__(self, a: np.ndarray, b: np.ndarray):
         self.shape = (a.shape[1], b.shape[1])
-        self.dtype = np.result_type(a.dtype, b.dtype)
+        self.dtype = a.dtype if a.dtype == b.dtype else np.result_type(a.dtype, b.dtype)
         self.lefts, self.rights = [a], [b]
         self.rows = a.shape[0]  # rows of the stacked factors held so far
         self.total: np.ndarray | None = None  # products already multiplied out
@@ -479,18 +479,21 @@ class Function:
             needs = (a.requires_grad, b.requires_grad)
             build = _grad_enabled and (needs[0] or needs[1])
             edges = (a._ctx or a, b._ctx or b) if build else ()
+            arrays = (a.data, b.data)
         elif len(tensors) == 1:
             (a,) = tensors
             needs = (a.requires_grad,)
             build = _grad_enabled and needs[0]
             edges = (a._ctx or a,) if build else ()
+            arrays = (a.data,)
         else:
             needs = tuple([t.requires_grad for t in tensors])
             build = _grad_enabled and True in needs
             edges = tuple([t._ctx or t for t in tensors]) if build else ()
+            arrays = [t.data for t in tensors]
         ctx = Context(cls, edges, needs)  # an edge: the input's node, or the leaf Tensor itself
         try:
-            out = cls.forward(ctx, *[t.data for t in tensors], **attrs)
+            out = cls.forward(ctx, *arrays, **attrs)
         except (ValueError, IndexError, TypeError) as e:
             msg = str(e)
             if "shape" not in msg:

@@ -378,13 +378,14 @@ def _mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a @ b, steering around a slow BLAS layout: a few rows times a transposed matrix.
 
     With b the transpose of a C-order matrix (an F-order view, as W_hh^T in the backward
-    of h W_hh^T), OpenBLAS multiplies a few rows a (N, k) by it up to 1.5x slower than it
-    computes the transposed product b^T a^T with b^T in C order; the result is then copied
-    back to C order, which costs little for few rows.
+    of h W_hh^T), OpenBLAS multiplies a few rows a (N, k) by it up to 1.5x slower (N = 32,
+    64) than it computes the transposed product b^T a^T with b^T in C order; the result is
+    then copied back to C order, which costs little for few rows.
     """
     if (
         a.ndim == 2
         and b.ndim == 2
+        and a.shape[0] >= 16  # fewer rows: no gain measured
         and b.flags.f_contiguous
         and not b.flags.c_contiguous
         and a.size <= b.size

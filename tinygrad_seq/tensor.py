@@ -340,7 +340,7 @@ class Tensor:
         return ops.Contiguous.apply(self)
 
     def _floating(self) -> Tensor:
-        return self if self.dtype.kind == "f" else self.to(dtypes.get_default_dtype())
+        return self if self.data.dtype.kind == "f" else self.to(dtypes.get_default_dtype())
 
     # ------------------------------------------------------------------ arithmetic
     def _other(self, x: Any) -> Tensor:
@@ -673,6 +673,8 @@ class Tensor:
         return self.expand(*other.shape)
 
     def __getitem__(self, key: Any) -> Tensor:
+        if type(key) is int:  # x[t], the hot case of a loop over time steps
+            return ops.Index.apply(self, key=(key,), advanced=False)
         key, advanced = _index_key(key)
         return ops.Index.apply(self, key=key, advanced=advanced)
 
@@ -809,7 +811,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
 
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor) -> Tensor:
     """input + mat1 @ mat2 in one op: (n, m) or broadcastable, (n, k), (k, m) -> (n, m)."""
-    return ops.AddMM.apply(*[t._floating() for t in (input, mat1, mat2)])
+    return ops.AddMM.apply(input._floating(), mat1._floating(), mat2._floating())
 
 
 def exp(x: Tensor) -> Tensor:
