@@ -185,6 +185,34 @@ CASES = [
         lambda a, b: a @ b @ b.T,
         ((3, 4), (4, 4)),
     ),
+    case(
+        "lerp",
+        lambda lib, a, b, w: lib.lerp(a, b, w),
+        lambda a, b, w: a + w * (b - a),
+        ((3, 4), (3, 4), (3, 4)),
+        ((3, 4), (4,), (3, 1)),
+        ((1, 4), (3, 4), (4,)),
+    ),
+    case(
+        "lerp_scalar_weight",
+        lambda lib, a, b: a.lerp(b, 0.25),
+        lambda a, b: a + 0.25 * (b - a),
+        ((3, 4), (3, 4)),
+    ),
+    case(
+        "addcmul",
+        lambda lib, c, a, b: lib.addcmul(c, a, b),
+        lambda c, a, b: c + a * b,
+        ((3, 4), (3, 4), (3, 4)),
+        ((4,), (3, 4), (3, 1)),
+        ((3, 4), (1, 4), (4,)),
+    ),
+    case(
+        "addcmul_value",
+        lambda lib, c, a, b: c.addcmul(a, b, value=-0.5),
+        lambda c, a, b: c - 0.5 * a * b,
+        ((3, 4), (3, 4), (3, 4)),
+    ),
     # a few rows times a transposed matrix, as h @ W^T: computed as (W a^T)^T (ops._mm)
     case(
         "matmul_rows_by_transposed",

@@ -175,11 +175,11 @@ def test_options_are_checked():
 
 
 def test_size_guard_explains_how_to_narrow():
-    m, loss = run(T=120)
+    m, loss = run(T=140)
     with pytest.raises(ValueError) as e:
         viz.draw_graph(loss, m)
     msg = str(e.value)
-    assert "120 time steps" in msg and "max_nodes=1500" in msg
+    assert "140 time steps" in msg and "max_nodes=1500" in msg
     assert "collapse='cell'" in msg and "steps=(a, b)" in msg
     assert viz.draw_graph(loss, m, collapse="cell").source  # narrowed, it draws
 

@@ -43,10 +43,12 @@ from .io import CheckpointError, load, load_into, load_metadata, save
 from .random import manual_seed
 from .tensor import (
     Tensor,
+    addcmul,
     addmm,
     cat,
     clamp,
     exp,
+    lerp,
     log,
     log_softmax,
     logsumexp,
@@ -64,6 +66,7 @@ from .tensor import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "addcmul",
     "addmm",
     "CheckpointError",
     "GradientReport",
@@ -100,6 +103,7 @@ __all__ = [
     "int32",
     "int64",
     "is_grad_enabled",
+    "lerp",
     "log",
     "log_softmax",
     "logsumexp",

@@ -149,6 +149,76 @@ class Minimum(Function):
         return unbroadcast(g * share, a.shape), unbroadcast(g * (1 - share), b.shape)
 
 
+class Lerp(Function):
+    """a + w (b - a), as torch.lerp(a, b, w), numpy broadcasting: -> broadcast shape."""
+
+    @staticmethod
+    def forward(ctx, a, b, w):
+        need_a, need_b, need_w = ctx.needs_input_grad  # save only what the gradients use
+        ctx.save_for_backward(
+            a if need_w else None, b if need_w else None, w if need_a or need_b else None
+        )
+        ctx.shapes = (a.shape, b.shape, w.shape)
+        try:
+            out = np.subtract(b, a)
+        except ValueError:
+            raise _broadcast_error("Lerp", a, b) from None
+        try:
+            out = out * w
+        except ValueError:
+            raise ValueError(
+                f"weight of shape {w.shape} cannot be broadcast to {out.shape}"
+            ) from None
+        out += a
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        # d/da = 1 - w, d/db = w, d/dw = b - a
+        a, b, w = ctx.saved_tensors
+        sa, sb, sw = ctx.shapes
+        need_a, need_b, need_w = ctx.needs_input_grad
+        gw = g * w if need_a or need_b else None
+        ga = unbroadcast(g - gw, sa) if need_a else None
+        gb = unbroadcast(gw, sb) if need_b else None
+        return ga, gb, (unbroadcast(g * (b - a), sw) if need_w else None)
+
+
+class AddCMul(Function):
+    """c + a * b, as torch.addcmul(c, a, b), numpy broadcasting: -> broadcast shape."""
+
+    @staticmethod
+    def forward(ctx, c, a, b):
+        _, need_a, need_b = ctx.needs_input_grad  # save only what the gradients use
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)
+        ctx.shapes = (c.shape, a.shape, b.shape)
+        try:
+            out = a * b
+        except ValueError:
+            raise _broadcast_error("AddCMul", a, b) from None
+        try:
+            if c.shape == out.shape and c.dtype == out.dtype:
+                out += c  # the product is ours: add in place
+            else:
+                out = out + c
+        except ValueError:
+            raise ValueError(
+                f"shape {c.shape} cannot be broadcast with the product's {out.shape}"
+            ) from None
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        # d/dc = 1, d/da = b, d/db = a
+        a, b = ctx.saved_tensors
+        sc, sa, sb = ctx.shapes
+        need_c, need_a, need_b = ctx.needs_input_grad
+        gc = unbroadcast(g, sc) if need_c else None
+        ga = unbroadcast(g * b, sa) if need_a else None
+        gb = unbroadcast(g * a, sb) if need_b else None
+        return gc, ga, gb
+
+
 class Where(Function):
     """cond ? a : b element-wise (cond is not differentiated): -> broadcast shape."""
 

@@ -500,6 +500,19 @@ class Tensor:
         """|x| element-wise."""
         return ops.Abs.apply(self)
 
+    def lerp(self, end: Any, weight: Any) -> Tensor:
+        """self + weight * (end - self) (torch.lerp), broadcasting: -> broadcast shape."""
+        a = self._floating()
+        return ops.Lerp.apply(a, a._other(end)._floating(), a._other(weight)._floating())
+
+    def addcmul(self, tensor1: Any, tensor2: Any, *, value: float = 1.0) -> Tensor:
+        """self + value * tensor1 * tensor2 (torch.addcmul), broadcasting: -> broadcast shape."""
+        c = self._floating()
+        t1 = c._other(tensor1)._floating()
+        if value != 1:
+            t1 = t1 * value
+        return ops.AddCMul.apply(c, t1, c._other(tensor2)._floating())
+
     def tanh(self) -> Tensor:
         """tanh element-wise (exact limits for large |x|)."""
         return ops.Tanh.apply(self._floating())
@@ -756,6 +769,16 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
     if xt.dtype != yt.dtype and "f" in (xt.dtype.kind, yt.dtype.kind):
         xt, yt = xt._floating(), yt._floating()
     return ops.Where.apply(Tensor._make(cond, False, None), xt, yt)
+
+
+def lerp(input: Tensor, end: Any, weight: Any) -> Tensor:
+    """input + weight * (end - input) (torch.lerp), broadcasting: -> broadcast shape."""
+    return input.lerp(end, weight)
+
+
+def addcmul(input: Tensor, tensor1: Any, tensor2: Any, *, value: float = 1.0) -> Tensor:
+    """input + value * tensor1 * tensor2 (torch.addcmul), broadcasting: -> broadcast shape."""
+    return input.addcmul(tensor1, tensor2, value=value)
 
 
 def maximum(a: Tensor, b: Any) -> Tensor:

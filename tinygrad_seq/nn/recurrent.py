@@ -77,7 +77,7 @@ def lstm_step(xw: Tensor, h: Tensor, c: Tensor, whh_t: Tensor) -> tuple[Tensor, 
     act = gates.sigmoid()  # one op for i, f and o (g's quarter is computed and unused)
     i, f, o = act[:, :H], act[:, H : 2 * H], act[:, 3 * H :]
     g = gates[:, 2 * H : 3 * H].tanh()
-    c_next = f * c + i * g
+    c_next = (f * c).addcmul(i, g)  # f c + i g
     return o * c_next.tanh(), c_next
 
 
@@ -87,15 +87,14 @@ def gru_step(xw: Tensor, h: Tensor, whh_t: Tensor, bhh: Tensor | None, reset_aft
     if reset_after:
         hw = h @ whh_t if bhh is None else addmm(bhh, h, whh_t)
         rz = (xw[:, : 2 * H] + hw[:, : 2 * H]).sigmoid()
-        hn = hw[:, 2 * H :]
-        n = (xw[:, 2 * H :] + rz[:, :H] * hn).tanh()
+        hn = hw[:, 2 * H :].contiguous()  # a copy, so backward need not keep all of hw
+        n = xw[:, 2 * H :].addcmul(rz[:, :H], hn).tanh()  # tanh(xw_n + r hn)
     else:  # the course's GRU: the reset gate scales h before the hidden matmul
         hw = h @ whh_t[:, : 2 * H]
         rz = (xw[:, : 2 * H] + (hw if bhh is None else hw + bhh[: 2 * H])).sigmoid()
         hn = (rz[:, :H] * h) @ whh_t[:, 2 * H :]
         n = (xw[:, 2 * H :] + (hn if bhh is None else hn + bhh[2 * H :])).tanh()
-    z = rz[:, H:]
-    return n + z * (h - n)
+    return n.lerp(h, rz[:, H:])  # n + z (h - n) = (1 - z) n + z h
 
 
 # ----------------------------------------------------------------------------- cells
