@@ -1,6 +1,6 @@
 """tinygrad_seq: a small reverse-mode autodiff framework on numpy for sequence models."""
 
-from . import data, functional, manual, nn, optim
+from . import buffers, data, functional, manual, nn, optim
 from .autograd import (
     AnomalyError,
     GraphFreedError,
@@ -71,6 +71,7 @@ __all__ = [
     "CheckpointError",
     "GradientReport",
     "compare_gradients",
+    "buffers",
     "data",
     "functional",
     "load",

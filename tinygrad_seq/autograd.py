@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from . import buffers as _buffers
+
 # Grad mode: when False, Function.apply records no graph (like torch.no_grad()).
 _grad_enabled = True
 # The current scope: a tuple of names such as ("lstm", "l0", "t=3"), recorded on each node.
@@ -262,7 +264,12 @@ class OuterGrad:
 
         if len(self.lefts) == 1:
             return _mm(self.lefts[0].T, self.rights[0])
-        return _mm(np.concatenate(self.lefts).T, np.concatenate(self.rights))
+        a, b = self.lefts[0], self.rights[0]
+        left = _buffers.empty((self.rows, a.shape[1]), a.dtype)
+        right = _buffers.empty((self.rows, b.shape[1]), b.dtype)
+        np.concatenate(self.lefts, out=left)
+        np.concatenate(self.rights, out=right)
+        return _mm(left.T, right)
 
     def dense(self, dtype: Any = None) -> np.ndarray:
         """The sum as an ndarray of `shape`: one matmul over the stacked factors."""
@@ -363,8 +370,9 @@ class ScatterGrad:
         """The sum of the pieces as an ndarray of `shape` (owned by the caller)."""
         rows = self._rows()
         if rows is not None:
-            return np.stack(rows).astype(self.dtype, copy=False)
-        out = np.zeros(self.shape, dtype=self.dtype)
+            out = _buffers.empty(self.shape, self.dtype)
+            return np.stack(rows, out=out, casting="same_kind")
+        out = _buffers.zeros(self.shape, self.dtype)
         for part in self.parts:
             part.add_into(out)
         return out
@@ -688,7 +696,7 @@ def _add_grad(grads: dict, owned: set, todo: tuple, parent: Any, pg: Any, ctx: C
         owned.add(key)
     if kind is SparseGrad:  # scatter a slice's gradient into one buffer we own
         if prev is None or key not in owned:
-            buf = np.zeros(shape, dtype=dtype)
+            buf = _buffers.zeros(shape, dtype)
             if prev is not None:
                 buf += prev
             grads[key] = prev = buf

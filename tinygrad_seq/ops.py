@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import buffers
 from .autograd import Context, Function, OuterGrad, SparseGrad
 
 
@@ -464,6 +465,14 @@ def _mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return a @ b
 
 
+def _mm_big(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b for 2-D operands, a large result written into a cached buffer (buffers.empty)."""
+    dtype = np.result_type(a.dtype, b.dtype)
+    if a.shape[0] * b.shape[1] * dtype.itemsize < buffers.MIN_BYTES:
+        return _mm(a, b)
+    return np.matmul(a, b, out=buffers.empty((a.shape[0], b.shape[1]), dtype))
+
+
 class Contiguous(Function):
     """a copied into C (row-major) order; the identity on values: (*s) -> (*s)."""
 
@@ -561,7 +570,7 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, w, b=None):
         x2 = x.reshape(int(np.prod(x.shape[:-1])), x.shape[-1])
-        out = _mm(x2, w.T)
+        out = _mm_big(x2, w.T)
         if b is not None:
             out += b
         ctx.save_for_backward(x2, w)
@@ -574,7 +583,7 @@ class Linear(Function):
         x2, w = ctx.saved_tensors
         g2 = g.reshape(-1, w.shape[0])
         need_x, need_w = ctx.needs_input_grad[:2]
-        gx = _mm(g2, w).reshape(ctx.lead + (w.shape[1],)) if need_x else None
+        gx = _mm_big(g2, w).reshape(ctx.lead + (w.shape[1],)) if need_x else None
         gw = OuterGrad(g2, x2) if need_w else None
         if len(ctx.needs_input_grad) == 2:
             return gx, gw
@@ -809,7 +818,13 @@ class Stack(Function):
     @staticmethod
     def forward(ctx, *arrays, axis):
         ctx.axis = axis
-        return np.stack(arrays, axis=axis)
+        shape = list(arrays[0].shape)
+        shape.insert(axis if axis >= 0 else len(shape) + 1 + axis, len(arrays))
+        dtype = np.result_type(*arrays)
+        try:
+            return np.stack(arrays, axis=axis, out=buffers.empty(tuple(shape), dtype))
+        except ValueError:
+            return np.stack(arrays, axis=axis)  # numpy's own message for unequal shapes
 
     @staticmethod
     def backward(ctx, g):
