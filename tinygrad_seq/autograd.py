@@ -247,9 +247,10 @@ class OuterGrad:
         self.lefts += other.lefts
         self.rights += other.rights
         self.rows += other.rows
-        # Held factors cost rows * (P + Q) numbers, the product P * Q: keep at most about as
-        # many as the product (a batch of many steps per matmul, bounded memory).
-        if self.rows * (self.shape[0] + self.shape[1]) > self.shape[0] * self.shape[1]:
+        # Held factors cost rows * (P + Q) numbers, the product P * Q: keep at most about four
+        # times as many as the product (a batch of many steps per matmul, bounded memory; the
+        # right factors are shared with the input projection's gradient pieces anyway).
+        if self.rows * (self.shape[0] + self.shape[1]) > 4 * self.shape[0] * self.shape[1]:
             self._add_total(self._product())
             self.lefts, self.rights, self.rows = [], [], 0
 
