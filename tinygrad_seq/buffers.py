@@ -19,6 +19,7 @@ much is held. At most `LIMIT` bytes are kept.
 from __future__ import annotations
 
 import sys
+import threading
 
 import numpy as np
 
@@ -29,6 +30,9 @@ MIN_BYTES = 32 << 20
 LIMIT = 1 << 30  # at most this many bytes held in cached blocks
 _blocks: dict[int, list[np.ndarray]] = {}  # nbytes -> uint8 base arrays
 _held = 0  # bytes in _blocks
+# A free block is handed out once even when threads race for it: the loop variable of a
+# thread looking at a block already raises its count, and the lock makes that plain.
+_lock = threading.Lock()
 
 # A block referred to only by its list and the loop variable reports this count (the extra
 # one is getrefcount's own argument).
@@ -43,12 +47,11 @@ def empty(shape: tuple, dtype: np.dtype) -> np.ndarray:
         nbytes *= d
     if nbytes < MIN_BYTES:
         return np.empty(shape, dtype)
-    blocks = _blocks.get(nbytes)
-    if blocks is not None:
-        for base in blocks:
+    with _lock:
+        for base in _blocks.get(nbytes, ()):
             if sys.getrefcount(base) == _FREE_REFS:
                 return base.view(dtype).reshape(shape)
-    return _new_block(nbytes).view(dtype).reshape(shape)
+        return _new_block(nbytes).view(dtype).reshape(shape)
 
 
 def zeros(shape: tuple, dtype: np.dtype) -> np.ndarray:
@@ -58,11 +61,11 @@ def zeros(shape: tuple, dtype: np.dtype) -> np.ndarray:
     return out
 
 
-def _new_block(nbytes: int) -> np.ndarray:
+def _new_block(nbytes: int) -> np.ndarray:  # called with _lock held
     global _held
     base = np.empty(nbytes, np.uint8)
     if _held + nbytes > LIMIT:
-        empty_cache()
+        _drop_free()
         if _held + nbytes > LIMIT:
             return base  # not cached: plain memory, freed as usual
     _blocks.setdefault(nbytes, []).append(base)
@@ -72,6 +75,11 @@ def _new_block(nbytes: int) -> np.ndarray:
 
 def empty_cache() -> int:
     """Drop the cached blocks nothing refers to; -> bytes released to malloc."""
+    with _lock:
+        return _drop_free()
+
+
+def _drop_free() -> int:  # called with _lock held
     global _held
     released = 0
     for nbytes, blocks in list(_blocks.items()):
