@@ -690,10 +690,11 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx, a, axis):
-        shifted = a - _finite_max(a, axis)
+        out = a - _finite_max(a, axis)  # shifted: the largest exponent is e^0
         with np.errstate(under="ignore"):
-            lse = np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
-        out = shifted - lse
+            e = np.exp(out)
+        lse = np.log(e.sum(axis=axis, keepdims=True))
+        out -= lse  # in place: one array for shifted and the result
         ctx.save_for_backward(out)
         ctx.axis = axis
         return out
@@ -703,7 +704,9 @@ class LogSoftmax(Function):
         # y = a - logsumexp(a): dL/da = g - softmax(a) * sum(g)
         (y,) = ctx.saved_tensors
         with np.errstate(under="ignore"):
-            return (g - np.exp(y) * g.sum(axis=ctx.axis, keepdims=True),)
+            p = np.exp(y)
+        p *= g.sum(axis=ctx.axis, keepdims=True)
+        return (np.subtract(g, p, out=p),)
 
 
 class LogSumExp(Function):
