@@ -261,7 +261,9 @@ def parse_args(argv: list) -> argparse.Namespace:
     ap.add_argument("--quick", action="store_true", help="tiny smoke run (CI): seconds")
     ap.add_argument("--no-scaling", action="store_true", help="skip the T and N sweeps")
     ap.add_argument("--no-memory", action="store_true", help="skip the peak-memory check")
-    ap.add_argument("--profile", action="store_true", help="cProfile tinygrad_seq instead")
+    ap.add_argument(
+        "--profile", action="store_true", help="cProfile and per-op times of tinygrad_seq instead"
+    )
     ap.add_argument("--write-results", action="store_true", help="write RESULTS.md")
     ap.add_argument("--results-path", default=os.path.join(os.path.dirname(__file__), "RESULTS.md"))
     args = ap.parse_args(argv)

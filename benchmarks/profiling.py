@@ -2,17 +2,23 @@
 
 For each configuration and cell: the top functions by own time under cProfile, the number of
 graph nodes (Function.apply calls) and op backwards, and the per-node overhead measured without
-the profiler: (tinygrad_seq time - numpy_ref time) / nodes. A micro-benchmark of a chain of
-tiny additions gives the engine's fixed cost per op, forward and backward, with no numpy work.
+the profiler: (tinygrad_seq time - numpy_ref time) / nodes. Then a breakdown by op without
+cProfile (each op's forward and backward timed with perf_counter, the weight gradients'
+deferred matmuls and the slices' stacking apart, the rest being the engine and the layer's
+Python), next to the matmul floor and numpy_ref. A micro-benchmark of a chain of tiny
+additions gives the engine's fixed cost per op, forward and backward, with no numpy work.
 """
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import cProfile
 import io
 import pstats
 import statistics
 import time
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -79,6 +85,79 @@ def profile_cell(cfg: Config, cell: str, steps: int = 3) -> str:
     return "\n".join(lines)
 
 
+@contextlib.contextmanager
+def _op_timers(table: dict) -> Iterator[None]:
+    """Time every Function's forward and backward, and the engine's deferred gradient work."""
+    from tinygrad_seq import autograd, fused, ops
+
+    patched: list = []
+
+    def timed(owner: type, name: str, label: tuple, static: bool) -> None:
+        orig = owner.__dict__[name]
+        fn = orig.__func__ if static else orig
+
+        def wrapper(*a, **k):
+            t0 = time.perf_counter()
+            try:
+                return fn(*a, **k)
+            finally:
+                entry = table[label]
+                entry[0] += 1
+                entry[1] += time.perf_counter() - t0
+
+        setattr(owner, name, staticmethod(wrapper) if static else wrapper)
+        patched.append((owner, name, orig))
+
+    for mod in (ops, fused):
+        for obj in vars(mod).values():
+            if isinstance(obj, type) and issubclass(obj, autograd.Function):
+                if obj is not autograd.Function and "forward" in obj.__dict__:
+                    timed(obj, "forward", (obj.__name__, "forward"), True)
+                    timed(obj, "backward", (obj.__name__, "backward"), True)
+    timed(autograd.OuterGrad, "_product", ("weight gradient matmuls (OuterGrad)", ""), False)
+    timed(autograd.ScatterGrad, "dense", ("stacking x[t] gradients (ScatterGrad)", ""), False)
+    try:
+        yield
+    finally:
+        for owner, name, orig in patched:
+            setattr(owner, name, orig)
+
+
+def op_breakdown(cfg: Config, cell: str, steps: int = 5) -> str:
+    """Milliseconds per training step by op (forward, backward) against numpy_ref and the floor."""
+    params = init_params(cell, cfg, np.float32)
+    x, y = make_batch(cfg)
+    names = ("tinygrad_seq", "numpy_ref", "matmul_floor")
+    built = {n: comp.build(n, cell, params, x, y) for n in names}
+    for c in built.values():
+        c.step()
+    base = {n: _median_time(c, steps) for n, c in built.items()}
+    table: dict = collections.defaultdict(lambda: [0, 0.0])
+    with _op_timers(table):
+        ts = built["tinygrad_seq"]
+        ts.step()
+        table.clear()
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            ts.step()
+        timed_total = (time.perf_counter() - t0) / steps
+    rows = sorted(table.items(), key=lambda kv: -kv[1][1])
+    accounted = sum(t for (_, t) in table.values()) / steps
+    lines = [
+        f"per-op breakdown, {cfg.describe()} {cell} (ms per step; the timers add a little):",
+        f"tinygrad_seq {base['tinygrad_seq'] * 1e3:.2f} (timed run {timed_total * 1e3:.2f}), "
+        f"numpy_ref {base['numpy_ref'] * 1e3:.2f}, matmul floor {base['matmul_floor'] * 1e3:.2f}",
+        "| op | calls | ms | us per call |",
+        "|---|---|---|---|",
+    ]
+    for (op, phase), (n, t) in rows[:TOP]:
+        label = f"{op} {phase}".strip()
+        lines.append(f"| {label} | {n / steps:.0f} | {t / steps * 1e3:.2f} | {t / n * 1e6:.1f} |")
+    rest = timed_total - accounted
+    lines.append(f"| engine and Python outside the ops (the rest) | | {rest * 1e3:.2f} | |")
+    return "\n".join(lines)
+
+
 def _trim(text: str) -> str:
     """pstats output from its column header on, the long paths shortened."""
     lines = text.splitlines()
@@ -126,4 +205,5 @@ def profile_report(args) -> str:
     for cfg in configs:
         for cell in args.cells:
             parts.append(profile_cell(cfg, cell, steps))
+            parts.append(op_breakdown(cfg, cell, 2 if args.quick else 5))
     return "\n\n".join(parts)

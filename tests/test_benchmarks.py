@@ -176,3 +176,14 @@ def test_cli_rejects_unknown_names():
         harness.parse_args(["--cells", "transformer"])
     with pytest.raises(SystemExit):
         harness.parse_args(["--only", "jax"])
+
+
+def test_quick_profile_breaks_the_step_down_by_op(capsys):
+    from tinygrad_seq import ops
+
+    forward = ops.AddMM.__dict__["forward"]
+    assert harness.main(["--quick", "--threads", "1", "--cells", "lstm", "--profile"]) == 0
+    out = capsys.readouterr().out
+    assert "Function.apply calls" in out and "per-op breakdown" in out
+    assert "| AddMM forward |" in out and "the rest" in out
+    assert ops.AddMM.__dict__["forward"] is forward  # the timers are taken off again
