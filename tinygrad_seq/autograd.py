@@ -517,6 +517,12 @@ class Function:
             build = _grad_enabled and needs[0]
             edges = (a._ctx or a,) if build else ()
             arrays = (a.data,)
+        elif len(tensors) == 3:  # addmm, addcmul, lerp: one per time step of the cells
+            a, b, c = tensors
+            needs = (a.requires_grad, b.requires_grad, c.requires_grad)
+            build = _grad_enabled and (needs[0] or needs[1] or needs[2])
+            edges = (a._ctx or a, b._ctx or b, c._ctx or c) if build else ()
+            arrays = (a.data, b.data, c.data)
         else:
             needs = tuple([t.requires_grad for t in tensors])
             build = _grad_enabled and True in needs
@@ -532,12 +538,18 @@ class Function:
             raise type(e)(f"{cls.__name__}: {msg}") from None
         if _anomaly:
             _check_forward(cls, ctx, tensors, out)
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)  # numpy returns scalars, not 0-d arrays, from 0-d math
+        t = object.__new__(_Tensor)  # Tensor._make, inlined: this runs once per op
+        t.data, t.grad, t._hooks = out, None, ()
         if not build:
-            return _Tensor._make(out, False, None)
+            t.requires_grad, t._ctx = False, None
+            return t
         ctx.out_shape, ctx.out_dtype = out.shape, out.dtype
         if _keep_values:
             ctx._extras()["value"] = out
-        return _Tensor._make(out, True, ctx)
+        t.requires_grad, t._ctx = True, ctx
+        return t
 
 
 def _check_forward(cls: type, ctx: Context, tensors: tuple, out: np.ndarray) -> None:
@@ -617,7 +629,18 @@ def _backward(root: Any, grad: np.ndarray, retain_graph: bool) -> None:
         if _anomaly:
             _check_backward(ctx, g, input_grads)
         for parent, pg in zip(ctx.parents, input_grads):
-            if pg is not None and parent.requires_grad:
+            if pg is None or not parent.requires_grad:
+                continue
+            if (  # the common case, inlined: an op node's first gradient, an ndarray as expected
+                type(pg) is np.ndarray
+                and type(parent) is Context
+                and id(parent) not in grads
+                and pg.shape == parent.out_shape
+                and pg.dtype == parent.out_dtype
+            ):
+                grads[id(parent)] = pg
+                heapq.heappush(heap, (-parent.seq, parent))
+            else:
                 _add_grad(grads, owned, todo, parent, pg, ctx)
         if not retain_graph:
             ctx.free()
