@@ -19,7 +19,15 @@ from .. import fused
 from ..autograd import gc_paused, scope
 from ..tensor import Tensor, cat, stack, where
 from .module import Module
-from .recurrent import _GATES, _check_recurrent_input, _uniform, gru_step, lstm_step, rnn_step
+from .recurrent import (
+    _GATES,
+    _check_recurrent_input,
+    _uniform,
+    gru_step,
+    gru_step_split,
+    lstm_step,
+    rnn_step,
+)
 
 
 class RNNBase(Module):
@@ -212,16 +220,13 @@ class RNNBase(Module):
         w_hh = getattr(self, f"weight_hh_l{layer}{sfx}")
         b_ih = getattr(self, f"bias_ih_l{layer}{sfx}")
         b_hh = getattr(self, f"bias_hh_l{layer}{sfx}")
-        # all time steps' input projections in one matmul, before the loop
-        bias = None if b_ih is None else (b_ih + b_hh if self.mode != "GRU" else b_ih)
-        xw = F.linear(x, w_ih, bias)  # (L, N, G*H)
-        whh_t = w_hh.T.contiguous()  # one copy per sequence: h @ W_hh^T runs faster in C order
+        xs, weights = self._prepare_sequence(x, w_ih, w_hh, b_ih, b_hh)
         steps = range(L - 1, -1, -1) if sfx else range(L)
         outputs: list = [None] * L
         hs, cs = [], []
         for t in steps:
             with scope(f"t={t}"):
-                h_new, c_new = self._cell_step(xw[t], h, c, whh_t, b_hh)
+                h_new, c_new = self._cell_step([s[t] for s in xs], h, c, weights)
                 if masks is not None:
                     h_new = where(masks[t], h_new, h)
                     c_new = None if c is None else where(masks[t], c_new, c)
@@ -236,9 +241,16 @@ class RNNBase(Module):
             self._keep_states(layer, sfx, hs, cs)
         return stack(outputs, dim=0), h, c
 
-    def _cell_step(
-        self, xw: Tensor, h: Tensor, c: Tensor | None, whh_t: Tensor, b_hh: Tensor | None
-    ) -> tuple:
+    def _prepare_sequence(
+        self, x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None
+    ) -> tuple[list, tuple]:
+        """-> ([xw (L, N, G*H)], (W_hh^T, b_hh)): all steps' input projections in one matmul."""
+        bias = None if b_ih is None else b_ih + b_hh
+        # W_hh^T copied once per sequence: h @ W_hh^T runs faster in C order
+        return [F.linear(x, w_ih, bias)], (w_hh.T.contiguous(), b_hh)
+
+    def _cell_step(self, xs: list, h: Tensor, c: Tensor | None, weights: tuple) -> tuple:
+        """One time step: xs are the step's rows of _prepare_sequence's projections."""
         raise NotImplementedError  # pragma: no cover - each layer class defines its step
 
     def _keep_states(self, layer: int, sfx: str, hs: list, cs: list) -> None:
@@ -293,10 +305,11 @@ class RNN(RNNBase):
             ", nonlinearity='relu'" if self.nonlinearity == "relu" else ""
         )
 
-    def _cell_step(self, xw, h, c, whh_t, b_hh):
+    def _cell_step(self, xs, h, c, weights):
+        relu = self.nonlinearity == "relu"
         if self.fused:
-            return fused.RNNStep.apply(xw, h, whh_t, relu=self.nonlinearity == "relu"), None
-        return rnn_step(xw, h, whh_t, self.nonlinearity == "relu"), None
+            return fused.RNNStep.apply(xs[0], h, weights[0], relu=relu), None
+        return rnn_step(xs[0], h, weights[0], relu), None
 
 
 class LSTM(RNNBase):
@@ -304,12 +317,12 @@ class LSTM(RNNBase):
 
     MODE = "LSTM"
 
-    def _cell_step(self, xw, h, c, whh_t, b_hh):
+    def _cell_step(self, xs, h, c, weights):
         if self.fused:
-            hc = fused.LSTMStep.apply(xw, h, c, whh_t)
+            hc = fused.LSTMStep.apply(xs[0], h, c, weights[0])
             H = self.hidden_size
             return hc[:, :H], hc[:, H:]
-        return lstm_step(xw, h, c, whh_t)
+        return lstm_step(xs[0], h, c, weights[0])
 
 
 class GRU(RNNBase):
@@ -327,9 +340,32 @@ class GRU(RNNBase):
     def extra_repr(self) -> str:
         return super().extra_repr() + ("" if self.reset_after else ", reset_after=False")
 
-    def _cell_step(self, xw, h, c, whh_t, b_hh):
+    def _prepare_sequence(self, x, w_ih, w_hh, b_ih, b_hh):
+        """-> the projections and weights of one direction (b_hn stays inside r * (...)).
+
+        fused or reset_after=False: ([xw (L, N, 3H) with b_ih], (W_hh^T, b_hh)). Composed
+        PyTorch GRU: ([xw_rz (L, N, 2H) with b_ih and b_h{r,z}, xw_n (L, N, H) with b_in],
+        (W_h{r,z}^T (H, 2H), W_hn^T (H, H), b_hn)), for gru_step_split.
+        """
+        if self.fused or not self.reset_after:
+            whh_t = w_hh.T.contiguous()
+            return [F.linear(x, w_ih, b_ih)], (whh_t, b_hh)
+        H = self.hidden_size
+        bias = None if b_ih is None else cat([b_ih[: 2 * H] + b_hh[: 2 * H], b_ih[2 * H :]])
+        xw = F.linear(x, w_ih, bias)
+        weights = (
+            w_hh[: 2 * H].T.contiguous(),
+            w_hh[2 * H :].T.contiguous(),
+            None if b_hh is None else b_hh[2 * H :],
+        )
+        return [xw[:, :, : 2 * H], xw[:, :, 2 * H :]], weights
+
+    def _cell_step(self, xs, h, c, weights):
         if self.fused:
+            whh_t, b_hh = weights
             if b_hh is None:
-                b_hh = Tensor._make(np.zeros(3 * self.hidden_size, dtype=xw.dtype), False, None)
-            return fused.GRUStep.apply(xw, h, whh_t, b_hh), None
-        return gru_step(xw, h, whh_t, b_hh, self.reset_after), None
+                b_hh = Tensor._make(np.zeros(3 * self.hidden_size, dtype=h.dtype), False, None)
+            return fused.GRUStep.apply(xs[0], h, whh_t, b_hh), None
+        if not self.reset_after:
+            return gru_step(xs[0], h, weights[0], weights[1], False), None
+        return gru_step_split(xs[0], xs[1], h, *weights), None
