@@ -14,7 +14,8 @@ PyTorch's, so weights move between the two unchanged:
           h' = (1 - z) * n + z * h
 
 For speed the sequence layers project the inputs of all time steps with one matmul before the
-loop and do one hidden matmul per step for all gates together, then slice the gates.
+loop and do one hidden matmul per step for all gates together, then slice the gates (the GRU
+layer does two: r and z together, then n, see gru_step_split).
 """
 
 from __future__ import annotations
