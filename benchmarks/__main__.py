@@ -27,9 +27,13 @@ if __name__ == "__main__":
     _n = _threads_from_argv(sys.argv[1:])
     for _var in _THREAD_VARS:
         os.environ[_var] = _n
-    # torch's OpenMP threads otherwise spin between ops; on 2 shared cores a spinning thread
-    # takes the core that another pool (or a descheduled partner) needs: 100x slower steps.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # Idle pool threads spin before they sleep: OpenBLAS's for 2^28 cycles (~0.1 s), libgomp's
+    # (torch) for 300,000 pauses (~10 ms here). On 2 cores a spinning thread of the library that
+    # just ran takes a core from the next competitor (matmul_floor at A 0.7 -> 3.3 ms, torch
+    # after numpy 2.5x slower). Bound both spins to well under a millisecond instead; making
+    # torch's threads sleep at once (OMP_WAIT_POLICY=PASSIVE) slows its own many small ops 2.5x.
+    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "20")  # 2^20 cycles
+    os.environ.setdefault("GOMP_SPINCOUNT", "20000")
 
     from .harness import main
 

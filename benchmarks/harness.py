@@ -32,6 +32,7 @@ from .common import (
     init_params,
     make_batch,
 )
+from .report import ENV_VARS
 
 SCALE_T = (250, 500, 1000, 2000, 4000)  # LSTM, H=128, N=8
 SCALE_N = (1, 8, 32, 128)  # LSTM, H=128, T=250
@@ -210,7 +211,7 @@ def machine_info(threads: int, torch_used: bool) -> dict:
         "blas_check": blas_thread_check(threads),
         "load": "/".join(f"{v:.2f}" for v in os.getloadavg()),
     }
-    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_WAIT_POLICY"):
+    for var in ENV_VARS:
         info[var] = os.environ.get(var, "unset")
     if torch_used:
         import torch

@@ -13,6 +13,15 @@ HIPS_SPEEDUP = 3.0  # hips_autograd / tinygrad_seq at least
 MEMORY_RATIO = 1.5  # peak tinygrad_seq / numpy_ref at D at most
 
 
+ENV_VARS = (  # reported in the machine line: they change how the BLAS and OpenMP pools behave
+    "OPENBLAS_CORETYPE",
+    "OPENBLAS_L2_SIZE",
+    "OPENBLAS_THREAD_TIMEOUT",
+    "GOMP_SPINCOUNT",
+    "OMP_WAIT_POLICY",
+)
+
+
 def machine_line(m: dict) -> str:
     """One line: CPU, Python, numpy, BLAS and its threads, torch, autograd, OpenBLAS variables."""
     parts = [
@@ -26,7 +35,7 @@ def machine_line(m: dict) -> str:
         parts.append(f"torch {m['torch']}")
     if "autograd" in m:
         parts.append(f"HIPS autograd {m['autograd']}")
-    parts += [f"{v}={m[v]}" for v in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_WAIT_POLICY")]
+    parts += [f"{v}={m[v]}" for v in ENV_VARS if v in m]
     parts.append(f"BLAS thread check: {m['blas_check']}")
     parts.append(f"load average at start (1/5/15 min): {m['load']}")
     if "load_end" in m:
@@ -233,7 +242,10 @@ def render(run) -> str:
         "step averaged over T*N, full BPTT; float32. Every competitor gets the same weights and "
         "batch and must match numpy_ref (loss rel diff < 1e-4, per-parameter "
         "max|g - g_ref| / max|g_ref| < 1e-3) before it is timed. Times are medians of "
-        f"{reps} steps after one warm-up step, competitors interleaved round robin. "
+        f"{reps} steps after one warm-up step, competitors interleaved round robin. Every "
+        "library runs on the same threads; idle OpenBLAS and OpenMP (torch) threads spin at most "
+        "about a millisecond (OPENBLAS_THREAD_TIMEOUT, GOMP_SPINCOUNT below) so that one "
+        "library's waiting threads do not take the cores of the next. "
         "`floor / time` is the matmul floor's share of a competitor's time.",
         f"Command: `{command_line(run.argv)}`",
         f"Machine: {machine_line(run.machine)}",
