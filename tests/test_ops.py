@@ -809,3 +809,56 @@ def test_contiguous_copies_only_when_needed():
     assert y.data.flags.c_contiguous and y.grad_fn.name() == "ContiguousBackward"
     (y * ts.arange(12.0).reshape(4, 3)).sum().backward()
     np.testing.assert_array_equal(x.grad.data, np.arange(12.0).reshape(4, 3).T)
+
+
+def test_addmm_row_is_addmm_of_the_row_without_an_index_node():
+    # AddMM(c, a, b, row=t) = c[t] + a @ b, as the layers' steps use it on the whole projection
+    rng = np.random.default_rng(0)
+    c_np, a_np, b_np = (
+        rng.standard_normal((5, 2, 3)),
+        rng.standard_normal((2, 4)),
+        rng.standard_normal((4, 3)),
+    )
+    c, a, b = (ts.tensor(x, requires_grad=True) for x in (c_np, a_np, b_np))
+    y = ts.ops.AddMM.apply(c, a, b, row=3)
+    np.testing.assert_allclose(y.data, c_np[3] + a_np @ b_np, rtol=1e-12)
+    assert [p.fn.__name__ for p in y.grad_fn.parents if type(p) is ts.autograd.Context] == []
+    (y * y).sum().backward()
+    c2, a2, b2 = (ts.tensor(x, requires_grad=True) for x in (c_np, a_np, b_np))
+    (ts.addmm(c2[3], a2, b2) ** 2).sum().backward()
+    for mine, ref in ((c, c2), (a, a2), (b, b2)):
+        np.testing.assert_allclose(mine.grad.data, ref.grad.data, rtol=1e-12)
+    assert not c.grad.data[[0, 1, 2, 4]].any()
+    # finite differences, two rows of the same c in one graph (their pieces add up)
+    assert ts.gradcheck(
+        lambda c, a, b: ts.ops.AddMM.apply(c, a, b, row=1) * ts.ops.AddMM.apply(c, a, b, row=-1),
+        [ts.tensor(x, requires_grad=True) for x in (c_np, a_np, b_np)],
+    )
+
+
+def test_addmm_row_out_of_range_names_the_op_and_shapes():
+    c, a, b = ts.zeros(5, 2, 3), ts.zeros(2, 4), ts.zeros(4, 3)
+    with pytest.raises(IndexError, match=r"AddMM: .*\(5, 2, 3\)"):
+        ts.ops.AddMM.apply(c, a, b, row=5)
+
+
+def test_addcmul_row_is_addcmul_of_the_row():
+    rng = np.random.default_rng(1)
+    arrays = rng.standard_normal((4, 2, 3)), rng.standard_normal((2, 3)), rng.standard_normal(3)
+    c, a, b = (ts.tensor(x, requires_grad=True) for x in arrays)
+    c2, a2, b2 = (ts.tensor(x, requires_grad=True) for x in arrays)
+    y = ts.ops.AddCMul.apply(c, a, b, row=2)
+    y2 = ts.addcmul(c2[2], a2, b2)
+    np.testing.assert_allclose(y.data, y2.data, rtol=1e-12)
+    (y * y).sum().backward()
+    (y2 * y2).sum().backward()
+    for mine, ref in ((c, c2), (a, a2), (b, b2)):
+        np.testing.assert_allclose(mine.grad.data, ref.grad.data, rtol=1e-12)
+    # a row broadcast against the product: its gradient is summed back to the row's shape
+    shapes = ((4, 1, 3), (2, 3), (3,), (3, 3))
+    assert ts.gradcheck(
+        lambda c, a, v, w: (
+            ts.ops.AddCMul.apply(c, a, v, row=0) * ts.ops.AddMM.apply(c, a, w, row=3)
+        ),
+        [ts.tensor(rng.standard_normal(s), requires_grad=True) for s in shapes],
+    )

@@ -186,13 +186,18 @@ class Lerp(Function):
 
 
 class AddCMul(Function):
-    """c + a * b, as torch.addcmul(c, a, b), numpy broadcasting: -> broadcast shape."""
+    """c + a * b, as torch.addcmul(c, a, b), numpy broadcasting: -> broadcast shape.
+
+    With row=t, c[t] + a * b (the GRU layer's step t of its projection, as AddMM's row).
+    """
 
     @staticmethod
-    def forward(ctx, c, a, b):
+    def forward(ctx, c, a, b, row=None):
         _, need_a, need_b = ctx.needs_input_grad  # save only what the gradients use
         ctx.save_for_backward(a if need_b else None, b if need_a else None)
-        ctx.shapes = (c.shape, a.shape, b.shape)
+        ctx.shapes = (c.shape, a.shape, b.shape, row)
+        if row is not None:
+            c = c[row]
         try:
             out = a * b
         except ValueError:
@@ -212,9 +217,12 @@ class AddCMul(Function):
     def backward(ctx, g):
         # d/dc = 1, d/da = b, d/db = a
         a, b = ctx.saved_tensors
-        sc, sa, sb = ctx.shapes
+        sc, sa, sb, row = ctx.shapes
         need_c, need_a, need_b = ctx.needs_input_grad
-        gc = unbroadcast(g, sc) if need_c else None
+        if row is not None:  # c's gradient is g in row t, as AddMM's
+            gc = SparseGrad(sc, (row,), unbroadcast(g, sc[1:]), False) if need_c else None
+        else:
+            gc = unbroadcast(g, sc) if need_c else None
         ga = unbroadcast(g * b, sa) if need_a else None
         gb = unbroadcast(g * a, sb) if need_b else None
         return gc, ga, gb
@@ -536,23 +544,27 @@ class MatMul(Function):
 
 
 class AddMM(Function):
-    """c + a @ b for 2-D a, b (c broadcasts): one output array instead of two, as torch.addmm."""
+    """c + a @ b for 2-D a, b (c broadcasts): one output array instead of two, as torch.addmm.
+
+    With row=t, c[t] + a @ b: the step t of a sequence's input projection c (T, n, m) without
+    an x[t] node of its own (its gradient is the row piece x[t] would have sent back).
+    """
 
     @staticmethod
-    def forward(ctx, c, a, b):
+    def forward(ctx, c, a, b, row=None):
         if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
             raise ValueError(
                 f"addmm needs 2-D (n, k) and (k, m) matrices, got {a.shape} and {b.shape}"
             )
         out = _mm(a, b)
         try:
-            out += c
+            out += c if row is None else c[row]
         except ValueError:
             raise ValueError(
                 f"shape {c.shape} cannot be added to the product {out.shape}"
             ) from None
         ctx.save_for_backward(a, b)
-        ctx.c_shape = c.shape
+        ctx.c_shape = (c.shape, row)
         return out
 
     @staticmethod
@@ -560,7 +572,14 @@ class AddMM(Function):
         # y = c + A B: dL/dc = G (summed over broadcast axes), dL/dA = G B^T, dL/dB = A^T G
         a, b = ctx.saved_tensors
         need_c, need_a, need_b = ctx.needs_input_grad
-        gc = unbroadcast(g, ctx.c_shape) if need_c else None
+        gc = None
+        if need_c:
+            shape, row = ctx.c_shape
+            # with row=t, c's gradient is g in row t (what x[t]'s backward would send)
+            if row is None:
+                gc = unbroadcast(g, shape)
+            else:
+                gc = SparseGrad(shape, (row,), unbroadcast(g, shape[1:]), False)
         return gc, (_mm(g, b.T) if need_a else None), (OuterGrad(a, g) if need_b else None)
 
 

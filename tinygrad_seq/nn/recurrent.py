@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from .. import functional as F
+from .. import ops
 from ..dtypes import get_default_dtype
 from ..random import get_generator
 from ..tensor import Tensor, addmm
@@ -65,16 +66,33 @@ def _check_recurrent_input(name: str, x: Any, ndims: tuple, layout: str, weight:
 # ----------------------------------------------------------------------------- one time step
 
 
-def rnn_step(xw: Tensor, h: Tensor, whh_t: Tensor, relu: bool) -> Tensor:
-    """(N, H) projected input + (N, H) state -> next state (N, H)."""
-    pre = addmm(xw, h, whh_t)  # xw + h W_hh^T as one op
+# The step functions take one step's projected input xw (N, G), or with t=... the whole
+# sequence's projection (L, N, G) and the step t: the layers pass the latter, so that xw[t] + h
+# W_hh^T is one op (AddMM with row=t) and x[t] needs no graph node of its own.
+
+
+def _addmm_step(xw: Tensor, h: Tensor, whh_t: Tensor, t: int | None) -> Tensor:
+    """xw + h W^T as one op: xw (N, G), or with t the row t of xw (L, N, G) -> (N, G)."""
+    if t is None:
+        return addmm(xw, h, whh_t)
+    return ops.AddMM.apply(xw, h, whh_t, row=t)
+
+
+def rnn_step(xw: Tensor, h: Tensor, whh_t: Tensor, relu: bool, t: int | None = None) -> Tensor:
+    """(N, H) projected input (or (L, N, H) and step t) + (N, H) state -> next state (N, H)."""
+    pre = _addmm_step(xw, h, whh_t, t)  # xw + h W_hh^T as one op
     return pre.relu() if relu else pre.tanh()
 
 
-def lstm_step(xw: Tensor, h: Tensor, c: Tensor, whh_t: Tensor) -> tuple[Tensor, Tensor]:
-    """(N, 4H) projected input, (N, H) h and c -> (h', c'); gate order i, f, g, o."""
+def lstm_step(
+    xw: Tensor, h: Tensor, c: Tensor, whh_t: Tensor, t: int | None = None
+) -> tuple[Tensor, Tensor]:
+    """(N, 4H) projected input (or (L, N, 4H) and step t), (N, H) h and c -> (h', c').
+
+    Gate order i, f, g, o.
+    """
     H = h.shape[-1]
-    gates = addmm(xw, h, whh_t)  # xw + h W_hh^T as one op
+    gates = _addmm_step(xw, h, whh_t, t)  # xw + h W_hh^T as one op
     act = gates.sigmoid()  # one op for i, f and o (g's quarter is computed and unused)
     i, f, o = act[:, :H], act[:, H : 2 * H], act[:, 3 * H :]
     g = gates[:, 2 * H : 3 * H].tanh()
@@ -98,18 +116,29 @@ def gru_step(xw: Tensor, h: Tensor, whh_t: Tensor, bhh: Tensor | None, reset_aft
 
 
 def gru_step_split(
-    xw_rz: Tensor, xw_n: Tensor, h: Tensor, whh_rz_t: Tensor, whh_n_t: Tensor, bhh_n: Tensor | None
+    xw_rz: Tensor,
+    xw_n: Tensor,
+    h: Tensor,
+    whh_rz_t: Tensor,
+    whh_n_t: Tensor,
+    bhh_n: Tensor | None,
+    t: int | None = None,
 ) -> Tensor:
     """PyTorch's GRU step with its gates apart: (N, 2H) r, z input projection (with b_ih and
     b_hh), (N, H) n projection (with b_in), h (N, H), W_h{r,z}^T (H, 2H), W_hn^T (H, H) -> h'.
 
     Two hidden matmuls, so that r and z come out of one op (xw + h W^T) and h W_hn^T + b_hn of
-    another, with no slicing of a joint product: fewer graph nodes per step.
+    another, with no slicing of a joint product: fewer graph nodes per step. With t, xw_rz
+    and xw_n are the whole sequence's projections (L, N, 2H) and (L, N, H).
     """
     H = h.shape[-1]
-    rz = addmm(xw_rz, h, whh_rz_t).sigmoid()
+    rz = _addmm_step(xw_rz, h, whh_rz_t, t).sigmoid()
     hn = h @ whh_n_t if bhh_n is None else addmm(bhh_n, h, whh_n_t)
-    n = xw_n.addcmul(rz[:, :H], hn).tanh()  # tanh(xw_n + r (h W_hn^T + b_hn))
+    r = rz[:, :H]
+    if t is None:
+        n = xw_n.addcmul(r, hn).tanh()  # tanh(xw_n + r (h W_hn^T + b_hn))
+    else:  # the same, with xw_n[t] inside the op
+        n = ops.AddCMul.apply(xw_n, r, hn, row=t).tanh()
     return n.lerp(h, rz[:, H:])  # n + z (h - n) = (1 - z) n + z h
 
 

@@ -226,7 +226,7 @@ class RNNBase(Module):
         hs, cs = [], []
         for t in steps:
             with scope(f"t={t}"):
-                h_new, c_new = self._cell_step([s[t] for s in xs], h, c, weights)
+                h_new, c_new = self._cell_step(xs, t, h, c, weights)
                 if masks is not None:
                     h_new = where(masks[t], h_new, h)
                     c_new = None if c is None else where(masks[t], c_new, c)
@@ -249,8 +249,8 @@ class RNNBase(Module):
         # W_hh^T copied once per sequence: h @ W_hh^T runs faster in C order
         return [F.linear(x, w_ih, bias)], (w_hh.T.contiguous(), b_hh)
 
-    def _cell_step(self, xs: list, h: Tensor, c: Tensor | None, weights: tuple) -> tuple:
-        """One time step: xs are the step's rows of _prepare_sequence's projections."""
+    def _cell_step(self, xs: list, t: int, h: Tensor, c: Tensor | None, weights: tuple) -> tuple:
+        """One time step t: xs are _prepare_sequence's projections (L, N, .) -> (h', c')."""
         raise NotImplementedError  # pragma: no cover - each layer class defines its step
 
     def _keep_states(self, layer: int, sfx: str, hs: list, cs: list) -> None:
@@ -305,11 +305,11 @@ class RNN(RNNBase):
             ", nonlinearity='relu'" if self.nonlinearity == "relu" else ""
         )
 
-    def _cell_step(self, xs, h, c, weights):
+    def _cell_step(self, xs, t, h, c, weights):
         relu = self.nonlinearity == "relu"
         if self.fused:
-            return fused.RNNStep.apply(xs[0], h, weights[0], relu=relu), None
-        return rnn_step(xs[0], h, weights[0], relu), None
+            return fused.RNNStep.apply(xs[0][t], h, weights[0], relu=relu), None
+        return rnn_step(xs[0], h, weights[0], relu, t), None
 
 
 class LSTM(RNNBase):
@@ -317,12 +317,12 @@ class LSTM(RNNBase):
 
     MODE = "LSTM"
 
-    def _cell_step(self, xs, h, c, weights):
+    def _cell_step(self, xs, t, h, c, weights):
         if self.fused:
-            hc = fused.LSTMStep.apply(xs[0], h, c, weights[0])
+            hc = fused.LSTMStep.apply(xs[0][t], h, c, weights[0])
             H = self.hidden_size
             return hc[:, :H], hc[:, H:]
-        return lstm_step(xs[0], h, c, weights[0])
+        return lstm_step(xs[0], h, c, weights[0], t)
 
 
 class GRU(RNNBase):
@@ -360,12 +360,12 @@ class GRU(RNNBase):
         )
         return [xw[:, :, : 2 * H], xw[:, :, 2 * H :]], weights
 
-    def _cell_step(self, xs, h, c, weights):
+    def _cell_step(self, xs, t, h, c, weights):
         if self.fused:
             whh_t, b_hh = weights
             if b_hh is None:
                 b_hh = Tensor._make(np.zeros(3 * self.hidden_size, dtype=h.dtype), False, None)
-            return fused.GRUStep.apply(xs[0], h, whh_t, b_hh), None
+            return fused.GRUStep.apply(xs[0][t], h, whh_t, b_hh), None
         if not self.reset_after:
-            return gru_step(xs[0], h, weights[0], weights[1], False), None
-        return gru_step_split(xs[0], xs[1], h, *weights), None
+            return gru_step(xs[0][t], h, weights[0], weights[1], False), None
+        return gru_step_split(xs[0], xs[1], h, *weights, t), None
