@@ -213,6 +213,9 @@ def machine_info(threads: int, torch_used: bool) -> dict:
     }
     for var in ENV_VARS:
         info[var] = os.environ.get(var, "unset")
+    from tinygrad_seq import buffers  # imported for tinygrad_seq anyway; it tunes malloc
+
+    info["malloc"] = buffers.malloc_settings()
     if torch_used:
         import torch
 

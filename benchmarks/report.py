@@ -36,11 +36,23 @@ def machine_line(m: dict) -> str:
     if "autograd" in m:
         parts.append(f"HIPS autograd {m['autograd']}")
     parts += [f"{v}={m[v]}" for v in ENV_VARS if v in m]
+    if "malloc" in m:
+        parts.append(_malloc_text(m["malloc"]))
     parts.append(f"BLAS thread check: {m['blas_check']}")
     parts.append(f"load average at start (1/5/15 min): {m['load']}")
     if "load_end" in m:
         parts.append(f"at end: {m['load_end']}")
     return "; ".join(parts)
+
+
+def _malloc_text(settings: dict | None) -> str:
+    if settings is None:
+        return "malloc: not tuned (no glibc, or TINYGRAD_SEQ_MALLOC_TUNING=0)"
+    mmap_mib, trim_mib = settings["mmap_threshold"] >> 20, settings["trim_threshold"] >> 20
+    return (
+        f"malloc (glibc, for every competitor in the process): mmap threshold {mmap_mib} MiB, "
+        f"trim threshold {trim_mib} MiB (tinygrad_seq.buffers.tune_malloc)"
+    )
 
 
 def command_line(argv: list) -> str:

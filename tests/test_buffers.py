@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import platform
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -64,3 +69,59 @@ def test_training_steps_with_cached_buffers_match_fresh_ones():
     assert buffers.cached_bytes()[0] > 0  # the blocks were used
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
+
+
+# ----------------------------------------------------------------------------- malloc tuning
+
+GLIBC = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
+needs_glibc = pytest.mark.skipif(not GLIBC, reason="mallopt tuning is glibc-only")
+
+
+def _run(code: str, **env: str) -> str:
+    """Run code in a fresh interpreter (the tuning happens at import) -> its stdout."""
+    full_env = {k: v for k, v in os.environ.items() if k != "TINYGRAD_SEQ_MALLOC_TUNING"}
+    full_env.update(env)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=full_env, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+@needs_glibc
+def test_import_tunes_glibc_malloc_unless_disabled():
+    code = "import tinygrad_seq as ts; print(ts.buffers.malloc_settings())"
+    assert _run(code) == str({"mmap_threshold": 32 << 20, "trim_threshold": 256 << 20})
+    assert _run(code, TINYGRAD_SEQ_MALLOC_TUNING="0") == "None"
+
+
+def test_tune_malloc_is_a_no_op_without_glibc(monkeypatch):
+    monkeypatch.setattr(platform, "libc_ver", lambda: ("", ""))
+    before = buffers.malloc_settings()
+    assert buffers.tune_malloc() is None
+    assert buffers.malloc_settings() == before
+
+
+@needs_glibc
+def test_tuned_malloc_keeps_training_steps_free_of_page_faults():
+    # an RNN step at benchmark config B frees ~2,000 pages' worth of per-step arrays at the
+    # end of its backward; left alone, glibc returns them and the next step faults them in
+    code = """
+import resource, numpy as np, tinygrad_seq as ts
+from tinygrad_seq import nn
+ts.manual_seed(0)
+rnn, head = nn.RNN(64, 256), nn.Linear(256, 64)
+x, y = ts.randn(64, 32, 64), ts.tensor(np.random.default_rng(0).integers(0, 64, 64 * 32))
+def step():
+    out, _ = rnn(x)
+    ts.functional.cross_entropy(head(out).reshape(-1, 64), y).backward()
+for _ in range(3):
+    step()
+r0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(3):
+    step()
+print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - r0) // 3)
+"""
+    tuned, untuned = int(_run(code)), int(_run(code, TINYGRAD_SEQ_MALLOC_TUNING="0"))
+    assert tuned < 200, (tuned, untuned)
+    assert untuned > 5 * max(tuned, 1), (tuned, untuned)  # the tuning is what made the change
