@@ -15,7 +15,8 @@ PyTorch's, so weights move between the two unchanged:
 
 For speed the sequence layers project the inputs of all time steps with one matmul before the
 loop and do one hidden matmul per step for all gates together, then slice the gates (the GRU
-layer does two: r and z together, then n, see gru_step_split).
+layer does two input projections and two hidden matmuls: r and z together, then n, see
+gru_step_split).
 """
 
 from __future__ import annotations

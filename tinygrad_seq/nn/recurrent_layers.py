@@ -345,20 +345,22 @@ class GRU(RNNBase):
 
         fused or reset_after=False: ([xw (L, N, 3H) with b_ih], (W_hh^T, b_hh)). Composed
         PyTorch GRU: ([xw_rz (L, N, 2H) with b_ih and b_h{r,z}, xw_n (L, N, H) with b_in],
-        (W_h{r,z}^T (H, 2H), W_hn^T (H, H), b_hn)), for gru_step_split.
+        (W_h{r,z}^T (H, 2H), W_hn^T (H, H), b_hn)), for gru_step_split, each projection its
+        own matmul.
         """
         if self.fused or not self.reset_after:
             whh_t = w_hh.T.contiguous()
             return [F.linear(x, w_ih, b_ih)], (whh_t, b_hh)
         H = self.hidden_size
-        bias = None if b_ih is None else cat([b_ih[: 2 * H] + b_hh[: 2 * H], b_ih[2 * H :]])
-        xw = F.linear(x, w_ih, bias)
+        # two projections rather than slices of one: their gradients need no (L, N, 3H) buffer
+        xw_rz = F.linear(x, w_ih[: 2 * H], None if b_ih is None else b_ih[: 2 * H] + b_hh[: 2 * H])
+        xw_n = F.linear(x, w_ih[2 * H :], None if b_ih is None else b_ih[2 * H :])
         weights = (
             w_hh[: 2 * H].T.contiguous(),
             w_hh[2 * H :].T.contiguous(),
             None if b_hh is None else b_hh[2 * H :],
         )
-        return [xw[:, :, : 2 * H], xw[:, :, 2 * H :]], weights
+        return [xw_rz, xw_n], weights
 
     def _cell_step(self, xs, t, h, c, weights):
         if self.fused:
