@@ -585,6 +585,14 @@ def test_rnn_graph_holds_about_one_state_per_step():
         "rows_twice",  # row 1 read twice, row 0 never: added into zeros
         "rows_many",  # more row pieces than rows: added up early
         "mixed",  # rows, a dense use and other slices
+        "slabs_tiling",  # x[:, :, :2], x[:, :, 2:]
+        "slabs_gap",  # x[:, :, :2], x[:, :, 3:] (as the LSTM's i, f, o): the gap stays zero
+        "slabs_then_dense",  # slabs first, then a dense gradient
+        "slabs_overlap",  # overlapping slabs
+        "slabs_two_axes",  # slabs of different axes
+        "slabs_strided",  # x[:, ::2], x[:, 1::2]
+        "slab_and_whole",  # x[:] and x[:, :, 1:]
+        "ellipsis",  # x[..., :2], x[..., 2:]
     ],
 )
 def test_slice_gradients_kept_as_pieces_sum_correctly(pieces):
@@ -603,6 +611,23 @@ def test_slice_gradients_kept_as_pieces_sum_correctly(pieces):
             parts = [x[1], x[1] * w, x[2], x[3]]
         elif pieces == "rows_many":
             parts = [x[t % 4] * (t + 1) for t in range(7)]
+        elif pieces == "slabs_tiling":
+            parts = [x[:, :, :2] * w[:, :2], x[:, :, 2:].tanh()]
+        elif pieces == "slabs_gap":
+            parts = [x[:, :, :2] * w[:, :2], x[:, :, 3:].tanh()]
+        elif pieces == "slabs_then_dense":
+            # made first, the dense use's gradient arrives last
+            parts = [(x * w).sum(0), x[:, :, 1:3] * 2, x[:, :, :1].tanh()]
+        elif pieces == "slabs_overlap":
+            parts = [x[:, :, :3] * w[:, :3], x[:, :, 2:].tanh()]
+        elif pieces == "slabs_two_axes":
+            parts = [x[:2] * w, x[:, :, 1:].tanh()]
+        elif pieces == "slabs_strided":
+            parts = [x[:, ::2] * 3, x[:, 1::2].tanh()]
+        elif pieces == "slab_and_whole":
+            parts = [x[:] * w, x[:, :, 1:].tanh()]
+        elif pieces == "ellipsis":
+            parts = [x[..., :2] * w[:, :2], x[..., 2:].tanh()]
         else:
             # made last, the rows' gradients arrive first, then a slice's, then a dense one
             parts = [(x * x).sum(0), x[:, 1:].sum(0).sum(0) * 0 + x[0, 0], x[3] * w, x[0]]
