@@ -185,6 +185,14 @@ class Lerp(Function):
         return ga, gb, (unbroadcast(g * (b - a), sw) if need_w else None)
 
 
+def _input_grad(g: np.ndarray, shape: tuple, row: int | None) -> np.ndarray | SparseGrad:
+    """The gradient of an added input c of shape: g summed to it, or with row=t (c[t] was
+    added) g as the piece in row t, which is what x[t]'s backward would send."""
+    if row is None:
+        return unbroadcast(g, shape)
+    return SparseGrad(shape, (row,), unbroadcast(g, shape[1:]), False)
+
+
 class AddCMul(Function):
     """c + a * b, as torch.addcmul(c, a, b), numpy broadcasting: -> broadcast shape.
 
@@ -219,10 +227,7 @@ class AddCMul(Function):
         a, b = ctx.saved_tensors
         sc, sa, sb, row = ctx.shapes
         need_c, need_a, need_b = ctx.needs_input_grad
-        if row is not None:  # c's gradient is g in row t, as AddMM's
-            gc = SparseGrad(sc, (row,), unbroadcast(g, sc[1:]), False) if need_c else None
-        else:
-            gc = unbroadcast(g, sc) if need_c else None
+        gc = _input_grad(g, sc, row) if need_c else None
         ga = unbroadcast(g * b, sa) if need_a else None
         gb = unbroadcast(g * a, sb) if need_b else None
         return gc, ga, gb
@@ -564,7 +569,7 @@ class AddMM(Function):
                 f"shape {c.shape} cannot be added to the product {out.shape}"
             ) from None
         ctx.save_for_backward(a, b)
-        ctx.c_shape = (c.shape, row)
+        ctx.c_shape_row = (c.shape, row)
         return out
 
     @staticmethod
@@ -572,14 +577,7 @@ class AddMM(Function):
         # y = c + A B: dL/dc = G (summed over broadcast axes), dL/dA = G B^T, dL/dB = A^T G
         a, b = ctx.saved_tensors
         need_c, need_a, need_b = ctx.needs_input_grad
-        gc = None
-        if need_c:
-            shape, row = ctx.c_shape
-            # with row=t, c's gradient is g in row t (what x[t]'s backward would send)
-            if row is None:
-                gc = unbroadcast(g, shape)
-            else:
-                gc = SparseGrad(shape, (row,), unbroadcast(g, shape[1:]), False)
+        gc = _input_grad(g, *ctx.c_shape_row) if need_c else None
         return gc, (_mm(g, b.T) if need_a else None), (OuterGrad(a, g) if need_b else None)
 
 
