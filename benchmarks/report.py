@@ -23,7 +23,7 @@ ENV_VARS = (  # reported in the machine line: they change how the BLAS and OpenM
 
 
 def machine_line(m: dict) -> str:
-    """One line: CPU, Python, numpy, BLAS and its threads, torch, autograd, OpenBLAS variables."""
+    """One line: CPU, Python, numpy, BLAS, threads, torch, autograd, pool and malloc settings."""
     parts = [
         f"CPU: {m['cpu']}",
         f"Python {m['python']}",
