@@ -55,7 +55,7 @@ class TinygradSeqCompetitor(Competitor):
 
     def __init__(self, cell: str, params: dict, x: np.ndarray, y: np.ndarray):
         import tinygrad_seq.functional as F
-        from tinygrad_seq import nn
+        from tinygrad_seq import Tensor, nn
 
         self.F = F
         V, E = params["emb"].shape
@@ -73,7 +73,7 @@ class TinygradSeqCompetitor(Competitor):
             "b_out": self.out.bias,
         }
         for name, p in self.named.items():
-            p.data = params[name].copy()  # same values and dtype as the reference
+            p.data = Tensor(params[name])  # a copy: same values and dtype as the reference
         self.x, self.y = x, y.reshape(-1)
         self.V = V
         self.loss = None
@@ -86,11 +86,11 @@ class TinygradSeqCompetitor(Competitor):
         logits = self.out(hs)
         loss = self.F.cross_entropy(logits.reshape(-1, self.V), self.y)
         loss.backward()
-        self.loss = float(loss.data)  # the graph is dropped here, inside the timed step
+        self.loss = loss.item()  # the graph is dropped here, inside the timed step
 
     def result(self) -> tuple[float, dict]:
         """(loss, grads) read from the Parameters' .grad."""
-        return self.loss, {k: p.grad.data for k, p in self.named.items()}
+        return self.loss, {k: p.grad.numpy() for k, p in self.named.items()}
 
 
 class TinygradSeqFusedCompetitor(TinygradSeqCompetitor):

@@ -88,7 +88,7 @@ def profile_cell(cfg: Config, cell: str, steps: int = 3) -> str:
 @contextlib.contextmanager
 def _op_timers(table: dict) -> Iterator[None]:
     """Time every Function's forward and backward, and the engine's deferred gradient work."""
-    from tinygrad_seq import autograd, fused, ops
+    from tinygrad_seq import autograd, fused, grads, ops
 
     patched: list = []
 
@@ -114,8 +114,8 @@ def _op_timers(table: dict) -> Iterator[None]:
                 if obj is not autograd.Function and "forward" in obj.__dict__:
                     timed(obj, "forward", (obj.__name__, "forward"), True)
                     timed(obj, "backward", (obj.__name__, "backward"), True)
-    timed(autograd.OuterGrad, "_product", ("weight gradient matmuls (OuterGrad)", ""), False)
-    timed(autograd.ScatterGrad, "dense", ("stacking x[t] gradients (ScatterGrad)", ""), False)
+    timed(grads.OuterGrad, "product", ("weight gradient matmuls (OuterGrad)", ""), False)
+    timed(grads.ScatterGrad, "dense", ("stacking x[t] gradients (ScatterGrad)", ""), False)
     try:
         yield
     finally:

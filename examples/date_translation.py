@@ -121,9 +121,9 @@ class DateTranslator(nn.Module):
         ids, alphas = [], []
         for _ in range(steps):
             out, state, alpha = self.step(y, state, a, keys, pad)
-            y = out.data.argmax(-1).astype(np.int64)
+            y = out.numpy().argmax(-1).astype(np.int64)
             ids.append(y)
-            alphas.append(alpha.data)
+            alphas.append(alpha.numpy())
         return np.stack(ids), np.stack(alphas)
 
 

@@ -55,7 +55,7 @@ def predict(model: NameClassifier, pairs: list) -> np.ndarray:
     """(ids, label) pairs -> probabilities (N, 2) in the pairs' order."""
     model.eval()
     batches = BatchIterator(pairs, batch_size=512, shuffle=False)
-    probs = [model(b.inputs, b.lengths).softmax(-1).data for b in batches]
+    probs = [model(b.inputs, b.lengths).softmax(-1).numpy() for b in batches]
     model.train()
     return np.concatenate(probs)
 

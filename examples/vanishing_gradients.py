@@ -94,7 +94,7 @@ def train_cell(cell: str, args: argparse.Namespace, bar) -> dict:
         bar.set_postfix(cell=cell, loss=f"{np.mean(losses[-20:]):.3f}")
     x, y = first_symbol_batch(np.random.default_rng(args.seed + 1), 1000, args.T, args.K)
     with ts.no_grad():
-        accuracy = float((model(x).data.argmax(-1) == y).mean())
+        accuracy = float((model(x).numpy().argmax(-1) == y).mean())
     return {"loss": losses, "final_loss": float(np.mean(losses[-50:])), "accuracy": accuracy}
 
 

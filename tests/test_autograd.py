@@ -12,7 +12,7 @@ import pytest
 from helpers import check_parity, require_torch
 
 import tinygrad_seq as ts
-from tinygrad_seq import autograd
+from tinygrad_seq import autograd, grads
 from tinygrad_seq.autograd import Function
 
 # ----------------------------------------------------------------------------- accumulation
@@ -72,7 +72,7 @@ def test_non_leaf_reused_by_two_losses_with_retain_graph():
     x = ts.tensor([1.0, 2.0], requires_grad=True)
     h = (x * 3).tanh()
     (h.sum()).backward(retain_graph=True)
-    g1 = x.grad.data.copy()
+    g1 = x.grad.numpy().copy()
     (h * 2).sum().backward()
     np.testing.assert_allclose(x.grad.data, 3 * g1)
 
@@ -114,7 +114,7 @@ def test_20000_op_chain_at_default_recursion_limit():
         node, depth = node.next_functions[0], depth + 1
     assert depth > 20_000
     loss.backward()
-    assert np.isfinite(x.grad.data).all() and (x.grad.data > 0).all()
+    assert np.isfinite(x.grad.numpy()).all() and (x.grad.numpy() > 0).all()
     del loss, y, node
     gc.collect()  # tearing the long graph down must not overflow the C stack either
 
@@ -173,7 +173,7 @@ def test_retain_graph_allows_repeated_backward():
     x = ts.tensor([1.0, -1.0], requires_grad=True)
     y = (x * 3).sigmoid().sum()
     y.backward(retain_graph=True)
-    once = x.grad.data.copy()
+    once = x.grad.numpy().copy()
     y.backward(retain_graph=True)
     y.backward()
     np.testing.assert_allclose(x.grad.data, 3 * once)
@@ -196,7 +196,7 @@ def test_intermediate_gradients_are_released_as_soon_as_consumed():
     b = a.tanh()
     c = b.tanh()
     seen: list = []
-    b.register_hook(lambda g: seen.append(weakref.ref(g.data)))
+    b.register_hook(lambda g: seen.append(weakref.ref(g._data)))
     alive_when_x_reached: list = []
     x.register_hook(lambda g: alive_when_x_reached.append(seen[0]() is not None))
     c.sum().backward()
@@ -264,7 +264,7 @@ def test_hook_receives_gradient_and_may_replace_it():
     x = ts.tensor([1.0, 2.0], requires_grad=True)
     h = x * 3
     received = []
-    h.register_hook(lambda g: received.append(g.data.copy()))
+    h.register_hook(lambda g: received.append(g.numpy().copy()))
     h.register_hook(lambda g: g * 10)  # replaces dL/dh for everything upstream
     (h * h).sum().backward()
     np.testing.assert_array_equal(received[0], [6.0, 12.0])  # 2h
@@ -499,8 +499,8 @@ def test_weight_reused_by_many_matmuls_mixed_with_dense_uses():
 
     assert ts.gradcheck(f, (x, w))
     torch = require_torch()
-    wt = torch.tensor(w.data, requires_grad=True)
-    xt = torch.tensor(x.data, requires_grad=True)
+    wt = torch.tensor(w.detach().numpy(), requires_grad=True)
+    xt = torch.tensor(x.detach().numpy(), requires_grad=True)
     f(x, w).backward()
     f(xt, wt).backward()
     np.testing.assert_allclose(w.grad.data, wt.grad.numpy(), atol=1e-12)
@@ -516,7 +516,7 @@ def test_graph_keeps_no_output_tensors_only_saved_arrays():
     a = x.exp()  # Exp saves its output: kept by the graph
     b = a + 1.0  # Add saves nothing: b's array lives only as long as the variable b
     loss = (b * 3.0).sum()  # multiplying by a constant saves only the constant
-    a_data, b_data = weakref.ref(a.data), weakref.ref(b.data)
+    a_data, b_data = weakref.ref(a._data), weakref.ref(b._data)
     del a, b
     gc.collect()
     assert b_data() is None, "an unsaved intermediate array is kept alive by the graph"
@@ -531,7 +531,7 @@ def test_hooks_and_retain_grad_on_a_dropped_intermediate():
     x = ts.tensor([1.0, 2.0], requires_grad=True, dtype=ts.float64)
     seen = []
     h = x * x
-    h.register_hook(lambda g: seen.append(g.data.copy()) or g * 10.0)
+    h.register_hook(lambda g: seen.append(g.numpy().copy()) or g * 10.0)
     h.retain_grad()
     assert h.retains_grad and not x.retains_grad
     loss = h.sum()
@@ -643,11 +643,11 @@ def test_slice_gradients_kept_as_pieces_sum_correctly(pieces):
     np.testing.assert_allclose(x.grad.data, xt.grad.numpy(), rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("onehot_max", [autograd._ONEHOT_MAX, 0])  # one-hot matmul, np.add.at
+@pytest.mark.parametrize("onehot_max", [grads._ONEHOT_MAX, 0])  # one-hot matmul, np.add.at
 @pytest.mark.parametrize("table", [(7, 3), (7,), (7, 2, 3)])
 def test_gradient_of_gathered_rows_accumulates_repeats(monkeypatch, onehot_max, table):
     """x[idx] with repeated and negative indices: both ways of summing rows match PyTorch."""
-    monkeypatch.setattr(autograd, "_ONEHOT_MAX", onehot_max)
+    monkeypatch.setattr(grads, "_ONEHOT_MAX", onehot_max)
     torch = require_torch()
     rng = np.random.default_rng(11)
     data = rng.standard_normal(table)

@@ -65,7 +65,7 @@ def test_training_steps_with_cached_buffers_match_fresh_ones():
         out, _ = lstm(x)
         loss = ts.functional.cross_entropy(head(out).reshape(-1, 5), y)
         loss.backward()
-        results.append([loss.data] + [p.grad.data.copy() for p in lstm.parameters()])
+        results.append([loss.detach().numpy()] + [p.grad.numpy().copy() for p in lstm.parameters()])
     assert buffers.cached_bytes()[0] > 0  # the blocks were used
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)

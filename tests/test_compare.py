@@ -107,7 +107,7 @@ def test_batch_first_float32_and_tensor_inputs_leave_the_module_untouched():
     x32 = ts.Tensor(np.random.default_rng(13).standard_normal((2, 5, 3)).astype(np.float32))
     layer(x32)  # a previous call: retained states that must not be copied or changed
     states_before = layer.states
-    before = {k: v.data.copy() for k, v in layer.state_dict().items()}
+    before = {k: v.numpy().copy() for k, v in layer.state_dict().items()}
     rng_before = ts.random.get_generator().bit_generator.state
     report = compare_gradients(layer, x32, atol=EXACT, rtol=0.0)
     assert_agree(report)

@@ -103,7 +103,7 @@ def test_no_bias_modules_convert_with_zero_biases():
 
 def test_lstm_gate_blocks_and_column_order():
     layer = nn.LSTM(3, 2)
-    sd = {k: v.data for k, v in layer.state_dict().items()}
+    sd = {k: v.numpy() for k, v in layer.state_dict().items()}
     p = cv.module_to_course(layer)
     for block, key in enumerate("ifco"):  # nn gate order i, f, g, o; g is the course's c
         rows = slice(2 * block, 2 * block + 2)
@@ -116,7 +116,7 @@ def test_lstm_gate_blocks_and_column_order():
 @pytest.mark.parametrize("reset_after", [True, False])
 def test_gru_update_gate_sign_and_candidate(reset_after):
     layer = nn.GRU(3, 2, reset_after=reset_after)
-    sd = {k: v.data for k, v in layer.state_dict().items()}
+    sd = {k: v.numpy() for k, v in layer.state_dict().items()}
     p = cv.module_to_course(layer)
     W_ih, W_hh, b_ih, b_hh = (
         sd[k + "_l0"] for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
@@ -153,12 +153,12 @@ def test_parameter_links_labels():
 @pytest.mark.parametrize("layer", [True, False], ids=["layer", "cell"])
 def test_nn_course_nn_round_trip(kind, kwargs, layer):
     module = make(kind, kwargs, 3, 4, layer=layer)
-    before = {k: v.data.copy() for k, v in module.state_dict().items()}
+    before = {k: v.numpy().copy() for k, v in module.state_dict().items()}
     rng = np.random.default_rng(3)
     x = rng.standard_normal((4, 2, 3) if layer else (2, 3))
     out_before = module(ts.Tensor(x))
     cv.course_to_module(cv.module_to_course(module), module)
-    after = {k: v.data for k, v in module.state_dict().items()}
+    after = {k: v.numpy() for k, v in module.state_dict().items()}
     sfx = "_l0" if layer else ""
     np.testing.assert_array_equal(after["weight_ih" + sfx], before["weight_ih" + sfx])
     np.testing.assert_array_equal(after["weight_hh" + sfx], before["weight_hh" + sfx])
@@ -237,7 +237,7 @@ def test_rejects_multi_layer_bidirectional_and_unknown_modules():
 
 
 def test_rejects_bad_state_dicts():
-    sd = {k: v.data for k, v in nn.LSTM(3, 4).state_dict().items()}
+    sd = {k: v.numpy() for k, v in nn.LSTM(3, 4).state_dict().items()}
     with pytest.raises(ValueError, match="expected keys"):
         cv.state_dict_to_course({**sd, "extra": sd["bias_ih_l0"]}, "lstm")
     with pytest.raises(ValueError, match="one layer in one direction.*weight_ih_l1"):

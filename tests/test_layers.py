@@ -21,7 +21,7 @@ from tinygrad_seq.nn import functional as F
 def _copy_into_torch(ours, theirs):
     """Load our parameters into the torch module (same names and shapes)."""
     torch = require_torch()
-    theirs.load_state_dict({k: torch.tensor(v.data) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
 
 
 def _assert_same_grads(ours, theirs, atol=1e-10):
@@ -76,9 +76,9 @@ def test_linear_default_init_is_torchs():
     for p in (lin.weight.data, lin.bias.data):
         assert np.abs(p).max() <= bound
         assert np.abs(p).max() > 0.98 * bound
-    np.testing.assert_allclose(lin.weight.data.std(), bound / math.sqrt(3), rtol=0.02)
+    np.testing.assert_allclose(lin.weight.detach().numpy().std(), bound / math.sqrt(3), rtol=0.02)
     ts.manual_seed(5)
-    a = nn.Linear(3, 2).weight.data.copy()
+    a = nn.Linear(3, 2).weight.detach().numpy().copy()
     ts.manual_seed(5)
     np.testing.assert_array_equal(nn.Linear(3, 2).weight.data, a)
 
@@ -104,12 +104,12 @@ def test_embedding_matches_torch(padding_idx):
     idx = np.array([[0, 2, 5], [2, 2, 1]])
     _run_both(ours, theirs, idx, torch, index_input=True)
     if padding_idx is not None:
-        assert not ours.weight.grad.data[padding_idx].any()
+        assert not ours.weight.grad.numpy()[padding_idx].any()
 
 
 def test_embedding_init_and_padding_row():
     emb = nn.Embedding(500, 40, padding_idx=3)
-    w = emb.weight.data
+    w = emb.weight.detach().numpy()
     assert not w[3].any()
     others = np.delete(w, 3, axis=0)
     assert abs(others.mean()) < 0.02 and abs(others.std() - 1) < 0.02  # N(0, 1)
@@ -126,7 +126,7 @@ def test_embedding_padding_row_stays_zero_under_training():
         (emb(idx) ** 2).sum().backward()
         with ts.no_grad():
             emb.weight.data -= 0.1 * emb.weight.grad.data
-    assert not emb.weight.data[0].any()
+    assert not emb.weight.detach().numpy()[0].any()
     assert emb(idx).shape == (2, 2, 2)
 
 
@@ -153,14 +153,14 @@ def test_dropout_train_and_eval():
     assert repr(drop) == "Dropout(p=0.25, inplace=False)"
     x = ts.ones(100, 100)
     y = drop(x)
-    zeros = (y.data == 0).mean()
+    zeros = (y.numpy() == 0).mean()
     assert 0.22 < zeros < 0.28
-    np.testing.assert_allclose(y.data[y.data != 0], 1 / 0.75, rtol=1e-6)
-    assert abs(y.data.mean() - 1) < 0.03  # inverted dropout keeps the expectation
+    np.testing.assert_allclose(y.numpy()[y.numpy() != 0], 1 / 0.75, rtol=1e-6)
+    assert abs(y.numpy().mean() - 1) < 0.03  # inverted dropout keeps the expectation
     drop.eval()
     assert drop(x) is x
     drop.train()
-    assert (drop(x).data == 0).any()
+    assert (drop(x).numpy() == 0).any()
     with pytest.raises(ValueError, match="probability"):
         nn.Dropout(-0.1)
 
@@ -209,8 +209,8 @@ def test_layernorm_defaults():
     np.testing.assert_array_equal(ln.weight.data, 1)
     np.testing.assert_array_equal(ln.bias.data, 0)
     y = ln(ts.randn(3, 5) * 10 + 4)
-    np.testing.assert_allclose(y.data.mean(-1), 0, atol=1e-5)
-    np.testing.assert_allclose(y.data.std(-1), 1, atol=1e-3)
+    np.testing.assert_allclose(y.detach().numpy().mean(-1), 0, atol=1e-5)
+    np.testing.assert_allclose(y.detach().numpy().std(-1), 1, atol=1e-3)
     assert repr(ln) == "LayerNorm((5,), eps=1e-05, elementwise_affine=True, bias=True)"
     assert [n for n, _ in nn.LayerNorm(5, elementwise_affine=False).named_parameters()] == []
 
@@ -266,4 +266,4 @@ def test_mlp_learns_xor_with_inline_gradient_descent():
             for p in model.parameters():
                 p.data -= lr * p.grad.data
     assert loss.item() < 0.05
-    assert (model(x).argmax(1).data == y.data).all()
+    assert (model(x).argmax(1).numpy() == y.numpy()).all()

@@ -85,7 +85,7 @@ def test_shared_parameters_and_modules_appear_once():
         "c.weight",
         "c.bias",
     ]
-    assert m.state_dict()["b.weight"].data is m.a.weight.data
+    assert np.shares_memory(m.state_dict()["b.weight"], m.a.weight)
 
 
 def test_children_and_named_modules():
@@ -188,7 +188,7 @@ def test_zero_grad():
     net(ts.randn(3, 3)).sum().backward()
     assert all(p.grad is not None for p in net.parameters())
     net.zero_grad(set_to_none=False)
-    assert all(p.grad is not None and not p.grad.data.any() for p in net.parameters())
+    assert all(p.grad is not None and not p.grad.numpy().any() for p in net.parameters())
     net.zero_grad()
     assert all(p.grad is None for p in net.parameters())
 
@@ -205,7 +205,8 @@ def test_apply_visits_children_first_then_self():
 
     Net().apply(init_linear)
     net = Net().apply(init_linear)
-    assert all((m.weight.data == 0.5).all() for m in net.modules() if isinstance(m, nn.Linear))
+    linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
+    assert all((m.weight.detach().numpy() == 0.5).all() for m in linears)
 
 
 def test_to_double_float_and_grads():
@@ -237,7 +238,7 @@ def test_state_dict_keys_values_and_buffers():
     b.register_buffer("cache", ts.zeros(2), persistent=False)
     sd = b.state_dict()
     assert list(sd) == ["scale", "steps", "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
-    assert sd["fc1.weight"].data is b.fc1.weight.data  # shares memory, like PyTorch
+    assert np.shares_memory(sd["fc1.weight"], b.fc1.weight)  # shares memory, like PyTorch
     assert not sd["fc1.weight"].requires_grad
     assert [n for n, _ in b.named_buffers()] == ["steps", "cache"]
 
@@ -251,7 +252,7 @@ def test_load_state_dict_round_trip_strict():
     x = ts.randn(4, 3)
     np.testing.assert_array_equal(a(x).data, b(x).data)
     # plain arrays are accepted and cast to the parameter's dtype
-    b.load_state_dict({k: v.data.astype(np.float64) for k, v in a.state_dict().items()})
+    b.load_state_dict({k: v.numpy().astype(np.float64) for k, v in a.state_dict().items()})
     assert b.encoder.fc1.weight.dtype == np.float32
 
 
@@ -260,7 +261,7 @@ def test_load_state_dict_non_strict_reports_missing_and_unexpected():
     sd = net.state_dict()
     del sd["heads.1.bias"]
     sd["extra.weight"] = np.zeros(3)
-    before = net.heads[1].bias.data.copy()
+    before = net.heads[1].bias.detach().numpy().copy()
     new_w = np.full((2, 2), 7.0)
     sd["heads.0.weight"] = new_w
     missing, unexpected = net.load_state_dict(sd, strict=False)
@@ -271,7 +272,7 @@ def test_load_state_dict_non_strict_reports_missing_and_unexpected():
 
 def test_strict_load_lists_every_problem_and_changes_nothing():
     net = Net()
-    before = {k: v.data.copy() for k, v in net.state_dict().items()}
+    before = {k: v.numpy().copy() for k, v in net.state_dict().items()}
     sd = {k: np.full(v.shape, 9.0) for k, v in net.state_dict().items()}
     del sd["encoder.fc2.bias"], sd["heads.0.bias"]
     sd["encoder.fc1.weight"] = np.zeros((5, 3))
@@ -306,7 +307,7 @@ def test_state_dict_interchanges_with_torch():
     )
     assert list(ours.state_dict()) == list(theirs.state_dict())
     ours.load_state_dict(theirs.state_dict())
-    theirs.load_state_dict({k: torch.tensor(v.data) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
     for (n, p), q in zip(ours.named_parameters(), theirs.parameters()):
         np.testing.assert_array_equal(p.data, q.detach().numpy(), err_msg=n)
 

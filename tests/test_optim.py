@@ -173,7 +173,7 @@ def test_state_dict_round_trip(name, kwargs):
     opt = getattr(optim, name)(first, **kwargs)
     _run(opt, first, grads[:5])
     saved = opt.state_dict()
-    at_five = [p.data.copy() for p in first]
+    at_five = [p.detach().numpy().copy() for p in first]
     _run(opt, first, grads[5:])  # training goes on: the saved copy must not change with it
     resumed = _params(at_five)
     fresh = getattr(optim, name)(resumed, lr=123.0)  # options come from the state dict
@@ -373,7 +373,7 @@ def test_gradient_of_the_wrong_shape_is_reported():
 @pytest.mark.parametrize("name,kwargs", ROUND_TRIP, ids=_ids(ROUND_TRIP))
 def test_step_builds_no_graph_and_updates_in_place(name, kwargs):
     ps = _params(_problem()[0])
-    arrays = [p.data for p in ps]
+    arrays = [p.detach().numpy() for p in ps]
     opt = getattr(optim, name)(ps, **kwargs)
     for _ in range(2):
         opt.zero_grad()
@@ -383,7 +383,7 @@ def test_step_builds_no_graph_and_updates_in_place(name, kwargs):
     assert ts.is_grad_enabled()
     for p, a, p0 in zip(ps, arrays, _problem()[0]):
         assert p.grad_fn is None and p.is_leaf and p.requires_grad
-        assert p.data is a  # same array object: updated in place
+        assert np.shares_memory(p.detach().numpy(), a)  # same memory: updated in place
         assert not np.array_equal(p.data, p0)
 
 
@@ -448,7 +448,7 @@ def test_named_parameters_are_kept_as_param_names():
 
 def test_read_only_parameter_data_is_copied_before_the_update():
     p = _p((3,))
-    p.data.flags.writeable = False
+    p._data.flags.writeable = False  # internal: a read-only array, as from a loaded file
     p.grad = ts.Tensor(np.ones(3))
     optim.SGD([p], lr=0.5).step()
     np.testing.assert_array_equal(p.data, [-0.5, -0.5, -0.5])

@@ -146,7 +146,7 @@ def test_weights_move_both_ways_strict(mode, nonlin):
     theirs = make_torch(torch, mode, nonlin, **kw)
     assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
     theirs.load_state_dict(
-        {k: torch.tensor(v.data) for k, v in ours.state_dict().items()}, strict=True
+        {k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()}, strict=True
     )
     back = make_ours(mode, nonlin, **kw).double()
     back.load_state_dict(to_numpy_state(theirs), strict=True)
@@ -276,7 +276,7 @@ def test_bptt_3000_steps_at_default_recursion_limit():
     out, (h, c) = layer(x)
     (out.sum() + h.sum()).backward()
     assert np.isfinite(x.grad.data).all()
-    assert x.grad.data[0].any()  # the gradient reached the first step
+    assert x.grad.numpy()[0].any()  # the gradient reached the first step
 
 
 # ----------------------------------------------------------------------------- retained states
@@ -294,8 +294,8 @@ def test_retain_states_give_total_dl_dh_matching_finite_differences(mode):
     hs = layer.states["l0"]["h"]
     assert len(hs) == T
     t = 2
-    h_t = hs[t].data.copy()
-    c_t = layer.states["l0"]["c"][t].data.copy() if mode == "LSTM" else None
+    h_t = hs[t].detach().numpy().copy()
+    c_t = layer.states["l0"]["c"][t].detach().numpy().copy() if mode == "LSTM" else None
 
     def loss_from(h):  # L as a function of h_t: its own output term plus later steps
         hx = ts.tensor(h[None])

@@ -130,7 +130,7 @@ def test_ndarray_on_the_left_gives_a_tensor():
 
 def test_zeros_ones_full_eye():
     assert ts.zeros(2, 3).shape == (2, 3) and ts.zeros((2, 3)).shape == (2, 3)
-    assert ts.zeros(2).dtype == np.float32 and not ts.zeros(2).data.any()
+    assert ts.zeros(2).dtype == np.float32 and not ts.zeros(2).numpy().any()
     assert ts.ones([4]).data.tolist() == [1.0] * 4
     assert ts.zeros().shape == ()
     assert ts.full((2, 2), 7).dtype == np.int64
@@ -159,7 +159,7 @@ def test_like_factories():
     t = ts.tensor(np.ones((2, 3)))
     for z in (ts.zeros_like(t), ts.ones_like(t), ts.full_like(t, 2.0), ts.randn_like(t)):
         assert z.shape == (2, 3) and z.dtype == np.float64
-    assert not ts.zeros_like(t).data.any() and ts.ones_like(t).data.all()
+    assert not ts.zeros_like(t).numpy().any() and ts.ones_like(t).numpy().all()
     assert ts.zeros_like(t, dtype=ts.float32).dtype == np.float32
     assert ts.ones_like(t, requires_grad=True).requires_grad
     assert ts.zeros_like(ts.tensor([1, 2])).dtype == np.int64
@@ -168,18 +168,22 @@ def test_like_factories():
 def test_rand_randn():
     u = ts.rand(1000)
     assert u.dtype == np.float32 and u.shape == (1000,)
-    assert 0.0 <= u.data.min() and u.data.max() < 1.0 and 0.4 < u.data.mean() < 0.6
+    assert 0.0 <= u.numpy().min() and u.numpy().max() < 1.0 and 0.4 < u.numpy().mean() < 0.6
     n = ts.randn(100, 100, dtype=ts.float64)
-    assert n.dtype == np.float64 and abs(n.data.mean()) < 0.05 and 0.95 < n.data.std() < 1.05
+    assert n.dtype == np.float64 and abs(n.numpy().mean()) < 0.05 and 0.95 < n.numpy().std() < 1.05
     assert ts.randn(2, 3, requires_grad=True).requires_grad
     assert ts.rand((2, 3)).shape == (2, 3)
 
 
 def test_manual_seed_drives_every_random_function():
     ts.manual_seed(123)
-    a = (ts.rand(5).data.copy(), ts.randn(5).data.copy(), ts.rand_like(ts.zeros(2)).data.copy())
+    a = (
+        ts.rand(5).numpy().copy(),
+        ts.randn(5).numpy().copy(),
+        ts.rand_like(ts.zeros(2)).numpy().copy(),
+    )
     ts.manual_seed(123)
-    b = (ts.rand(5).data, ts.randn(5).data, ts.rand_like(ts.zeros(2)).data)
+    b = (ts.rand(5).numpy(), ts.randn(5).numpy(), ts.rand_like(ts.zeros(2)).numpy())
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x, y)
     ts.manual_seed(124)
@@ -194,7 +198,10 @@ def test_manual_seed_drives_every_random_function():
 
 def test_attributes():
     x = ts.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
-    assert isinstance(x.data, np.ndarray)
+    assert isinstance(x.detach().numpy(), np.ndarray)
+    # .data, as PyTorch's: a Tensor sharing x's memory, with no grad and no history
+    assert isinstance(x.data, ts.Tensor) and not x.data.requires_grad and x.data.grad_fn is None
+    assert np.shares_memory(x.data, x)
     assert x.shape == (2, 3) and x.ndim == 2 and x.dtype == np.float32
     assert x.size() == (2, 3) and x.size(1) == 3 and x.dim() == 2 and x.numel() == 6
     assert len(x) == 2 and x.grad is None and x.requires_grad and x.is_leaf and x.grad_fn is None
@@ -219,7 +226,7 @@ def test_zero_dim_results_are_arrays():
         ts.tensor([1.0, 3.0]).argmax(0),
         ts.tensor([1.0, 3.0]).max(0).indices,
     ):
-        assert type(y.data) is np.ndarray and y.ndim == 0
+        assert type(y._data) is np.ndarray and y.ndim == 0  # internal: a 0-d array, not a scalar
 
 
 def test_numpy_item_detach():

@@ -100,7 +100,7 @@ def test_lstm_gate_activations_reproduce_the_layer():
     out, _ = lstm(x)
     np.testing.assert_allclose(np.array(hs), out.data, atol=1e-5)
     cell = nn.LSTMCell(3, 5)
-    assert viz.lstm_gate_activations(cell, x.data)["f"].shape == (7, 5)
+    assert viz.lstm_gate_activations(cell, x.numpy())["f"].shape == (7, 5)
     with pytest.raises(TypeError, match="LSTM"):
         viz.lstm_gate_activations(nn.GRU(3, 5), x)
     with pytest.raises(ValueError, match=r"\(T, 3\)"):

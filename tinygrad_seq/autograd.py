@@ -17,17 +17,18 @@ is this same walk.
 from __future__ import annotations
 
 import contextlib
-import functools
 import gc
 import heapq
 import itertools
 import traceback
+import weakref
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from . import buffers as _buffers
+from . import buffers
+from .grads import nonfinite
 
 # Grad mode: when False, Function.apply records no graph (like torch.no_grad()).
 _grad_enabled = True
@@ -40,8 +41,9 @@ _keep_values = False
 # Creation order of op nodes: a node is always made after the nodes of its inputs, so walking
 # nodes by decreasing number visits every consumer before what it consumes (see _backward).
 _sequence = itertools.count()
-# The Tensor class. The one cycle of the core: Function.apply makes Tensors and Tensor methods
-# call Functions; tensor.py hands its class over here once, at import (see _bind_tensor_class).
+# The Tensor class, which wraps every op's output. The core's one loop: Function.apply makes
+# Tensors, whose methods apply Functions. tensor.py imports this module, so instead of being
+# imported here it registers its class once it is complete (register_tensor_class).
 _Tensor: Any = None
 
 
@@ -53,7 +55,8 @@ class GraphFreedError(RuntimeError):
     """Raised when backward runs through a graph whose saved arrays were already freed."""
 
 
-def _bind_tensor_class(cls: type) -> None:
+def register_tensor_class(cls: type) -> None:
+    """Make ops wrap their output arrays in cls (Tensor), built by cls._make(array, grad?, ctx)."""
     global _Tensor
     _Tensor = cls
 
@@ -155,11 +158,6 @@ class gc_paused:
             gc.enable()
 
 
-def current_scope() -> tuple[str, ...]:
-    """The current scope path, e.g. ('lstm', 'l0', 't=3')."""
-    return _scope
-
-
 def format_scope(path: tuple[str, ...]) -> str:
     """('lstm', 'l0', 't=3') -> 'lstm.l0 t=3': module path dotted, time step after a space."""
     names = [p for p in path if not p.startswith("t=")]
@@ -223,188 +221,98 @@ def _user_frame() -> str:
     return "<unknown>"
 
 
-class OuterGrad:
-    """A gradient sum_k A_k^T B_k kept as its factors until it is needed.
+# ----------------------------------------------------------------------------- versions
 
-    A weight used at every time step (W_hh) gets one product h_t^T dgates_t per step. Keeping
-    the factors and multiplying once, [A_1; ...; A_T]^T [B_1; ...; B_T], turns T small matmuls
-    and T full-size additions into one large matmul, which BLAS runs far more efficiently.
+# PyTorch's version counters. Every in-place change of a tensor's memory (an in-place op, an
+# optimizer step, x[i] = v) bumps the version of that memory, which the tensor shares with its
+# views and detach()ed copies. An op that saved an array for its backward needs that array
+# unchanged: backward checks the saved arrays of every node created before the latest change
+# and raises PyTorch's error instead of computing a silently wrong gradient. The versions are
+# kept per block of memory (the array that owns it), so a Context needs no bookkeeping in the
+# forward pass: nodes made after the last in-place change are skipped with one comparison.
+
+
+class _Version:
+    """The version of one block of memory: how often it was changed in place, and when."""
+
+    __slots__ = ("ref", "version", "changes")
+
+    def __init__(self, owner: np.ndarray):
+        self.ref = weakref.ref(owner)
+        self.version = 0
+        self.changes: list = []  # (seq, version after the change), the latest _HISTORY ones
+
+
+_HISTORY = 64
+_versions: dict[int, _Version] = {}  # id(owner array) -> its version
+_last_change = -1  # the seq of the latest in-place change (see _check_saved)
+
+
+def _owner(arr: np.ndarray) -> np.ndarray:
+    """The array that owns arr's memory (arr itself, or the base its view chain ends in)."""
+    while True:
+        base = arr.base
+        if not isinstance(base, np.ndarray):  # as_strided (expand) leaves a holder in between
+            base = getattr(base, "base", None)
+            if not isinstance(base, np.ndarray):
+                return arr
+        arr = base
+
+
+def _version_entry(arr: np.ndarray) -> _Version | None:
+    owner = _owner(arr)
+    entry = _versions.get(id(owner))
+    return entry if entry is not None and entry.ref() is owner else None
+
+
+def version(arr: np.ndarray) -> int:
+    """How many in-place changes the memory of arr has had (PyTorch's tensor._version)."""
+    entry = _version_entry(arr)
+    return 0 if entry is None else entry.version
+
+
+def reserve_change() -> int:
+    """A point in creation order for an in-place change about to happen (see bump_version)."""
+    return next(_sequence)
+
+
+def bump_version(arr: np.ndarray, seq: int | None = None) -> int:
+    """Record an in-place change of arr's memory at seq (now by default); -> the new version.
+
+    Nodes created before seq that saved this memory can no longer run their backward.
     """
-
-    __slots__ = ("shape", "dtype", "lefts", "rights", "rows", "total")
-
-    def __init__(self, a: np.ndarray, b: np.ndarray):
-        self.shape = (a.shape[1], b.shape[1])
-        self.dtype = a.dtype if a.dtype == b.dtype else np.result_type(a.dtype, b.dtype)
-        self.lefts, self.rights = [a], [b]
-        self.rows = a.shape[0]  # rows of the stacked factors held so far
-        self.total: np.ndarray | None = None  # products already multiplied out
-
-    def extend(self, other: OuterGrad) -> None:
-        """Add another sum of products to this one; multiply out once the factors outgrow it."""
-        if other.total is not None:
-            self._add_total(other.total)
-        self.lefts += other.lefts
-        self.rights += other.rights
-        self.rows += other.rows
-        # Held factors cost rows * (P + Q) numbers, the product P * Q: keep at most about four
-        # times as many as the product (a batch of many steps per matmul, bounded memory; the
-        # right factors are shared with the input projection's gradient pieces anyway).
-        if self.rows * (self.shape[0] + self.shape[1]) > 4 * self.shape[0] * self.shape[1]:
-            self._add_total(self._product())
-            self.lefts, self.rights, self.rows = [], [], 0
-
-    def _add_total(self, part: np.ndarray) -> None:
-        if self.total is None:
-            self.total = part
-        else:
-            self.total += part
-
-    def _product(self) -> np.ndarray:
-        from .ops import _mm
-
-        if len(self.lefts) == 1:
-            return _mm(self.lefts[0].T, self.rights[0])
-        a, b = self.lefts[0], self.rights[0]
-        left = _buffers.empty((self.rows, a.shape[1]), a.dtype)
-        right = _buffers.empty((self.rows, b.shape[1]), b.dtype)
-        np.concatenate(self.lefts, out=left)
-        np.concatenate(self.rights, out=right)
-        return _mm(left.T, right)
-
-    def dense(self, dtype: Any = None) -> np.ndarray:
-        """The sum as an ndarray of `shape`: one matmul over the stacked factors."""
-        out = self.total
-        if self.lefts:
-            out = self._product() if out is None else out + self._product()
-        return out if dtype is None or out.dtype == dtype else out.astype(dtype)
+    global _last_change
+    seq = next(_sequence) if seq is None else seq
+    owner = _owner(arr)
+    entry = _version_entry(owner)
+    if entry is None:
+        if len(_versions) > 1024 and len(_versions) % 1024 == 0:  # drop freed arrays' entries
+            for key in [k for k, e in _versions.items() if e.ref() is None]:
+                del _versions[key]
+        entry = _versions[id(owner)] = _Version(owner)
+    entry.version += 1
+    entry.changes.append((seq, entry.version))
+    del entry.changes[:-_HISTORY]
+    _last_change = max(_last_change, seq)
+    return entry.version
 
 
-def _nonfinite(a: Any) -> bool:
-    if type(a) is SparseGrad:
-        a = a.value
-    elif type(a) is ScatterGrad:
-        return any(_nonfinite(p) for p in a.parts)
-    elif type(a) is OuterGrad:
-        return _nonfinite(a.total) or any(_nonfinite(x) for x in a.lefts + a.rights)
-    return isinstance(a, np.ndarray) and a.dtype.kind == "f" and not np.isfinite(a).all()
-
-
-class SparseGrad:
-    """A gradient that is zero except at `key`, where it is `value`: what slicing sends back.
-
-    Returning it instead of a dense array lets the engine scatter every slice of one tensor (the
-    T per-step slices of a sequence's input projection, the gates of one step) into one buffer,
-    so backpropagating through T slices costs O(T) instead of T full-size zero arrays.
-    """
-
-    __slots__ = ("shape", "key", "value", "advanced")
-
-    def __init__(self, shape: tuple, key: Any, value: np.ndarray, advanced: bool):
-        self.shape, self.key, self.value, self.advanced = shape, key, value, advanced
-
-    @property
-    def dtype(self) -> np.dtype:
-        """The dtype of the non-zero part."""
-        return self.value.dtype
-
-    def add_into(self, buf: np.ndarray) -> None:
-        """buf[key] += value; repeated integer indices accumulate (np.add.at)."""
-        if not self.advanced:
-            buf[self.key] += self.value
-        elif not _add_rows(buf, self.key, self.value):
-            np.add.at(buf, self.key, self.value)
-
-    def dense(self, dtype: Any = None) -> np.ndarray:
-        """The full gradient as an ndarray of `shape`."""
-        out = np.zeros(self.shape, dtype=dtype or self.value.dtype)
-        self.add_into(out)
-        return out
-
-
-_ONEHOT_MAX = 1 << 22  # entries of the one-hot matrix _add_rows may build (16 MB in float32)
-
-
-def _add_rows(buf: np.ndarray, key: tuple, value: np.ndarray) -> bool:
-    """buf[idx] += value for rows picked by one integer array (an embedding's gradient).
-
-    Done as one matmul, onehot(idx)^T @ value, when the one-hot matrix is small: np.add.at
-    takes 3.7 ms for 8,000 rows of 64 numbers into a (64, 64) table, the matmul 0.6 ms.
-    -> False when the key is not of that form (the caller falls back to np.add.at).
-    """
-    if len(key) != 1 or type(key[0]) is not np.ndarray or buf.dtype.kind != "f":
-        return False
-    idx = key[0].reshape(-1)
-    V, n = buf.shape[0], idx.size
-    if not 0 < V * n <= _ONEHOT_MAX:
-        return False
-    onehot = np.zeros((V, n), dtype=buf.dtype)
-    onehot[idx, np.arange(n)] = 1
-    buf += (onehot @ value.reshape(n, -1)).reshape(buf.shape)
-    return True
-
-
-class ScatterGrad:
-    """Gradients of rows x[t] of one tensor, kept as pieces until the tensor's node is reached.
-
-    Scattering at once needs a full-size buffer from the first row on. The T rows x[t] of a
-    sequence's input projection send their gradients one by one, from the last step back,
-    while the arrays saved for those steps are being freed; keeping the pieces defers the
-    buffer to when the pieces are all in, which lowers the peak memory of a backward through
-    time by the size of the projection. Pieces that are the rows x[0], ..., x[T-1] once each
-    are stacked instead of added into zeros. (Other slices are scattered at once: their
-    buffers are small, one time step's.)
-    """
-
-    __slots__ = ("shape", "dtype", "parts", "size")
-
-    def __init__(self, shape: tuple, dtype: Any, first: SparseGrad):
-        self.shape, self.dtype, self.parts, self.size = shape, dtype, [first], first.value.size
-
-    def add(self, part: SparseGrad) -> bool:
-        """Keep one more piece; False once the pieces hold more numbers than the dense array."""
-        self.parts.append(part)
-        self.size += part.value.size
-        return self.size <= _numel(self.shape)
-
-    def dense(self) -> np.ndarray:
-        """The sum of the pieces as an ndarray of `shape` (owned by the caller)."""
-        rows = self._rows()
-        if rows is not None:
-            out = _buffers.empty(self.shape, self.dtype)
-            return np.stack(rows, out=out, casting="same_kind")
-        out = _buffers.zeros(self.shape, self.dtype)
-        for part in self.parts:
-            part.add_into(out)
-        return out
-
-    def _rows(self) -> list | None:
-        """The values in row order when the pieces are the rows 0..n-1 once each, else None."""
-        n = self.shape[0] if self.shape else 0
-        if len(self.parts) != n:
-            return None
-        rows: list = [None] * n
-        for part in self.parts:
-            k = part.key
-            if type(k) is tuple and len(k) == 1:
-                k = k[0]  # x[t] arrives as the key (t,)
-            if part.advanced or type(k) is not int or not -n <= k < n or rows[k] is not None:
-                return None
-            rows[k] = part.value
-        return rows
-
-
-def _is_row(part: SparseGrad) -> bool:
-    """True for the gradient of x[t] (one integer index on the first axis)."""
-    k = part.key
-    return not part.advanced and type(k) is tuple and len(k) == 1 and type(k[0]) is int
-
-
-def _numel(shape: tuple) -> int:
-    n = 1
-    for d in shape:
-        n *= d
-    return n
+def _check_saved(ctx: Context) -> None:
+    """PyTorch's error when an array ctx saved for backward was changed in place after ctx."""
+    for arr in ctx.saved_tensors:
+        entry = _version_entry(arr) if type(arr) is np.ndarray else None
+        if entry is None or entry.changes[-1][0] < ctx.seq:
+            continue
+        before = [v for seq, v in entry.changes if seq < ctx.seq]
+        expected = before[-1] if before else entry.changes[0][1] - 1
+        where = f" It was created at {ctx.where}." if ctx.where else ""
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: an array of shape {tuple(arr.shape)} and dtype {arr.dtype} "
+            f"saved by {ctx.describe()}, is at version {entry.version}; expected version "
+            f"{expected} instead.{where} Hint: clone() the tensor before changing it in place, "
+            "or run the forward under detect_anomaly() to see where the op was created."
+        )
 
 
 # ----------------------------------------------------------------------------- graph nodes
@@ -505,30 +413,26 @@ class Function:
     @classmethod
     def apply(cls, *tensors: Any, **attrs: Any) -> Any:
         """Run forward on the tensors' arrays and, in grad mode, record the node for backward."""
-        if len(tensors) == 2:  # most ops take one or two inputs: spelled out, as this is hot
+        # Per input: whether it needs a gradient, its edge (the node that made it, or the leaf
+        # Tensor itself) and its array. Spelled out for one to three inputs because apply runs
+        # once per op: three list comprehensions instead cost 3% of a small RNN's step.
+        if len(tensors) == 1:
+            (a,) = tensors
+            needs, edges, arrays = (a.requires_grad,), (a._ctx or a,), (a._data,)
+        elif len(tensors) == 2:
             a, b = tensors
             needs = (a.requires_grad, b.requires_grad)
-            build = _grad_enabled and (needs[0] or needs[1])
-            edges = (a._ctx or a, b._ctx or b) if build else ()
-            arrays = (a.data, b.data)
-        elif len(tensors) == 1:
-            (a,) = tensors
-            needs = (a.requires_grad,)
-            build = _grad_enabled and needs[0]
-            edges = (a._ctx or a,) if build else ()
-            arrays = (a.data,)
-        elif len(tensors) == 3:  # addmm, addcmul, lerp: one per time step of the cells
+            edges, arrays = (a._ctx or a, b._ctx or b), (a._data, b._data)
+        elif len(tensors) == 3:
             a, b, c = tensors
             needs = (a.requires_grad, b.requires_grad, c.requires_grad)
-            build = _grad_enabled and (needs[0] or needs[1] or needs[2])
-            edges = (a._ctx or a, b._ctx or b, c._ctx or c) if build else ()
-            arrays = (a.data, b.data, c.data)
+            edges, arrays = (a._ctx or a, b._ctx or b, c._ctx or c), (a._data, b._data, c._data)
         else:
             needs = tuple([t.requires_grad for t in tensors])
-            build = _grad_enabled and True in needs
-            edges = tuple([t._ctx or t for t in tensors]) if build else ()
-            arrays = [t.data for t in tensors]
-        ctx = Context(cls, edges, needs)  # an edge: the input's node, or the leaf Tensor itself
+            edges = tuple([t._ctx or t for t in tensors])
+            arrays = tuple([t._data for t in tensors])
+        build = _grad_enabled and True in needs
+        ctx = Context(cls, edges if build else (), needs)
         try:
             out = cls.forward(ctx, *arrays, **attrs)
         except (ValueError, IndexError, TypeError) as e:
@@ -540,22 +444,20 @@ class Function:
             _check_forward(cls, ctx, tensors, out)
         if type(out) is not np.ndarray:
             out = np.asarray(out)  # numpy returns scalars, not 0-d arrays, from 0-d math
-        t = object.__new__(_Tensor)  # Tensor._make, inlined: this runs once per op
-        t.data, t.grad, t._hooks = out, None, ()
-        if not build:
-            t.requires_grad, t._ctx = False, None
-            return t
-        ctx.out_shape, ctx.out_dtype = out.shape, out.dtype
-        if _keep_values:
-            ctx._extras()["value"] = out
-        t.requires_grad, t._ctx = True, ctx
+        if build:
+            ctx.out_shape, ctx.out_dtype = out.shape, out.dtype
+            if _keep_values:
+                ctx._extras()["value"] = out
+        t = object.__new__(_Tensor)  # Tensor._make(out, build, ctx), inlined: this is hot too
+        t._data, t.grad, t.requires_grad, t._ctx = out, None, build, ctx if build else None
+        t._hooks, t._view, t._views = (), None, None
         return t
 
 
 def _check_forward(cls: type, ctx: Context, tensors: tuple, out: np.ndarray) -> None:
     ctx.where = _user_frame()
-    ctx.nonfinite_inputs = [j for j, t in enumerate(tensors) if _nonfinite(t.data)]
-    if _nonfinite(out) and not ctx.nonfinite_inputs:
+    ctx.nonfinite_inputs = [j for j, t in enumerate(tensors) if nonfinite(t._data)]
+    if nonfinite(out) and not ctx.nonfinite_inputs:
         bad = "nan" if np.isnan(out).any() else "inf"
         raise AnomalyError(
             f"detect_anomaly: {ctx.describe()} produced {bad} in its forward output from "
@@ -593,7 +495,7 @@ def toposort(root: Any) -> list:
 def backward(root: Any, grad: np.ndarray, retain_graph: bool = False) -> None:
     """Accumulate d(root)/d(leaf), seeded with `grad` = dL/droot, into every leaf's .grad."""
     with gc_paused():
-        _backward(edge(root), grad, retain_graph)
+        _backward(edge(root), np.asarray(grad), retain_graph)
 
 
 def _backward(root: Any, grad: np.ndarray, retain_graph: bool) -> None:
@@ -604,18 +506,18 @@ def _backward(root: Any, grad: np.ndarray, retain_graph: bool) -> None:
     share of its gradient: a reverse topological order without a separate sort. Leaves come
     last, in the order they were reached.
     """
-    grads: dict[int, np.ndarray] = {id(root): grad}  # dL/dnode for nodes not yet processed
+    grads: dict[int, Any] = {id(root): grad}  # dL/dnode of the nodes reached, not yet processed
     owned: set[int] = set()  # gradient buffers created here, safe to add into in place
     leaves: list = [] if type(root) is Context else [root]
     heap = [(-root.seq, root)] if type(root) is Context else []  # seq is unique: no ties
     todo = (heap, leaves)  # where _add_grad schedules a node on its first gradient
     while heap:
         ctx = heapq.heappop(heap)[1]
-        g = grads.pop(id(ctx))  # released as soon as it is consumed
-        if type(g) is OuterGrad or type(g) is ScatterGrad:  # all contributions are in
-            g = g.dense(ctx.out_dtype) if type(g) is OuterGrad else g.dense()
+        g = grads.pop(id(ctx))  # dL/dy, complete: every path from y to the loss has added in
+        if type(g) is not np.ndarray:  # a lazy sum (grads.py): multiply or stack it out now
+            g = g.dense(ctx.out_dtype)
             owned.add(id(ctx))
-        if ctx.extra is not None:
+        if ctx.extra is not None:  # hooks, retain_grad(), record()
             g = _node_extras(ctx, g)
             owned.discard(id(ctx))
         if ctx.freed:
@@ -625,7 +527,9 @@ def _backward(root: Any, grad: np.ndarray, retain_graph: bool) -> None:
                 "need to backpropagate twice, or detach() the tensor you reuse (for example the "
                 "hidden state carried between batches in truncated BPTT)."
             )
-        input_grads = ctx.fn.backward(ctx, g)
+        if ctx.seq < _last_change:  # changed in place since: is what it saved still intact?
+            _check_saved(ctx)
+        input_grads = ctx.fn.backward(ctx, g)  # dL/dx_i = dL/dy dy/dx_i, for each input x_i
         if _anomaly:
             _check_backward(ctx, g, input_grads)
         for parent, pg in zip(ctx.parents, input_grads):
@@ -644,15 +548,68 @@ def _backward(root: Any, grad: np.ndarray, retain_graph: bool) -> None:
                 _add_grad(grads, owned, todo, parent, pg, ctx)
         if not retain_graph:
             ctx.free()
-    for leaf in leaves:  # hooks, then into .grad
+    for leaf in leaves:  # dL/dleaf: hooks, then into .grad
         g = grads.pop(id(leaf))
-        if type(g) is OuterGrad or type(g) is ScatterGrad:
-            g = g.dense(leaf.data.dtype) if type(g) is OuterGrad else g.dense()
+        if type(g) is not np.ndarray:
+            g = g.dense(leaf._data.dtype)
             owned.add(id(leaf))
         if leaf._hooks:
             g = _run_hooks(leaf._hooks, g)
             owned.discard(id(leaf))
         _accumulate_into_grad(leaf, g, id(leaf) in owned)
+
+
+def _add_grad(grads: dict, owned: set, todo: tuple, parent: Any, pg: Any, ctx: Context) -> None:
+    """grads[parent] += pg: the chain rule over a DAG sums the gradients of all paths.
+
+    A parent's first gradient also schedules it: op nodes go on the heap, leaves on the list
+    (todo = (heap, leaves)). A lazy gradient (grads.py) stays lazy as long as it can.
+    """
+    if type(parent) is Context:
+        shape, dtype = parent.out_shape, parent.out_dtype
+    else:
+        shape, dtype = parent._data.shape, parent._data.dtype
+    if pg.shape != shape:
+        raise RuntimeError(
+            f"internal error in {ctx.describe()}.backward: gradient of shape {pg.shape} for an "
+            f"input of shape {shape}"
+        )
+    if isinstance(pg, np.generic):
+        pg = np.asarray(pg)  # numpy returns scalars, not 0-d arrays, from 0-d math
+    key = id(parent)
+    prev = grads.get(key)
+    if prev is None:  # the first path to reach parent
+        if type(parent) is Context:
+            heapq.heappush(todo[0], (-parent.seq, parent))
+        else:
+            todo[1].append(parent)
+        if type(pg) is np.ndarray:
+            grads[key] = pg if pg.dtype == dtype else pg.astype(dtype)
+            return
+        lazy = pg.start(shape, dtype)  # a running sum that later paths join, or None
+        if lazy is not None:
+            grads[key] = lazy
+            return
+    elif type(prev) is not np.ndarray:  # a lazy running sum: it takes pg in, or is written out
+        if prev.absorb(pg):
+            return
+        grads[key] = prev = prev.dense(dtype)
+        owned.add(key)
+    if type(pg) is not np.ndarray:  # a lazy pg adds itself into a buffer of ours
+        if prev is None or key not in owned:
+            buf = buffers.zeros(shape, dtype)
+            if prev is not None:
+                buf += prev
+            grads[key] = prev = buf
+            owned.add(key)
+        pg.add_into(prev)
+    elif key in owned:
+        prev += pg if pg.dtype == dtype else pg.astype(dtype)  # our own buffer: in place
+    else:
+        total = prev + (pg if pg.dtype == dtype else pg.astype(dtype))
+        # 0-d sums come back as numpy scalars, which `+=` would rebind instead of updating
+        grads[key] = total if type(total) is np.ndarray else np.asarray(total)
+        owned.add(key)
 
 
 def _node_extras(ctx: Context, g: np.ndarray) -> np.ndarray:
@@ -669,93 +626,22 @@ def _node_extras(ctx: Context, g: np.ndarray) -> np.ndarray:
     return g
 
 
-def _add_grad(grads: dict, owned: set, todo: tuple, parent: Any, pg: Any, ctx: Context) -> None:
-    """grads[parent] += pg, checking the shape; sum paths (the chain rule over a DAG).
-
-    A parent's first gradient also schedules it: op nodes go on the heap, leaves on the list
-    (todo = (heap, leaves)).
-    """
-    if type(parent) is Context:
-        shape, dtype = parent.out_shape, parent.out_dtype
-    else:
-        shape, dtype = parent.data.shape, parent.data.dtype
-    if pg.shape != shape:
-        raise RuntimeError(
-            f"internal error in {ctx.describe()}.backward: gradient of shape {pg.shape} for an "
-            f"input of shape {shape}"
-        )
-    key = id(parent)
-    prev = grads.get(key)
-    kind = type(pg)
-    if prev is None:  # the first gradient to reach parent
-        if type(parent) is Context:
-            heapq.heappush(todo[0], (-parent.seq, parent))
-        else:
-            todo[1].append(parent)
-        if kind is np.ndarray:  # the common case
-            grads[key] = pg if pg.dtype == dtype else pg.astype(dtype)
-            return
-        if kind is OuterGrad:  # a lazy sum: later products join it, one matmul when consumed
-            grads[key] = pg
-            return
-        if kind is SparseGrad and _is_row(pg):  # x[t]'s gradient: keep the piece for later
-            grads[key] = ScatterGrad(shape, dtype, pg)
-            return
-    elif kind is SparseGrad and type(prev) is ScatterGrad and _is_row(pg):
-        if not prev.add(pg):  # more numbers than the dense array: add them up now
-            grads[key] = prev.dense()
-            owned.add(key)
-        return
-    # the general case: bring prev and pg to ndarrays (or a sparse pg) and add
-    if type(prev) is ScatterGrad:
-        grads[key] = prev = prev.dense()
-        owned.add(key)
-    if kind is OuterGrad:
-        if type(prev) is OuterGrad:
-            prev.extend(pg)
-            return
-        pg = pg.dense(dtype)
-    elif type(prev) is OuterGrad:
-        grads[key] = prev = prev.dense(dtype)
-        owned.add(key)
-    if kind is SparseGrad:  # scatter a slice's gradient into one buffer we own
-        if prev is None or key not in owned:
-            buf = _buffers.zeros(shape, dtype)
-            if prev is not None:
-                buf += prev
-            grads[key] = prev = buf
-            owned.add(key)
-        pg.add_into(prev)
-        return
-    if pg.dtype != dtype:
-        pg = pg.astype(dtype)
-    if prev is None:
-        grads[key] = pg
-    elif key in owned:
-        prev += pg  # our own buffer (an ndarray, see below): add in place
-    else:
-        total = prev + pg
-        # 0-d sums come back as numpy scalars, which `+=` would rebind instead of updating
-        grads[key] = total if type(total) is np.ndarray else np.asarray(total)
-        owned.add(key)
-
-
 def _accumulate_into_grad(node: Any, g: np.ndarray, is_owned: bool) -> None:
     """node.grad += g (leaves and retain_grad tensors), like PyTorch's accumulation."""
     if node.grad is None:
-        data = g if is_owned and g.flags.writeable else np.array(g, dtype=node.data.dtype)
+        data = g if is_owned and g.flags.writeable else np.array(g, dtype=node._data.dtype)
         node.grad = _Tensor._make(data, False, None)
-    elif node.grad.data.flags.writeable and node.grad.data.dtype == g.dtype:
-        node.grad.data += g  # in place, as PyTorch accumulates
+    elif node.grad._data.flags.writeable and node.grad._data.dtype == g.dtype:
+        node.grad._data += g  # in place, as PyTorch accumulates
     else:
-        node.grad.data = node.grad.data + g
+        node.grad._data = node.grad._data + g
 
 
 def _run_hooks(hooks: list, g: np.ndarray) -> np.ndarray:
     for hook in list(hooks):
         out = hook(_Tensor._make(g, False, None))
         if out is not None:
-            new = out.data if isinstance(out, _Tensor) else np.asarray(out)
+            new = out._data if isinstance(out, _Tensor) else np.asarray(out)
             if new.shape != g.shape:
                 raise RuntimeError(
                     f"hook {hook!r} returned a gradient of shape {new.shape}, expected {g.shape}"
@@ -765,11 +651,12 @@ def _run_hooks(hooks: list, g: np.ndarray) -> np.ndarray:
 
 
 def _check_backward(ctx: Context, g: np.ndarray, input_grads: tuple) -> None:
-    if _nonfinite(g):
+    if nonfinite(g):
         return  # the culprit was downstream and already reported, or the seed itself
     for i, pg in enumerate(input_grads):
-        if pg is not None and _nonfinite(pg):
-            bad = "nan" if np.isnan(getattr(pg, "value", pg)).any() else "inf"
+        if pg is not None and nonfinite(pg):
+            dense = pg if isinstance(pg, np.ndarray) else pg.dense()
+            bad = "nan" if np.isnan(dense).any() else "inf"
             fed = ctx.__dict__.get("nonfinite_inputs", [])
             cause = (
                 f" Its forward input {fed[0]} already held nan/inf, so the cause lies upstream: a "
@@ -783,14 +670,3 @@ def _check_backward(ctx: Context, g: np.ndarray, input_grads: tuple) -> None:
                 f"input {i} from a finite incoming gradient.{cause} The op was created at "
                 f"{ctx.where or '<unknown: created outside detect_anomaly()>'}"
             )
-
-
-def functional_grad_mode(fn: Callable) -> Callable:
-    """Decorator: run `fn` under no_grad (used by optimizers and init functions)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        with no_grad():
-            return fn(*args, **kwargs)
-
-    return wrapper

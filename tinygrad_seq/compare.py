@@ -177,7 +177,7 @@ def _call_loss(loss: Callable | None, out: Tensor, state: Any) -> Tensor:
     except (TypeError, ValueError):  # takes the output only (or has no signature)
         takes_state = False
     value = loss(out, state) if takes_state else loss(out)
-    if not isinstance(value, Tensor) or value.data.size != 1:
+    if not isinstance(value, Tensor) or value._data.size != 1:
         raise TypeError(f"loss must return a one-element Tensor, got {type(value).__name__}")
     if value.dtype != np.float64:
         raise TypeError(
@@ -188,11 +188,11 @@ def _call_loss(loss: Callable | None, out: Tensor, state: Any) -> Tensor:
 
 
 def _grad(t: Tensor) -> np.ndarray:
-    return np.zeros_like(t.data) if t.grad is None else t.grad.data.copy()
+    return np.zeros_like(t._data) if t.grad is None else t.grad._data.copy()
 
 
 def _array(a: Any) -> np.ndarray:
-    return np.array(a.data if isinstance(a, Tensor) else a, dtype=np.float64)
+    return np.array(a._data if isinstance(a, Tensor) else a, dtype=np.float64)
 
 
 @dataclass
@@ -269,20 +269,20 @@ def _autodiff(run: _Run, loss: Callable | None) -> dict[str, Any]:
     res = run.backprop(run.x, run.h, run.c, lambda o, s: _call_loss(loss, o, s))
     lstm, state = run.spec.kind == "lstm", res["state"]
     # the upstream gradient: the loss differentiated at leaves holding the same values
-    out_leaf = Tensor(res["output"].data.copy(), requires_grad=True)
-    s_leaves = [Tensor(s.data.copy(), requires_grad=True) for s in (state if lstm else (state,))]
+    out_leaf = Tensor(res["output"]._data.copy(), requires_grad=True)
+    s_leaves = [Tensor(s._data.copy(), requires_grad=True) for s in (state if lstm else (state,))]
     _call_loss(loss, out_leaf, tuple(s_leaves) if lstm else s_leaves[0]).backward()
     da = run.from_module(_grad(out_leaf))
     da[-1] += run.squeeze(_grad(s_leaves[0]))
     kept = run.clone.states.get("l0") if run.spec.layer else None
-    final = [run.squeeze(s.data) for s in (state if lstm else (state,))]
+    final = [run.squeeze(s._data) for s in (state if lstm else (state,))]
     res.update(
-        out=run.from_module(res["output"].data),
+        out=run.from_module(res["output"]._data),
         da=da,
         dc_last=run.squeeze(_grad(s_leaves[1])) if lstm else None,
         totals=[_grad(s) for s in kept["h"]] if kept else [da[0]],
-        h_seq=[s.data for s in kept["h"]] if kept else final[:1],
-        c_seq=([s.data for s in kept["c"]] if kept else final[1:]) if lstm else None,
+        h_seq=[s._data for s in kept["h"]] if kept else final[:1],
+        c_seq=([s._data for s in kept["c"]] if kept else final[1:]) if lstm else None,
     )
     return res
 
@@ -295,7 +295,7 @@ def _fd(run: _Run, loss: Callable | None, eps: float, inputs: bool, max_entries:
             _, out, state = run.forward(run.x, run.h, run.c)
             return float(_call_loss(loss, out, state).item())
 
-    targets = {k.removesuffix("_l0"): p.data for k, p in run.clone.named_parameters()}
+    targets = {k.removesuffix("_l0"): p._data for k, p in run.clone.named_parameters()}
     if inputs:
         targets.update(input=run.x, h_0=run.h, **({} if run.c is None else {"c_0": run.c}))
     rng, result = np.random.default_rng(seed), {}

@@ -26,8 +26,8 @@ def _grad_flow_models(seed: int, steps: int = 60) -> dict:
         manual_seed(seed)
         layer = cls(8, 32, retain_states=True)
         if cls is nn.LSTM:  # forget-gate bias 1 (Jozefowicz et al.): the cell starts by remembering
-            layer.bias_ih_l0.data[32:64] = 1.0
-            layer.bias_hh_l0.data[32:64] = 0.0
+            layer.bias_ih_l0._data[32:64] = 1.0
+            layer.bias_hh_l0._data[32:64] = 0.0
         x = Tensor(np.random.default_rng(seed).standard_normal((steps, 4, 8)).astype(np.float32))
         out, _ = layer(x)
         out[-1].sum().backward()
@@ -45,7 +45,7 @@ class _EarlyStopping:
         val = result.history["val_loss"][-1]
         if val < self.best:
             self.best, self.best_epoch = val, epoch
-            self.state = {k: v.data.copy() for k, v in result.model.state_dict().items()}
+            self.state = {k: v._data.copy() for k, v in result.model.state_dict().items()}
         return epoch - self.best_epoch >= self.patience
 
     def restore(self, model) -> None:

@@ -44,3 +44,13 @@ def to_dtype(dtype: Any) -> np.dtype:
     if d.kind not in "fiub":
         raise TypeError(f"unsupported dtype {d}: tensors hold floats, integers or booleans")
     return d
+
+
+_TORCH_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int32": "Int"}
+_TORCH_NAMES.update({"int64": "Long", "bool": "Bool", "int16": "Short", "int8": "Char"})
+
+
+def torch_name(dtype: Any) -> str:
+    """PyTorch's scalar type name of a dtype, as its error messages print it: float32 -> 'Float'."""
+    d = to_dtype(dtype)
+    return _TORCH_NAMES.get(d.name, d.name)

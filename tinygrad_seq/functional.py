@@ -34,7 +34,7 @@ def _as_tensor(x: Any, fn: str, what: str = "input") -> Tensor:
 
 def _int_array(x: Any, fn: str, what: str) -> np.ndarray:
     """The integer array behind an index tensor (Tensor, ndarray or list)."""
-    arr = x.data if isinstance(x, Tensor) else np.asarray(x)
+    arr = x._data if isinstance(x, Tensor) else np.asarray(x)
     if arr.dtype.kind not in "iu":
         raise TypeError(
             f"{fn}: {what} must be an integer tensor (int64), got dtype {arr.dtype}; "
@@ -207,7 +207,7 @@ def _class_dim(input: Tensor, fn: str) -> int:
 def _class_targets(input: Tensor, target: Any, fn: str, ignore_index: int) -> np.ndarray:
     """Check class-index targets against (N, C, d...) input; returns them as int64."""
     cdim = _class_dim(input, fn)
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    t = target._data if isinstance(target, Tensor) else np.asarray(target)
     want = input.shape[:cdim] + input.shape[cdim + 1 :]
     if t.dtype.kind not in "iu":
         raise TypeError(
@@ -234,7 +234,7 @@ def _class_weight(weight: Any, input: Tensor, fn: str) -> np.ndarray | None:
     """The (C,) class-weight array in the input's dtype, or None."""
     if weight is None:
         return None
-    w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+    w = weight._data if isinstance(weight, Tensor) else np.asarray(weight)
     C = input.shape[_class_dim(input, fn)]
     if w.shape != (C,):
         raise ValueError(f"{fn}: weight must have shape ({C},), one per class, got {w.shape}")
@@ -344,7 +344,7 @@ def _soft_cross_entropy(
         return -prod.sum(cdim)
     if reduction == "sum":
         return -prod.sum()
-    return _divide(-prod.sum(), logp.data.size / C)  # mean over the N * d... positions
+    return _divide(-prod.sum(), logp._data.size / C)  # mean over the N * d... positions
 
 
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:

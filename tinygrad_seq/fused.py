@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .autograd import Function, OuterGrad
-from .ops import _mm
+from .autograd import Function
+from .grads import OuterGrad
+from .kernels import matmul
 
 
 def _sigmoid(a: np.ndarray) -> np.ndarray:
@@ -32,7 +33,7 @@ class RNNStep(Function):
 
     @staticmethod
     def forward(ctx, xw, h, whh_t, relu: bool):
-        pre = xw + _mm(h, whh_t)
+        pre = xw + matmul(h, whh_t)
         out = np.maximum(pre, 0, out=pre) if relu else np.tanh(pre, out=pre)
         ctx.save_for_backward(h, whh_t, out)
         ctx.relu = relu
@@ -43,7 +44,7 @@ class RNNStep(Function):
         # dpre = g * tanh'(pre) = g (1 - h'^2)  [relu: g where h' > 0]; then pre = xw + h W^T
         h, whh_t, out = ctx.saved_tensors
         dpre = g * (out > 0) if ctx.relu else g * (1 - out * out)
-        return dpre, _mm(dpre, whh_t.T), OuterGrad(h, dpre)
+        return dpre, matmul(dpre, whh_t.T), OuterGrad(h, dpre)
 
 
 class LSTMStep(Function):
@@ -52,7 +53,7 @@ class LSTMStep(Function):
     @staticmethod
     def forward(ctx, xw, h, c, whh_t):
         H = h.shape[1]
-        gates = xw + _mm(h, whh_t)
+        gates = xw + matmul(h, whh_t)
         act = np.empty_like(gates)
         act[:, : 2 * H] = _sigmoid(gates[:, : 2 * H])  # i, f
         act[:, 2 * H : 3 * H] = np.tanh(gates[:, 2 * H : 3 * H])  # g
@@ -81,7 +82,7 @@ class LSTMStep(Function):
         dgates[:, H : 2 * H] = dc * c * f * (1 - f)
         dgates[:, 2 * H : 3 * H] = dc * i * (1 - gg * gg)
         dgates[:, 3 * H :] = dh * tc * o * (1 - o)
-        return dgates, _mm(dgates, whh_t.T), dc * f, OuterGrad(h, dgates)
+        return dgates, matmul(dgates, whh_t.T), dc * f, OuterGrad(h, dgates)
 
 
 class GRUStep(Function):
@@ -90,7 +91,7 @@ class GRUStep(Function):
     @staticmethod
     def forward(ctx, xw, h, whh_t, bhh):
         H = h.shape[1]
-        hw = _mm(h, whh_t)
+        hw = matmul(h, whh_t)
         hw += bhh
         rz = _sigmoid(xw[:, : 2 * H] + hw[:, : 2 * H])
         r, z = rz[:, :H], rz[:, H:]
@@ -115,6 +116,6 @@ class GRUStep(Function):
         dxw[:, 2 * H :] = dpre_n
         dhw = dxw.copy()
         dhw[:, 2 * H :] = dpre_n * r
-        dh = _mm(dhw, whh_t.T)
+        dh = matmul(dhw, whh_t.T)
         dh += g * z
         return dxw, dh, OuterGrad(h, dhw), dhw.sum(axis=0)

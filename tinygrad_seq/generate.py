@@ -65,7 +65,7 @@ def sample(
         logits, hx = model(Tensor(np.array(ids, dtype=np.int64)[:, None]))
         out: list[int] = []
         for _ in range(max_len):
-            nxt = _pick(logits.data[-1, 0], temperature, top_k, rng)
+            nxt = _pick(logits._data[-1, 0], temperature, top_k, rng)
             if nxt == vocab.eos_index:
                 break
             out.append(nxt)
@@ -95,5 +95,5 @@ def log_likelihood(model: Any, vocab: Any, text: str, include_eos: bool = True) 
     finally:
         if was_training:
             model.train()
-    logp = logits.log_softmax(-1).data[:, 0, :].astype(np.float64)
+    logp = logits.log_softmax(-1)._data[:, 0, :].astype(np.float64)
     return float(logp[np.arange(len(targets)), targets].sum())

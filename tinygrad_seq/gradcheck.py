@@ -26,7 +26,7 @@ def _promote(inputs: Sequence[Any]) -> list:
     out = []
     for x in inputs:
         if isinstance(x, Tensor) and x.dtype.kind == "f":
-            out.append(Tensor(x.data.astype(np.float64), requires_grad=x.requires_grad))
+            out.append(Tensor(x._data.astype(np.float64), requires_grad=x.requires_grad))
         else:
             out.append(x)
     return out
@@ -46,7 +46,7 @@ def _outputs(fn: Callable, xs: list) -> list[Tensor]:
 def _flat_outputs(fn: Callable, xs: list) -> np.ndarray:
     with autograd.no_grad():
         outs = _outputs(fn, xs)
-    return np.concatenate([o.data.astype(np.float64).ravel() for o in outs])
+    return np.concatenate([o._data.astype(np.float64).ravel() for o in outs])
 
 
 def _input_grads(outs: list[Tensor], seeds: list[np.ndarray], wrt: list[Tensor]) -> list:
@@ -56,14 +56,14 @@ def _input_grads(outs: list[Tensor], seeds: list[np.ndarray], wrt: list[Tensor])
     for o, s in zip(outs, seeds):
         if o.requires_grad:
             autograd.backward(o, s.reshape(o.shape).astype(o.dtype), retain_graph=True)
-    return [np.zeros(x.shape) if x.grad is None else x.grad.data.ravel().copy() for x in wrt]
+    return [np.zeros(x.shape) if x.grad is None else x.grad._data.ravel().copy() for x in wrt]
 
 
 def _jacobians(fn: Callable, xs: list, wrt: list[Tensor], eps: float) -> tuple[list, list]:
     outs = _outputs(fn, xs)
-    sizes = [o.data.size for o in outs]
+    sizes = [o._data.size for o in outs]
     m = sum(sizes)
-    analytic = [np.zeros((m, x.data.size)) for x in wrt]
+    analytic = [np.zeros((m, x._data.size)) for x in wrt]
     for j in range(m):
         onehot = np.zeros(m)
         onehot[j] = 1.0
@@ -76,7 +76,7 @@ def _jacobians(fn: Callable, xs: list, wrt: list[Tensor], eps: float) -> tuple[l
 
 def _numerical_jacobian(fn: Callable, xs: list, x: Tensor, m: int, eps: float) -> np.ndarray:
     """(m, x.size): column e is (f(x + eps e_e) - f(x - eps e_e)) / 2eps."""
-    flat = x.data.reshape(-1)  # a view: perturbing it perturbs x
+    flat = x._data.reshape(-1)  # a view: perturbing it perturbs x
     cols = np.zeros((m, flat.size))
     for e in range(flat.size):
         orig = flat[e]
@@ -139,13 +139,13 @@ def _fast(fn, xs, wrt, positions, eps, atol, rtol, raise_exception, n_directions
     """Random directions: v^T J u from backward against (f(x+eps u) - f(x-eps u)) . v / 2eps."""
     rng = np.random.default_rng(seed)
     outs = _outputs(fn, xs)
-    sizes = [o.data.size for o in outs]
+    sizes = [o._data.size for o in outs]
     for _ in range(n_directions):
         v = rng.standard_normal(sum(sizes))
         grads = _input_grads(outs, np.split(v, np.cumsum(sizes)[:-1]), wrt)
         for pos, x, g in zip(positions, wrt, grads):
-            u = rng.standard_normal(x.data.size)
-            flat = x.data.reshape(-1)
+            u = rng.standard_normal(x._data.size)
+            flat = x._data.reshape(-1)
             orig = flat.copy()
             flat[:] = orig + eps * u
             plus = _flat_outputs(fn, xs)
@@ -168,7 +168,7 @@ def _fast(fn, xs, wrt, positions, eps, atol, rtol, raise_exception, n_directions
 
 def _locate(fn, xs, x, g, v, eps, atol, rtol) -> str:
     """The element of x where d(v.f)/dx disagrees most, for the fast-mode error message."""
-    if x.data.size > _LOCATE_MAX:
+    if x._data.size > _LOCATE_MAX:
         return " Run with fast_mode=False on a smaller input to find the element."
     numerical = v @ _numerical_jacobian(fn, xs, x, v.size, eps)
     excess = np.abs(g - numerical) - (atol + rtol * np.abs(numerical))

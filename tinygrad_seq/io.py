@@ -101,7 +101,7 @@ class _Flattener:
 
     def encode(self, value: Any, path: tuple) -> Any:
         if isinstance(value, Tensor):
-            value = value.data
+            value = value._data
         if isinstance(value, (np.ndarray, np.generic)):
             name = self._name(path)
             self.tensors[name] = _check_array(value, path)

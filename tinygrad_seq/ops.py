@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from . import buffers
-from .autograd import Context, Function, OuterGrad, SparseGrad
+from .autograd import Context, Function
+from .grads import OuterGrad, SparseGrad
+from .kernels import matmul, matmul_into_buffer
 
 
 def unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray:
@@ -458,39 +460,17 @@ class Cast(Function):
 # ----------------------------------------------------------------------------- matmul
 
 
-def _mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a @ b, steering around a slow BLAS layout: a few rows times a transposed matrix.
-
-    With b the transpose of a C-order matrix (an F-order view, as W_hh^T in the backward
-    of h W_hh^T), OpenBLAS multiplies a few rows a (N, k) by it up to 1.5x slower (N = 32,
-    64) than it computes the transposed product b^T a^T with b^T in C order; the result is
-    then copied back to C order, which costs little for few rows.
-    """
-    if (
-        a.ndim == 2
-        and b.ndim == 2
-        and a.shape[0] >= 16  # fewer rows: no gain measured
-        and b.flags.f_contiguous
-        and not b.flags.c_contiguous
-        and a.size <= b.size
-    ):
-        return np.ascontiguousarray((b.T @ a.T).T)
-    return a @ b
-
-
-def _mm_big(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a @ b for 2-D operands, a large result written into a cached buffer (buffers.empty)."""
-    dtype = np.result_type(a.dtype, b.dtype)
-    if a.shape[0] * b.shape[1] * dtype.itemsize < buffers.MIN_BYTES:
-        return _mm(a, b)
-    return np.matmul(a, b, out=buffers.empty((a.shape[0], b.shape[1]), dtype))
-
-
 class Contiguous(Function):
-    """a copied into C (row-major) order; the identity on values: (*s) -> (*s)."""
+    """a copied into C (row-major) order; the identity on values: (*s) -> (*s).
+
+    watch=True also keeps a (not needed by backward) so that changing it in place before
+    backward raises, as it does for PyTorch's RNN layers, which save their weights.
+    """
 
     @staticmethod
-    def forward(ctx, a):
+    def forward(ctx, a, watch=False):
+        if watch:
+            ctx.save_for_backward(a)
         return np.ascontiguousarray(a)
 
     @staticmethod
@@ -516,7 +496,7 @@ class MatMul(Function):
             )
         ctx.save_for_backward(a, b)
         try:
-            return _mm(a, b)
+            return matmul(a, b)
         except ValueError:
             raise ValueError(
                 f"batch dimensions of {a.shape} and {b.shape} do not broadcast"
@@ -528,7 +508,7 @@ class MatMul(Function):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         if a.ndim == 2 and b.ndim == 2:
-            return (_mm(g, b.T) if need_a else None), (OuterGrad(a, g) if need_b else None)
+            return (matmul(g, b.T) if need_a else None), (OuterGrad(a, g) if need_b else None)
         if a.ndim == 1 and b.ndim == 1:  # the dot product a.b: g is a scalar
             return (g * b if need_a else None), (g * a if need_b else None)
         a2 = a[None, :] if a.ndim == 1 else a
@@ -561,7 +541,7 @@ class AddMM(Function):
             raise ValueError(
                 f"addmm needs 2-D (n, k) and (k, m) matrices, got {a.shape} and {b.shape}"
             )
-        out = _mm(a, b)
+        out = matmul(a, b)
         try:
             out += c if row is None else c[row]
         except ValueError:
@@ -578,7 +558,7 @@ class AddMM(Function):
         a, b = ctx.saved_tensors
         need_c, need_a, need_b = ctx.needs_input_grad
         gc = _input_grad(g, *ctx.c_shape_row) if need_c else None
-        return gc, (_mm(g, b.T) if need_a else None), (OuterGrad(a, g) if need_b else None)
+        return gc, (matmul(g, b.T) if need_a else None), (OuterGrad(a, g) if need_b else None)
 
 
 class Linear(Function):
@@ -587,7 +567,7 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, w, b=None):
         x2 = x.reshape(int(np.prod(x.shape[:-1])), x.shape[-1])
-        out = _mm_big(x2, w.T)
+        out = matmul_into_buffer(x2, w.T)
         if b is not None:
             out += b
         ctx.save_for_backward(x2, w)
@@ -600,7 +580,7 @@ class Linear(Function):
         x2, w = ctx.saved_tensors
         g2 = g.reshape(-1, w.shape[0])
         need_x, need_w = ctx.needs_input_grad[:2]
-        gx = _mm_big(g2, w).reshape(ctx.lead + (w.shape[1],)) if need_x else None
+        gx = matmul_into_buffer(g2, w).reshape(ctx.lead + (w.shape[1],)) if need_x else None
         gw = OuterGrad(g2, x2) if need_w else None
         if len(ctx.needs_input_grad) == 2:
             return gx, gw
@@ -791,7 +771,7 @@ class Expand(Function):
     def forward(ctx, a, shape):
         ctx.shape = a.shape
         try:
-            return np.broadcast_to(a, shape)
+            return expand(a, shape)
         except ValueError:
             raise ValueError(f"cannot expand shape {a.shape} to {shape}") from None
 
@@ -815,6 +795,135 @@ class Index(Function):
         # Sparse: the engine adds it into one buffer shared by all slices of the input.
         shape, key, advanced = ctx.args
         return (SparseGrad(shape, key, g, advanced),)
+
+
+# ----------------------------------------------------------------------------- views
+
+# A view's steps from its root tensor's array, as (kind, argument, input shape) triples:
+# ("index", key, s), ("reshape", shape, s), ("permute", axes, s), ("expand", shape, s), and
+# ("detach", None, s) for detach(), which shares memory but no gradient.
+
+
+def expand(a: np.ndarray, shape: tuple) -> np.ndarray:
+    """a broadcast to shape without copying, writable like a (PyTorch's expand: a view)."""
+    b = np.broadcast_to(a, shape)
+    return np.lib.stride_tricks.as_strided(a, b.shape, b.strides, writeable=a.flags.writeable)
+
+
+def replay(a: np.ndarray, steps: tuple) -> np.ndarray:
+    """The view that steps make of a: the same memory when a is laid out as the root was."""
+    for kind, arg, _ in steps:
+        if kind == "index":
+            a = a[arg]
+        elif kind == "reshape":
+            view = a.view()
+            view.shape = arg  # raises rather than copy: a write through it must reach a
+            a = view
+        elif kind == "permute":
+            a = np.transpose(a, arg)
+        elif kind == "expand":
+            a = expand(a, arg)
+    return a
+
+
+def unreplay(g: np.ndarray, steps: tuple, root: tuple) -> np.ndarray:
+    """The gradient of the root (shape root) from g, the gradient of the view steps make."""
+    for kind, arg, shape in reversed(steps):
+        if kind == "index":
+            full = np.zeros(shape, dtype=g.dtype)
+            full[arg] = g  # a basic index reads each position once
+            g = full
+        elif kind == "reshape":
+            g = g.reshape(shape)
+        elif kind == "permute":
+            g = np.transpose(g, np.argsort(arg))
+        elif kind == "expand":
+            g = unbroadcast(g, shape)
+    return g.reshape(root)
+
+
+class View(Function):
+    """the view of a root tensor that steps make (a view re-attached after an in-place change)."""
+
+    @staticmethod
+    def forward(ctx, a, steps):
+        ctx.args = (steps, a.shape)
+        return replay(a, steps)
+
+    @staticmethod
+    def backward(ctx, g):
+        # the view's positions of the root receive g, every other position 0
+        steps, shape = ctx.args
+        return (unreplay(g, steps, shape),)
+
+
+class CopySlices(Function):
+    """the root after its view (steps) was overwritten by value in place: (*s), view -> (*s).
+
+    PyTorch's CopySlices: the root's memory already holds the new values, so forward returns
+    it; backward splits g between the old root (outside the view) and the new values.
+    """
+
+    @staticmethod
+    def forward(ctx, root, value, steps):
+        ctx.args = steps
+        return root
+
+    @staticmethod
+    def backward(ctx, g):
+        # d/d(old root) = g outside the view, 0 inside; d/d(value) = g inside the view
+        steps = ctx.args
+        g_value = np.array(replay(g, steps)) if ctx.needs_input_grad[1] else None
+        g_root = None
+        if ctx.needs_input_grad[0]:
+            g_root = np.empty_like(g)  # the root's layout, so that replay views it
+            g_root[...] = g
+            replay(g_root, steps)[...] = 0
+        return g_root, g_value
+
+
+class IndexPut(Function):
+    """a with a[key] = value (x[key] = v): (*s), value broadcastable to a[key] -> (*s)."""
+
+    @staticmethod
+    def forward(ctx, a, value, key):
+        ctx.args = (key, value.shape)
+        out = a.copy()
+        try:
+            out[key] = value
+        except ValueError:
+            raise ValueError(
+                f"cannot assign a value of shape {value.shape} to the indexed part of shape "
+                f"{a[key].shape}"
+            ) from None
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        # positions written lose their old value's gradient; the value gets g there
+        key, shape = ctx.args
+        ga = None
+        if ctx.needs_input_grad[0]:
+            ga = g.copy()
+            ga[key] = 0
+        gv = None
+        if ctx.needs_input_grad[1]:
+            gv = g[key]
+            gv = unbroadcast(gv.reshape((1,) * (len(shape) - gv.ndim) + gv.shape), shape)
+        return ga, gv
+
+
+class Overwrite(Function):
+    """old replaced by new (fill_, copy_, zero_, random fills): (*s), (*s) -> (*s)."""
+
+    @staticmethod
+    def forward(ctx, old, new):
+        return new
+
+    @staticmethod
+    def backward(ctx, g):
+        # the old values no longer matter (gradient 0); the new ones pass g through
+        return np.zeros_like(g), g
 
 
 class Cat(Function):

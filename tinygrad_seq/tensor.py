@@ -15,6 +15,7 @@ import numpy as np
 
 from . import autograd, dtypes, ops
 from .autograd import Context
+from .random import get_generator
 
 
 class _HookHandle:
@@ -39,7 +40,7 @@ class MaxResult(NamedTuple):
 def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
     """Python numbers/lists/ndarrays -> ndarray with PyTorch's dtype rules (floats: default)."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     if dtype is not None:
         return np.array(data, dtype=dtypes.to_dtype(dtype))
     arr = np.array(data)
@@ -104,17 +105,23 @@ def _dims(dim: Any, ndim: int) -> tuple | None:
 class Tensor:
     """An n-dimensional array (any shape) with reverse-mode autodiff; floats default to float32."""
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_hooks", "__weakref__")
+    # _data: the ndarray. _view: for a view, (root tensor, steps from the root's array to this
+    # one); None otherwise. _views: for a root, weak references to its live views (None if none).
+    __slots__ = (
+        "_data", "grad", "requires_grad", "_ctx", "_hooks", "_view", "_views", "__weakref__"
+    )  # fmt: skip
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operators
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
-        self.data = _as_array(data, dtype)
+        self._data = _as_array(data, dtype)
         if requires_grad:
-            _check_grad_dtype(self.data)
+            _check_grad_dtype(self._data)
         self.grad: Tensor | None = None
         self.requires_grad = bool(requires_grad)
         self._ctx: Context | None = None
         self._hooks: Any = ()  # a leaf's hooks, a list once one is registered (ops: on _ctx)
+        self._view: tuple | None = None
+        self._views: list | None = None
 
     @classmethod
     def _make(cls, data: np.ndarray, requires_grad: bool, ctx: Context | None) -> Tensor:
@@ -122,25 +129,25 @@ class Tensor:
         if type(data) is not np.ndarray:
             data = np.asarray(data)  # numpy returns scalars, not 0-d arrays, from 0-d math
         t = object.__new__(Tensor)
-        t.data, t.grad, t.requires_grad, t._ctx = data, None, requires_grad, ctx
-        t._hooks = ()
+        t._data, t.grad, t.requires_grad, t._ctx = data, None, requires_grad, ctx
+        t._hooks, t._view, t._views = (), None, None
         return t
 
     # ------------------------------------------------------------------ attributes
     @property
     def shape(self) -> tuple:
         """The shape as a tuple of ints."""
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
         """Number of dimensions."""
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self) -> np.dtype:
         """The numpy dtype (tinygrad_seq.float32 is np.dtype('float32'))."""
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def is_leaf(self) -> bool:
@@ -163,11 +170,11 @@ class Tensor:
 
     def dim(self) -> int:
         """Number of dimensions."""
-        return self.data.ndim
+        return self._data.ndim
 
     def numel(self) -> int:
         """Number of elements."""
-        return self.data.size
+        return self._data.size
 
     def numpy(self) -> np.ndarray:
         """The data as an ndarray (shared, not copied); refuses tensors that require grad."""
@@ -176,20 +183,22 @@ class Tensor:
                 "numpy() on a tensor that requires grad; use tensor.detach().numpy() "
                 "(or .data) to read its values"
             )
-        return self.data
+        return self._data
 
     def item(self) -> Any:
         """The single value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item() needs a one-element tensor, got shape {self.shape}")
-        return self.data.item()
+        return self._data.item()
 
     def tolist(self) -> Any:
         """The values as nested Python lists."""
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype)
+        if dtype is None:
+            return self._data.copy() if copy else self._data
+        return self._data.astype(dtype, copy=bool(copy))
 
     def __len__(self) -> int:
         if self.ndim == 0:
@@ -202,11 +211,11 @@ class Tensor:
         return (self[i] for i in range(self.shape[0]))
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError(
-                f"the truth value of a tensor with {self.data.size} elements is ambiguous"
+                f"the truth value of a tensor with {self._data.size} elements is ambiguous"
             )
-        return bool(self.data)
+        return bool(self._data)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -215,7 +224,7 @@ class Tensor:
         return int(self.item())
 
     def __index__(self) -> int:
-        if self.dtype.kind not in "iu" or self.data.size != 1:
+        if self.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError("only one-element integer tensors can be used as an index")
         return int(self.item())
 
@@ -223,11 +232,11 @@ class Tensor:
 
     def __repr__(self) -> str:
         body = np.array2string(
-            self.data,
+            self._data,
             separator=", ",
             prefix="tensor(",
             precision=4,
-            floatmode=_float_mode(self.data),
+            floatmode=_float_mode(self._data),
             max_line_width=80,
         )
         extra = []
@@ -248,7 +257,7 @@ class Tensor:
                 "had requires_grad=True, or it was computed under no_grad()"
             )
         if gradient is None:
-            if self.data.size != 1:
+            if self._data.size != 1:
                 raise RuntimeError(
                     f"backward() without a gradient needs a one-element output, got shape "
                     f"{self.shape}; reduce it first (loss.sum(), loss.mean()) or pass "
@@ -264,13 +273,13 @@ class Tensor:
         autograd.backward(self, seed, retain_graph=retain_graph)
 
     def detach(self) -> Tensor:
-        """A new leaf sharing the data, cut from the graph (no gradient flows through it)."""
-        return Tensor._make(self.data, False, None)
+        """A new leaf sharing memory and version, cut from the graph (no gradient flows back)."""
+        return Tensor._make(self._data, False, None)  # its memory's version is shared too
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set requires_grad in place on a leaf; returns self."""
         if requires_grad:
-            _check_grad_dtype(self.data)
+            _check_grad_dtype(self._data)
         elif self._ctx is not None:
             raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use detach()")
         self.requires_grad = bool(requires_grad)
@@ -310,7 +319,7 @@ class Tensor:
         if d == self.dtype:
             return self
         if d.kind != "f":  # integers and booleans carry no gradient: the result is a constant
-            return Tensor._make(self.data.astype(d), False, None)
+            return Tensor._make(self._data.astype(d), False, None)
         return ops.Cast.apply(self, dtype=d)
 
     def float(self) -> Tensor:
@@ -335,12 +344,301 @@ class Tensor:
 
     def contiguous(self) -> Tensor:
         """Self if its array is in C (row-major) order, else a differentiable C-order copy."""
-        if self.data.flags.c_contiguous:
+        if self._data.flags.c_contiguous:
             return self
         return ops.Contiguous.apply(self)
 
     def _floating(self) -> Tensor:
-        return self if self.data.dtype.kind == "f" else self.to(dtypes.get_default_dtype())
+        return self if self._data.dtype.kind == "f" else self.to(dtypes.get_default_dtype())
+
+    # ------------------------------------------------------------------ views and in-place
+    # PyTorch's rules. A view (basic indexing, view/reshape when it can view, transpose,
+    # permute, expand, squeeze, unsqueeze, narrow, select) shares memory with
+    # its root tensor, and through it with every other view of that root. An in-place op
+    # writes into that memory, bumps the memory's version (autograd.bump_version) and, in grad
+    # mode, moves the tensor's history to the op: the tensor's grad_fn becomes the op's node,
+    # whose input is the tensor's old node. Written through a view, the root's history moves
+    # too (CopySlices: the old root outside the view, the new values inside), and every view
+    # of the root is re-attached to the root's new history. detach() and .data share memory
+    # but no history: they are roots of their own (.data's changes bump no version).
+
+    @property
+    def data(self) -> Tensor:
+        """The values as a Tensor that shares memory, with no history (changes are untracked)."""
+        t = object.__new__(_Untracked)
+        t._data, t.grad, t.requires_grad, t._ctx = self._data, None, False, None
+        t._hooks, t._view, t._views = (), None, None
+        return t
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"assigned data must be a Tensor, got {type(value).__name__}")
+        self._data = value._data
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's memory has had (shared with its views)."""
+        return autograd.version(self._data)
+
+    @property
+    def _base(self) -> Tensor | None:
+        """The tensor whose memory this view shares (None for a tensor that is not a view)."""
+        return None if self._view is None else self._view[0]
+
+    def is_contiguous(self) -> bool:
+        """True when the values lie in memory in C (row-major) order."""
+        return bool(self._data.flags.c_contiguous)
+
+    def _as_view(self, out: Tensor, kind: str, arg: Any) -> Tensor:
+        """Mark out, made by a view op from self, as a view of self's root; -> out."""
+        root, steps = self._view or (self, ())
+        out._view = (root, steps + ((kind, arg, self._data.shape),))
+        views = root._views
+        if views is None:
+            views = root._views = []
+        elif len(views) >= 64 and len(views) & (len(views) - 1) == 0:  # at 64, 128, ...
+            views = root._views = [r for r in views if r() is not None]  # drop dead views
+        views.append(weakref.ref(out))
+        return out
+
+    def _write(self, fn: Any) -> Tensor:
+        """self <- fn(self) in place, PyTorch's way (see above); fn returns a new Tensor."""
+        root, steps = self._view or (self, ())
+        grad_mode = autograd.is_grad_enabled()
+        if grad_mode and self.requires_grad and self._ctx is None and self._view is None:
+            raise RuntimeError(
+                "a leaf Variable that requires grad is being used in an in-place operation. "
+                "Change parameters in place under `with no_grad():`"
+            )
+        if grad_mode and steps and root.requires_grad and root._ctx is None:
+            raise RuntimeError(
+                "a view of a leaf Variable that requires grad is being used in an in-place "
+                "operation. Change it under `with no_grad():`"
+            )
+        overlap = any(s == 0 and n > 1 for s, n in zip(self._data.strides, self._data.shape))
+        if not self._data.flags.writeable or overlap:
+            raise RuntimeError(
+                "unsupported operation: more than one element of the written-to tensor refers "
+                "to a single memory location (an expand()ed tensor or a read-only array). "
+                "Please clone() the tensor before performing the operation."
+            )
+        seq = autograd.reserve_change()
+        if grad_mode:  # the op may save its input for backward: give it a copy, not our memory
+            out = fn(Tensor._make(self._data.copy(), self.requires_grad, self._ctx))
+        else:
+            out = fn(self)
+        out = _fit_inplace(out, self)
+        np.copyto(self._data, out._data)
+        if type(root) is not _Untracked:
+            autograd.bump_version(self._data, seq)
+        if out.requires_grad:
+            ctx = out._ctx
+            if ctx.saved_tensors:  # the op saved its output: it lives in our memory now
+                ctx.saved_tensors = tuple(
+                    self._data if a is out._data else a for a in ctx.saved_tensors
+                )
+            if steps:
+                alias = Tensor._make(root._data, root.requires_grad, root._ctx)
+                root._ctx = ops.CopySlices.apply(alias, out, steps=steps)._ctx
+            else:
+                root._ctx = ctx
+            root.requires_grad = True
+            _reattach_views(root)
+        return self
+
+    # in-place versions of the ops: each changes self and returns it, as PyTorch's x.op_()
+    def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """self += alpha * other in place (broadcast to self's shape); -> self."""
+        return self._write(lambda s: s.add(other, alpha=alpha))
+
+    def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """self -= alpha * other in place; -> self."""
+        return self._write(lambda s: s.sub(other, alpha=alpha))
+
+    def mul_(self, other: Any) -> Tensor:
+        """self *= other in place; -> self."""
+        return self._write(lambda s: s * other)
+
+    def div_(self, other: Any) -> Tensor:
+        """self /= other in place; -> self."""
+        return self._write(lambda s: s / other)
+
+    def pow_(self, exponent: Any) -> Tensor:
+        """self **= exponent in place; -> self."""
+        return self._write(lambda s: s**exponent)
+
+    def neg_(self) -> Tensor:
+        """self = -self in place; -> self."""
+        return self._write(lambda s: -s)
+
+    def abs_(self) -> Tensor:
+        """self = |self| in place; -> self."""
+        return self._write(lambda s: s.abs())
+
+    def exp_(self) -> Tensor:
+        """self = e^self in place; -> self."""
+        return self._write(lambda s: s.exp())
+
+    def log_(self) -> Tensor:
+        """self = log(self) in place; -> self."""
+        return self._write(lambda s: s.log())
+
+    def sqrt_(self) -> Tensor:
+        """self = sqrt(self) in place; -> self."""
+        return self._write(lambda s: s.sqrt())
+
+    def tanh_(self) -> Tensor:
+        """self = tanh(self) in place; -> self."""
+        return self._write(lambda s: s.tanh())
+
+    def sigmoid_(self) -> Tensor:
+        """self = sigmoid(self) in place; -> self."""
+        return self._write(lambda s: s.sigmoid())
+
+    def relu_(self) -> Tensor:
+        """self = max(self, 0) in place; -> self."""
+        return self._write(lambda s: s.relu())
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
+        """self clipped to [min, max] in place; -> self."""
+        return self._write(lambda s: s.clamp(min, max))
+
+    clip_ = clamp_
+
+    def clamp_min_(self, min: Any) -> Tensor:
+        """self = max(self, min) in place; -> self."""
+        return self.clamp_(min=min)
+
+    def clamp_max_(self, max: Any) -> Tensor:
+        """self = min(self, max) in place; -> self."""
+        return self.clamp_(max=max)
+
+    def masked_fill_(self, mask: Any, value: Any) -> Tensor:
+        """Where mask (bool, broadcastable to self) is True put value, in place; -> self."""
+        return self._write(lambda s: s.masked_fill(mask, value))
+
+    def index_fill_(self, dim: int, index: Any, value: Any) -> Tensor:
+        """Fill the positions index (1-D int64) along dim with value, in place; -> self."""
+        return self._write(lambda s: s.index_fill(dim, index, value))
+
+    def addcmul_(self, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:
+        """self += value * tensor1 * tensor2 in place; -> self."""
+        return self._write(lambda s: s.addcmul(tensor1, tensor2, value=value))
+
+    def addcdiv_(self, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:
+        """self += value * tensor1 / tensor2 in place; -> self."""
+        return self._write(lambda s: s.addcdiv(tensor1, tensor2, value=value))
+
+    def lerp_(self, end: Any, weight: Any) -> Tensor:
+        """self += weight * (end - self) in place; -> self."""
+        return self._write(lambda s: s.lerp(end, weight))
+
+    def fill_(self, value: Any) -> Tensor:
+        """Every element set to value (a number or a one-element tensor) in place; -> self."""
+        if isinstance(value, Tensor):
+            if value.ndim != 0:
+                raise RuntimeError(
+                    f"fill_ only supports 0-dimension value tensor but got tensor with "
+                    f"{value.ndim} dimensions"
+                )
+            return self.copy_(value)
+        new = np.full(self.shape, value, dtype=self.dtype)
+        new_t = Tensor._make(new, False, None)
+        return self._write(lambda s: ops.Overwrite.apply(s, new_t))
+
+    def zero_(self) -> Tensor:
+        """Every element set to 0 in place; -> self."""
+        return self.fill_(0)
+
+    def copy_(self, src: Any) -> Tensor:
+        """The values of src (broadcast to self's shape, cast to self's dtype) in place; -> self."""
+        src = self._other(src) if not isinstance(src, Tensor) else src
+        try:
+            np.broadcast_shapes(src.shape, self.shape)
+        except ValueError:
+            raise RuntimeError(
+                f"copy_: the source of shape {list(src.shape)} cannot be broadcast to the "
+                f"destination of shape {list(self.shape)}"
+            ) from None
+        value = src.to(self.dtype)
+        if value.shape != self.shape:
+            value = value.expand(*self.shape)
+        return self._write(lambda s: ops.Overwrite.apply(s, value))
+
+    def _fill_random(self, draw: Any) -> Tensor:
+        new = np.asarray(draw(get_generator()), dtype=self.dtype).reshape(self.shape)
+        return self._write(lambda s: ops.Overwrite.apply(s, Tensor._make(new, False, None)))
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+        """Every element drawn from U(a, b), in place; -> self."""
+        return self._fill_random(lambda g: g.uniform(a, b, size=self.shape))
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+        """Every element drawn from N(mean, std^2), in place; -> self."""
+        return self._fill_random(lambda g: g.normal(mean, std, size=self.shape))
+
+    def bernoulli_(self, p: float = 0.5) -> Tensor:
+        """Every element 1 with probability p, else 0, in place; -> self."""
+        return self._fill_random(lambda g: g.random(size=self.shape) < p)
+
+    def detach_(self) -> Tensor:
+        """Cut self from the graph in place: a leaf that does not require grad; -> self."""
+        if self._view is not None:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self._ctx, self.requires_grad = None, False
+        return self
+
+    def _reshape_(self, make: Any) -> Tensor:
+        """Become make(self), a view of self's values in another shape (unsqueeze_, t_, ...)."""
+        if self.requires_grad and self._ctx is None and autograd.is_grad_enabled():
+            raise RuntimeError(
+                "a leaf Variable that requires grad is being used in an in-place operation."
+            )
+        if self._views and any(r() is not None for r in self._views):
+            raise RuntimeError(
+                "changing the shape in place of a tensor that other views share is not "
+                "supported by tinygrad_seq; use the out-of-place op (unsqueeze, t, ...)"
+            )
+        view = make(self)
+        self._data, self._ctx, self.requires_grad = view._data, view._ctx, view.requires_grad
+        if self._view is not None:  # still a view of the same root, one step further
+            self._view = view._view
+            self._view[0]._views.append(weakref.ref(self))
+        return self
+
+    def unsqueeze_(self, dim: int) -> Tensor:
+        """Insert a size-1 dimension at dim, in place; -> self."""
+        return self._reshape_(lambda s: s.unsqueeze(dim))
+
+    def squeeze_(self, dim: int | None = None) -> Tensor:
+        """Remove size-1 dimensions (only dim when given), in place; -> self."""
+        return self._reshape_(lambda s: s.squeeze(dim))
+
+    def t_(self) -> Tensor:
+        """Transpose a 2-D tensor in place; -> self."""
+        return self._reshape_(lambda s: s.t())
+
+    def transpose_(self, dim0: int, dim1: int) -> Tensor:
+        """Swap two dimensions in place; -> self."""
+        return self._reshape_(lambda s: s.transpose(dim0, dim1))
+
+    def __iadd__(self, o: Any) -> Tensor:
+        return self.add_(o)
+
+    def __isub__(self, o: Any) -> Tensor:
+        return self.sub_(o)
+
+    def __imul__(self, o: Any) -> Tensor:
+        return self.mul_(o)
+
+    def __itruediv__(self, o: Any) -> Tensor:
+        return self.div_(o)
+
+    def __ipow__(self, o: Any) -> Tensor:
+        return self.pow_(o)
+
+    # no __imatmul__: PyTorch has no in-place matmul, so `x @= w` rebinds x to x @ w there too
 
     # ------------------------------------------------------------------ arithmetic
     def _other(self, x: Any) -> Tensor:
@@ -398,6 +696,9 @@ class Tensor:
     def __neg__(self) -> Tensor:
         return ops.Neg.apply(self)
 
+    def __abs__(self) -> Tensor:
+        return self.abs()
+
     def __pos__(self) -> Tensor:
         return self
 
@@ -413,13 +714,28 @@ class Tensor:
     def __rpow__(self, base: Any) -> Tensor:
         return (self * float(np.log(base))).exp()
 
-    def add(self, o: Any) -> Tensor:
-        """self + o (broadcasting)."""
-        return self + o
+    def add(self, o: Any, *, alpha: Any = 1) -> Tensor:
+        """self + alpha * o (broadcasting)."""
+        return self + (o if alpha == 1 else self._other(o) * alpha)
 
-    def sub(self, o: Any) -> Tensor:
-        """self - o (broadcasting)."""
-        return self - o
+    def sub(self, o: Any, *, alpha: Any = 1) -> Tensor:
+        """self - alpha * o (broadcasting)."""
+        return self - (o if alpha == 1 else self._other(o) * alpha)
+
+    def addcdiv(self, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:
+        """self + value * tensor1 / tensor2 (torch.addcdiv), broadcasting."""
+        quotient = self._other(tensor1) / tensor2
+        return self + (quotient if value == 1 else quotient * value)
+
+    def index_fill(self, dim: int, index: Any, value: Any) -> Tensor:
+        """A copy with the positions index (1-D ints) along dim set to value."""
+        (d,) = _dims(dim, self.ndim)
+        idx = np.asarray(index._data if isinstance(index, Tensor) else index).reshape(-1)
+        if idx.dtype.kind not in "iu":
+            raise IndexError(f"index_fill: index must be an integer tensor, got dtype {idx.dtype}")
+        mask = np.zeros(self.shape[d] if self.ndim else 1, dtype=bool)
+        mask[idx] = True
+        return self.masked_fill(mask.reshape((-1,) + (1,) * (self.ndim - d - 1)), value)
 
     def mul(self, o: Any) -> Tensor:
         """self * o (broadcasting)."""
@@ -443,9 +759,9 @@ class Tensor:
 
     # comparisons: not differentiable, bool results
     def _compare(self, o: Any, op: Any) -> Tensor:
-        other = o.data if isinstance(o, Tensor) else o
+        other = o._data if isinstance(o, Tensor) else o
         try:
-            return Tensor._make(op(self.data, other), False, None)
+            return Tensor._make(op(self._data, other), False, None)
         except ValueError:
             shape = getattr(other, "shape", ())
             raise ValueError(
@@ -471,7 +787,7 @@ class Tensor:
         return self._compare(o, np.greater_equal)
 
     def __invert__(self) -> Tensor:
-        return Tensor._make(~self.data, False, None)
+        return Tensor._make(~self._data, False, None)
 
     def __and__(self, o: Any) -> Tensor:
         return self._compare(o, np.logical_and)
@@ -548,7 +864,7 @@ class Tensor:
     def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         """Mean over dim (int, tuple or None for all)."""
         axes = _dims(dim, self.ndim)
-        n = self.data.size if axes is None else int(np.prod([self.shape[a] for a in axes]))
+        n = self._data.size if axes is None else int(np.prod([self.shape[a] for a in axes]))
         return self._floating().sum(dim, keepdim) / max(n, 1)
 
     def var(
@@ -563,7 +879,7 @@ class Tensor:
         if unbiased is not None:
             correction = 1 if unbiased else 0
         axes = _dims(dim, self.ndim)
-        n = self.data.size if axes is None else int(np.prod([self.shape[a] for a in axes]))
+        n = self._data.size if axes is None else int(np.prod([self.shape[a] for a in axes]))
         d = self._floating() - self._floating().mean(dim, keepdim=True)
         return (d * d).sum(dim, keepdim) / max(n - correction, 0)
 
@@ -579,7 +895,7 @@ class Tensor:
         if self.shape[d] == 0:
             raise ValueError(f"max/min over dim {dim} of size 0 (shape {self.shape})")
         pick = np.argmin if is_min else np.argmax
-        idx = np.expand_dims(pick(self.data, axis=d), d).astype(np.int64, copy=False)
+        idx = np.expand_dims(pick(self._data, axis=d), d).astype(np.int64, copy=False)
         values = ops.TakeAlong.apply(self, idx=idx, axis=d, keepdim=keepdim)
         indices = Tensor._make(idx if keepdim else np.squeeze(idx, d), False, None)
         return MaxResult(values, indices)
@@ -627,9 +943,21 @@ class Tensor:
     def reshape(self, *shape: Any) -> Tensor:
         """Same values in a new shape (one dimension may be -1)."""
         shape = tuple(shape[0]) if len(shape) == 1 and not _is_int(shape[0]) else shape
-        return ops.Reshape.apply(self, shape=tuple(int(s) for s in shape))
+        out = ops.Reshape.apply(self, shape=tuple(int(s) for s in shape))
+        if out._data.base is None or not np.shares_memory(out._data, self._data):
+            return out  # numpy had to copy (as PyTorch's reshape then does): not a view
+        return self._as_view(out, "reshape", out.shape)
 
-    view = reshape
+    def view(self, *shape: Any) -> Tensor:
+        """The same memory in a new shape (one dimension may be -1); raises where reshape copies."""
+        out = self.reshape(*shape)
+        if out._view is None and self._data.size > 0:
+            raise RuntimeError(
+                f"view size is not compatible with input tensor's size and stride (at least one "
+                f"dimension spans across two contiguous subspaces): shape {list(self.shape)} to "
+                f"{list(out.shape)}. Use .reshape(...) instead."
+            )
+        return out
 
     def permute(self, *dims: Any) -> Tensor:
         """Reorder dimensions: permute(2, 0, 1)."""
@@ -637,14 +965,39 @@ class Tensor:
         axes = _dims(dims, self.ndim) if self.ndim else tuple(dims)
         if sorted(axes) != list(range(self.ndim)):
             raise ValueError(f"permute: {dims} is not a permutation of {self.ndim} dimensions")
-        return ops.Permute.apply(self, axes=axes)
+        return self._as_view(ops.Permute.apply(self, axes=axes), "permute", axes)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         """Swap two dimensions."""
         axes = list(range(self.ndim))
         d0, d1 = _dims((dim0, dim1), self.ndim)
         axes[d0], axes[d1] = axes[d1], axes[d0]
-        return ops.Permute.apply(self, axes=tuple(axes))
+        return self._as_view(ops.Permute.apply(self, axes=tuple(axes)), "permute", tuple(axes))
+
+    def t(self) -> Tensor:
+        """The transpose of a tensor of at most 2 dimensions (a view)."""
+        if self.ndim > 2:
+            raise RuntimeError(
+                f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D"
+            )
+        return self.transpose(0, 1) if self.ndim == 2 else self
+
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        """The view of positions start .. start+length-1 along dim."""
+        (d,) = _dims(dim, self.ndim)
+        if start < 0:
+            start += self.shape[d]
+        if not 0 <= start <= start + length <= self.shape[d]:
+            raise IndexError(
+                f"narrow: start {start} + length {length} exceeds dimension {dim} of size "
+                f"{self.shape[d]}"
+            )
+        return self[(slice(None),) * d + (slice(start, start + length),)]
+
+    def select(self, dim: int, index: int) -> Tensor:
+        """The view at position index along dim (that dimension removed)."""
+        (d,) = _dims(dim, self.ndim)
+        return self[(slice(None),) * d + (int(index),)]
 
     def unsqueeze(self, dim: int) -> Tensor:
         """Insert a size-1 dimension at dim."""
@@ -679,7 +1032,7 @@ class Tensor:
         if -1 in sizes[:lead]:
             raise ValueError(f"expand: -1 is not allowed for the new leading dimensions {sizes}")
         shape = tuple(self.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
-        return ops.Expand.apply(self, shape=shape)
+        return self._as_view(ops.Expand.apply(self, shape=shape), "expand", shape)
 
     def expand_as(self, other: Tensor) -> Tensor:
         """expand to other's shape."""
@@ -687,18 +1040,24 @@ class Tensor:
 
     def __getitem__(self, key: Any) -> Tensor:
         if type(key) is int:  # x[t], the hot case of a loop over time steps
-            return ops.Index.apply(self, key=(key,), advanced=False)
-        key, advanced = _index_key(key)
-        return ops.Index.apply(self, key=key, advanced=advanced)
+            key = (key, ...)  # `...` makes numpy return a view even of a single element
+        else:
+            key, advanced = _index_key(key)
+            if advanced:  # integer arrays and masks copy, in PyTorch as in numpy
+                return ops.Index.apply(self, key=key, advanced=True)
+            if Ellipsis not in key:
+                key += (...,)
+        return self._as_view(ops.Index.apply(self, key=key, advanced=False), "index", key)
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        if self.requires_grad:
-            raise RuntimeError(
-                "in-place assignment into a tensor that requires grad would corrupt its graph; "
-                "build a new tensor with where(), masked_fill() or cat()"
-            )
-        key, _ = _index_key(key)
-        self.data[key] = value.data if isinstance(value, Tensor) else value
+        """x[key] = value in place: a number, array or Tensor broadcast to x[key]'s shape."""
+        key, advanced = _index_key(key)
+        v = value if isinstance(value, Tensor) else self._other(value)
+        if not advanced:  # a view of self takes the values, as PyTorch's x[key].copy_(v)
+            self[key].copy_(v)
+            return
+        v = v.to(self.dtype)
+        self._write(lambda s: ops.IndexPut.apply(s, v, key=key))
 
     def split(self, split_size: Any, dim: int = 0) -> tuple:
         """Pieces of split_size along dim (the last may be smaller), or the sizes in a list."""
@@ -725,11 +1084,44 @@ class Tensor:
         return self.split(max(1, -(-n // chunks)), dim)
 
 
+class _Untracked(Tensor):
+    """What .data returns: a Tensor whose in-place changes bump no version (PyTorch's trap)."""
+
+    __slots__ = ()
+
+
+def _fit_inplace(out: Tensor, self: Tensor) -> Tensor:
+    """The result of an in-place op, checked against the tensor it is written into."""
+    if out.shape != self.shape:
+        raise RuntimeError(
+            f"output with shape {list(self.shape)} doesn't match the broadcast shape "
+            f"{list(out.shape)}"
+        )
+    if out.dtype != self.dtype:
+        if not np.can_cast(out.dtype, self.dtype, "same_kind"):
+            raise RuntimeError(
+                f"result type {dtypes.torch_name(out.dtype)} can't be cast to the desired "
+                f"output type {dtypes.torch_name(self.dtype)}"
+            )
+        out = out.to(self.dtype)
+    return out
+
+
+def _reattach_views(root: Tensor) -> None:
+    """After root's history moved, point each live view of root at root's new history."""
+    for ref in root._views or ():
+        v = ref()
+        if v is None:
+            continue
+        v._ctx = ops.View.apply(root, steps=v._view[1])._ctx
+        v.requires_grad = True
+
+
 def _arg(t: Tensor, fn: Any, dim: int | None, keepdim: bool) -> Tensor:
     if dim is None:
-        return Tensor._make(np.asarray(fn(t.data), dtype=np.int64), False, None)
+        return Tensor._make(np.asarray(fn(t._data), dtype=np.int64), False, None)
     (d,) = _dims(dim, t.ndim)
-    idx = fn(t.data, axis=d)
+    idx = fn(t._data, axis=d)
     return Tensor._make((np.expand_dims(idx, d) if keepdim else idx).astype(np.int64), False, None)
 
 
@@ -741,7 +1133,7 @@ def _index_key(key: Any) -> tuple[tuple, bool]:
     advanced = False
     for k in key:
         if isinstance(k, Tensor):
-            k = k.data
+            k = k._data
         elif isinstance(k, list):
             k = np.asarray(k)
         if isinstance(k, np.ndarray):
@@ -761,7 +1153,7 @@ def _index_key(key: Any) -> tuple[tuple, bool]:
 
 def where(condition: Any, x: Any, y: Any) -> Tensor:
     """Element-wise condition ? x : y with broadcasting; gradients flow to x and y."""
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
     ref = x if isinstance(x, Tensor) else y if isinstance(y, Tensor) else Tensor(x)
@@ -824,9 +1216,6 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     return ops.Stack.apply(*tensors, axis=_dims(dim, ndim)[0])
 
 
-autograd._bind_tensor_class(Tensor)
-
-
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """a @ b: (.., n, k) @ (.., k, m) -> (.., n, m); 1-D operands as in numpy."""
     return a @ b
@@ -880,3 +1269,6 @@ def logsumexp(x: Tensor, dim: int, keepdim: bool = False) -> Tensor:
 def clamp(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
     """Clip values of x to [min, max]."""
     return x.clamp(min, max)
+
+
+autograd.register_tensor_class(Tensor)  # ops can make Tensors from here on

@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 
+from .. import autograd
 from ..autograd import no_grad
 from ..random import get_generator
 from ..tensor import Tensor
@@ -49,10 +50,11 @@ def _fill(tensor: Tensor, values: np.ndarray | float) -> Tensor:
     if not isinstance(tensor, Tensor):
         raise TypeError(f"nn.init: expected a Tensor, got {type(tensor).__name__}")
     with no_grad():
-        if tensor.data.flags.writeable:
-            tensor.data[...] = values
+        if tensor._data.flags.writeable:
+            tensor._data[...] = values  # in place, as PyTorch's tensor.uniform_() etc.
+            autograd.bump_version(tensor._data)
         else:  # e.g. a broadcast view: give the tensor its own array
-            tensor.data = np.broadcast_to(values, tensor.shape).astype(tensor.dtype)
+            tensor._data = np.broadcast_to(values, tensor.shape).astype(tensor.dtype)
     return tensor
 
 
@@ -94,7 +96,7 @@ def ones_(tensor: Tensor) -> Tensor:
 
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     """(out, in, ...) -> same, from U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out))."""
-    if tensor.data.size == 0:  # nothing to fill (PyTorch warns and returns)
+    if tensor._data.size == 0:  # nothing to fill (PyTorch warns and returns)
         return tensor
     fan_in, fan_out = _fans(tensor)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
@@ -103,7 +105,7 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
 
 def xavier_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     """(out, in, ...) -> same, from N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
-    if tensor.data.size == 0:  # nothing to fill (PyTorch warns and returns)
+    if tensor._data.size == 0:  # nothing to fill (PyTorch warns and returns)
         return tensor
     fan_in, fan_out = _fans(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
@@ -121,7 +123,7 @@ def kaiming_uniform_(
     tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
 ) -> Tensor:
     """(out, in, ...) -> same, from U(-b, b) with b = gain * sqrt(3 / fan) (He et al.)."""
-    if tensor.data.size == 0:  # nothing to fill (PyTorch warns and returns)
+    if tensor._data.size == 0:  # nothing to fill (PyTorch warns and returns)
         return tensor
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
     return uniform_(tensor, -bound, bound)
@@ -131,7 +133,7 @@ def kaiming_normal_(
     tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
 ) -> Tensor:
     """(out, in, ...) -> same, from N(0, std^2) with std = gain / sqrt(fan) (He et al.)."""
-    if tensor.data.size == 0:  # nothing to fill (PyTorch warns and returns)
+    if tensor._data.size == 0:  # nothing to fill (PyTorch warns and returns)
         return tensor
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity))
 
@@ -140,10 +142,10 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     """(rows, cols...) -> same, a (semi-)orthogonal matrix times gain (Saxe et al.), as PyTorch."""
     if tensor.ndim < 2:
         raise ValueError(f"orthogonal_: needs at least 2 dimensions, got shape {tensor.shape}")
-    if tensor.data.size == 0:
+    if tensor._data.size == 0:
         return tensor
     rows = tensor.shape[0]
-    cols = tensor.data.size // rows
+    cols = tensor._data.size // rows
     flat = get_generator().standard_normal((rows, cols))
     if rows < cols:
         flat = flat.T

@@ -88,20 +88,20 @@ class Embedding(Module):
         """PyTorch's default: N(0, 1), with the padding_idx row set to zero."""
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight._data[self.padding_idx] = 0
 
     @classmethod
     def from_pretrained(
         cls, embeddings: Any, freeze: bool = True, padding_idx: int | None = None
     ) -> Embedding:
         """(V, D) array or Tensor -> an Embedding holding a copy; frozen unless freeze=False."""
-        data = embeddings.data if isinstance(embeddings, Tensor) else np.asarray(embeddings)
+        data = embeddings._data if isinstance(embeddings, Tensor) else np.asarray(embeddings)
         if data.ndim != 2:
             raise ValueError(
                 f"Embedding.from_pretrained: expected a 2-D (V, D) array, got {data.shape}"
             )
         emb = cls(data.shape[0], data.shape[1], padding_idx=padding_idx, dtype=data.dtype)
-        emb.weight.data[...] = data
+        emb.weight._data[...] = data
         emb.weight.requires_grad = not freeze
         return emb
 

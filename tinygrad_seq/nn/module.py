@@ -27,7 +27,7 @@ class Parameter(Tensor):
         if data is None:
             data = np.zeros((0,), dtype=dtypes.get_default_dtype())
         super().__init__(
-            data.data if isinstance(data, Tensor) else data, requires_grad=requires_grad
+            data._data if isinstance(data, Tensor) else data, requires_grad=requires_grad
         )
 
     def __repr__(self) -> str:
@@ -214,7 +214,8 @@ class Module:
             if set_to_none:
                 p.grad = None
             else:
-                p.grad.data = np.zeros_like(p.data)
+                p.grad = Tensor(np.zeros_like(p._data)) if p.grad.is_leaf else p.grad.detach()
+                p.grad._data[...] = 0  # in place, as PyTorch's p.grad.zero_()
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call fn on every descendant (children first, post-order) and then on self."""
@@ -230,9 +231,9 @@ class Module:
             raise TypeError(f"Module.to: expected a floating dtype, got {d}")
         for t in list(self.parameters()) + list(self.buffers()):
             if t.dtype.kind == "f":
-                t.data = t.data.astype(d)
+                t._data = t._data.astype(d)
                 if t.grad is not None:
-                    t.grad.data = t.grad.data.astype(d)
+                    t.grad._data = t.grad._data.astype(d)
         return self
 
     def double(self) -> Module:
@@ -261,7 +262,7 @@ class Module:
         own = self._state_targets()
         given = {}
         for k, v in dict(state_dict).items():
-            arr = v.data if isinstance(v, Tensor) else np.asarray(v)
+            arr = v._data if isinstance(v, Tensor) else np.asarray(v)
             given[k] = arr
         missing = [k for k in own if k not in given]
         unexpected = [k for k in given if k not in own]
@@ -283,10 +284,12 @@ class Module:
                 f"error(s) loading state_dict for {type(self).__name__}:\n  "
                 + "\n  ".join(problems)
             )
-        with autograd.no_grad():
+        with autograd.no_grad():  # in place, as PyTorch's param.copy_(value)
             for k, t in own.items():
-                if k in given:
-                    t.data = np.array(given[k], dtype=t.dtype)
+                if k in given and t._data.flags.writeable:
+                    t.copy_(Tensor(np.array(given[k], dtype=t.dtype)))
+                elif k in given:  # read-only memory (a loaded file): give t its own array
+                    t._data = np.array(given[k], dtype=t.dtype)
         return IncompatibleKeys(missing, unexpected)
 
     def _state_targets(self) -> dict:

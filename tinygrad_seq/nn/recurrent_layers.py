@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .. import functional as F
-from .. import fused
+from .. import fused, ops
 from ..autograd import gc_paused, scope
 from ..tensor import Tensor, cat, stack, where
 from .module import Module
@@ -28,6 +28,15 @@ from .recurrent import (
     lstm_step,
     rnn_step,
 )
+
+
+def _weight_t(w: Tensor) -> Tensor:
+    """W^T (in, out) of a weight (out, in) in C order, the fast layout for h @ W^T.
+
+    The copy watches w: changing w in place before backward raises, as in PyTorch's layers.
+    """
+    wt = w.T
+    return wt if wt.is_contiguous() else ops.Contiguous.apply(wt, watch=True)
 
 
 class RNNBase(Module):
@@ -144,7 +153,7 @@ class RNNBase(Module):
         if lengths is None:
             return None
         name = type(self).__name__
-        arr = np.asarray(lengths.data if isinstance(lengths, Tensor) else lengths)
+        arr = np.asarray(lengths._data if isinstance(lengths, Tensor) else lengths)
         if arr.ndim != 1 or arr.shape[0] != N:
             raise ValueError(
                 f"{name}: lengths must have one entry per sequence ({N}), got shape {arr.shape}"
@@ -247,7 +256,7 @@ class RNNBase(Module):
         """-> ([xw (L, N, G*H)], (W_hh^T, b_hh)): all steps' input projections in one matmul."""
         bias = None if b_ih is None else b_ih + b_hh
         # W_hh^T copied once per sequence: h @ W_hh^T runs faster in C order
-        return [F.linear(x, w_ih, bias)], (w_hh.T.contiguous(), b_hh)
+        return [F.linear(x, w_ih, bias)], (_weight_t(w_hh), b_hh)
 
     def _cell_step(self, xs: list, t: int, h: Tensor, c: Tensor | None, weights: tuple) -> tuple:
         """One time step t: xs are _prepare_sequence's projections (L, N, .) -> (h', c')."""
@@ -349,15 +358,15 @@ class GRU(RNNBase):
         own matmul.
         """
         if self.fused or not self.reset_after:
-            whh_t = w_hh.T.contiguous()
+            whh_t = _weight_t(w_hh)
             return [F.linear(x, w_ih, b_ih)], (whh_t, b_hh)
         H = self.hidden_size
         # two projections rather than slices of one: their gradients need no (L, N, 3H) buffer
         xw_rz = F.linear(x, w_ih[: 2 * H], None if b_ih is None else b_ih[: 2 * H] + b_hh[: 2 * H])
         xw_n = F.linear(x, w_ih[2 * H :], None if b_ih is None else b_ih[2 * H :])
         weights = (
-            w_hh[: 2 * H].T.contiguous(),
-            w_hh[2 * H :].T.contiguous(),
+            _weight_t(w_hh[: 2 * H]),
+            _weight_t(w_hh[2 * H :]),
             None if b_hh is None else b_hh[2 * H :],
         )
         return [xw_rz, xw_n], weights

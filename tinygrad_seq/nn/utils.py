@@ -26,19 +26,19 @@ def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
 
 def _scale_(grad: Tensor, factor: float) -> None:
     """grad *= factor in place (on a fresh array when the current one is read-only)."""
-    factor = grad.data.dtype.type(factor)
+    factor = grad._data.dtype.type(factor)
     with np.errstate(invalid="ignore"):  # inf * 0 -> nan, as PyTorch, without a warning
-        if grad.data.flags.writeable:
-            grad.data *= factor
+        if grad._data.flags.writeable:
+            grad._data *= factor
         else:
-            grad.data = grad.data * factor
+            grad._data = grad._data * factor
 
 
 def _total_norm(grads: list[Tensor], norm_type: float) -> float:
     """The norm of all gradients flattened into one vector (in float64)."""
     if math.isinf(norm_type):
-        return max(float(np.abs(g.data).max(initial=0.0)) for g in grads)
-    per = [np.linalg.norm(np.ravel(g.data).astype(np.float64), ord=norm_type) for g in grads]
+        return max(float(np.abs(g._data).max(initial=0.0)) for g in grads)
+    per = [np.linalg.norm(np.ravel(g._data).astype(np.float64), ord=norm_type) for g in grads]
     return float(np.linalg.norm(np.array(per), ord=norm_type))
 
 
@@ -53,7 +53,7 @@ def clip_grad_norm_(
     grads = _grads(parameters)
     if not grads:
         return Tensor(0.0)
-    dtype = np.result_type(*[g.data.dtype for g in grads])
+    dtype = np.result_type(*[g._data.dtype for g in grads])
     total = _total_norm(grads, norm_type)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(
@@ -73,10 +73,10 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     if c < 0:
         raise ValueError(f"clip_grad_value_: clip_value must be non-negative, got {clip_value}")
     for g in _grads(parameters):
-        if g.data.flags.writeable:
-            np.clip(g.data, -c, c, out=g.data)
+        if g._data.flags.writeable:
+            np.clip(g._data, -c, c, out=g._data)
         else:
-            g.data = np.clip(g.data, -c, c)
+            g._data = np.clip(g._data, -c, c)
 
 
 def detach_states(hx: Any) -> Any:

@@ -53,14 +53,14 @@ class Adagrad(Optimizer):
             check_range(name, group[name])
 
     def _update(self, p: Tensor, grad: np.ndarray, state: dict, group: dict) -> None:
-        """One Adagrad step on p.data (see the module docstring for the equations)."""
+        """One Adagrad step on p._data (see the module docstring for the equations)."""
         step = state["step"] = state.get("step", 0) + 1
         state_sum = buffer(state, "sum", p, group["initial_accumulator_value"])
         if group["maximize"]:
             grad = -grad
         if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * p.data
+            grad = grad + group["weight_decay"] * p._data
         clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
         state_sum += grad * grad
         std = np.sqrt(state_sum) + group["eps"]
-        p.data += -clr * grad / std
+        p._data += -clr * grad / std

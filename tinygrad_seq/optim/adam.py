@@ -65,7 +65,7 @@ class Adam(Optimizer):
         check_range("beta parameter at index 1", betas[1], 0.0, 1.0)
 
     def _update(self, p: Tensor, grad: np.ndarray, state: dict, group: dict) -> None:
-        """One Adam step on p.data (see the module docstring for the equations)."""
+        """One Adam step on p._data (see the module docstring for the equations)."""
         lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
         beta1, beta2 = group["betas"]
         step = state["step"] = state.get("step", 0) + 1
@@ -74,9 +74,9 @@ class Adam(Optimizer):
             grad = -grad
         if weight_decay != 0:
             if self._decoupled_weight_decay:
-                p.data *= 1 - lr * weight_decay
+                p._data *= 1 - lr * weight_decay
             else:
-                grad = grad + weight_decay * p.data
+                grad = grad + weight_decay * p._data
         lerp_(exp_avg, grad, 1 - beta1)
         exp_avg_sq *= beta2
         exp_avg_sq += (1 - beta2) * grad * grad
@@ -88,7 +88,7 @@ class Adam(Optimizer):
             denom = np.sqrt(max_exp_avg_sq) / bias_correction2_sqrt + eps
         else:
             denom = np.sqrt(exp_avg_sq) / bias_correction2_sqrt + eps
-        p.data += -step_size * exp_avg / denom
+        p._data += -step_size * exp_avg / denom
 
 
 class AdamW(Adam):

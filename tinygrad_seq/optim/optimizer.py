@@ -6,8 +6,10 @@ does not set come from the optimizer's `defaults`. Different groups may use diff
 rates, which is what learning-rate schedulers and fine-tuning recipes change.
 
 `step()` visits every parameter whose `.grad` is set and calls the subclass's `_update(p, g,
-state, group)`, which changes `p.data` *in place* with numpy operations. No graph is recorded,
-the parameter objects keep their identity (a Module still holds the very same Tensors), and
+state, group)`, which changes the parameter's memory *in place* with numpy operations and then
+bumps its version, as PyTorch's in-place `p.add_(...)` would. No graph is recorded, the
+parameter objects keep their identity (a Module still holds the very same Tensors, and views
+and `.data` of a parameter see the update), and
 `self.state[p]` keeps the running buffers (momentum, moment estimates, ...) as numpy arrays in
 the parameter's dtype, created lazily on the first step that sees a gradient.
 
@@ -31,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import autograd
 from ..autograd import enable_grad, no_grad
 from ..tensor import Tensor
 
@@ -63,10 +66,10 @@ def lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
 
 
 def buffer(state: dict, key: str, p: Tensor, fill: float = 0.0) -> np.ndarray:
-    """state[key], created on first use as an array like p.data filled with `fill`."""
+    """state[key], created on first use as an array like p._data filled with `fill`."""
     buf = state.get(key)
     if buf is None:
-        buf = state[key] = np.full_like(p.data, fill)
+        buf = state[key] = np.full_like(p._data, fill)
     return buf
 
 
@@ -119,13 +122,13 @@ def _load_param_state(entry: Any, p: Tensor, where: str) -> dict:
         else:
             try:
                 # asarray then copy: torch's __array__ rejects the copy keyword of np.array
-                arr = np.asarray(value, dtype=p.data.dtype).copy()
+                arr = np.asarray(value, dtype=p._data.dtype).copy()
             except (TypeError, ValueError) as e:
                 raise ValueError(f"{where}: state {key!r} is not numeric ({e})") from None
-            if arr.shape != p.data.shape:
+            if arr.shape != p._data.shape:
                 raise ValueError(
                     f"{where}: state {key!r} has shape {arr.shape}, but the parameter has "
-                    f"shape {p.data.shape}"
+                    f"shape {p._data.shape}"
                 )
             out[key] = arr
     return out
@@ -162,7 +165,7 @@ class Optimizer:
         """Validate one group's hyperparameters; subclasses raise ValueError on bad values."""
 
     def _update(self, p: Tensor, grad: np.ndarray, state: dict, group: dict) -> None:
-        """Change p.data in place from its gradient `grad` (an ndarray shaped like p)."""
+        """Change p._data in place from its gradient `grad` (an ndarray shaped like p)."""
         raise NotImplementedError(f"{type(self).__name__} must define _update")
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
@@ -211,10 +214,10 @@ class Optimizer:
                     continue
                 if set_to_none:
                     p.grad = None
-                elif isinstance(p.grad, Tensor) and p.grad.data.flags.writeable:
-                    p.grad.data[...] = 0
+                elif isinstance(p.grad, Tensor) and p.grad._data.flags.writeable:
+                    p.grad._data[...] = 0  # in place, as PyTorch's p.grad.zero_()
                 else:
-                    p.grad = Tensor(np.zeros_like(p.data))
+                    p.grad = Tensor(np.zeros_like(p._data))
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a .grad; closure() (re)computes and returns the loss."""
@@ -228,20 +231,23 @@ class Optimizer:
                     if p.grad is None:
                         continue  # this parameter took no part in the loss
                     grad = self._grad_array(p, f"parameter {pi} of group {gi}")
-                    if not p.data.flags.writeable:
-                        p.data = p.data.copy()  # the update is in place
+                    if not p._data.flags.writeable:
+                        p._data = p._data.copy()  # the update is in place
                     self._update(p, grad, self.state[p], group)
+                    autograd.bump_version(
+                        p._data
+                    )  # as p.add_(...) would: saved copies of p are stale
         self._opt_called = True
         return loss
 
     def _grad_array(self, p: Tensor, where: str) -> np.ndarray:
-        grad = p.grad.data if isinstance(p.grad, Tensor) else np.asarray(p.grad)
-        if grad.shape != p.data.shape:
+        grad = p.grad._data if isinstance(p.grad, Tensor) else np.asarray(p.grad)
+        if grad.shape != p._data.shape:
             raise ValueError(
-                f"{type(self).__name__}.step: {where} has shape {p.data.shape} but its .grad "
+                f"{type(self).__name__}.step: {where} has shape {p._data.shape} but its .grad "
                 f"has shape {grad.shape}"
             )
-        return grad if grad.dtype == p.data.dtype else grad.astype(p.data.dtype)
+        return grad if grad.dtype == p._data.dtype else grad.astype(p._data.dtype)
 
     # ------------------------------------------------------------------ checkpoints
 

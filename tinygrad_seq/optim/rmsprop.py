@@ -62,14 +62,14 @@ class RMSprop(Optimizer):
             check_range(name, group[name])
 
     def _update(self, p: Tensor, grad: np.ndarray, state: dict, group: dict) -> None:
-        """One RMSprop step on p.data (see the module docstring for the equations)."""
+        """One RMSprop step on p._data (see the module docstring for the equations)."""
         alpha, momentum = group["alpha"], group["momentum"]
         state["step"] = state.get("step", 0) + 1
         square_avg = buffer(state, "square_avg", p)
         if group["maximize"]:
             grad = -grad
         if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * p.data
+            grad = grad + group["weight_decay"] * p._data
         square_avg *= alpha
         square_avg += (1 - alpha) * grad * grad
         if group["centered"]:
@@ -83,6 +83,6 @@ class RMSprop(Optimizer):
             buf = buffer(state, "momentum_buffer", p)
             buf *= momentum
             buf += grad / avg
-            p.data -= group["lr"] * buf
+            p._data -= group["lr"] * buf
         else:
-            p.data += -group["lr"] * grad / avg
+            p._data += -group["lr"] * grad / avg

@@ -63,18 +63,18 @@ class SGD(Optimizer):
             )
 
     def _update(self, p: Tensor, grad: np.ndarray, state: dict, group: dict) -> None:
-        """One SGD step on p.data (see the module docstring for the equations)."""
+        """One SGD step on p._data (see the module docstring for the equations)."""
         lr, momentum = group["lr"], group["momentum"]
         if group["maximize"]:
             grad = -grad
         if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * p.data
+            grad = grad + group["weight_decay"] * p._data
         if momentum != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = state["momentum_buffer"] = np.array(grad, dtype=p.data.dtype, copy=True)
+                buf = state["momentum_buffer"] = np.array(grad, dtype=p._data.dtype, copy=True)
             else:
                 buf *= momentum
                 buf += (1 - group["dampening"]) * grad
             grad = grad + momentum * buf if group["nesterov"] else buf
-        p.data -= lr * grad
+        p._data -= lr * grad

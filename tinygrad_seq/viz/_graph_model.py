@@ -28,12 +28,12 @@ def is_op(n: Any) -> bool:
 
 def node_shape(n: Any) -> tuple:
     """The shape of the tensor a graph node stands for."""
-    return n.out_shape if type(n) is Context else n.data.shape
+    return n.out_shape if type(n) is Context else n._data.shape
 
 
 def node_dtype(n: Any) -> np.dtype:
     """The dtype of the tensor a graph node stands for."""
-    return n.out_dtype if type(n) is Context else n.data.dtype
+    return n.out_dtype if type(n) is Context else n._data.dtype
 
 
 @dataclass
@@ -107,7 +107,7 @@ def flatten_roots(root: Any) -> list:
 
 def grad_norm(n: Any) -> float | None:
     """||dL/dn|| (Frobenius) of a graph node, or None when no gradient was kept for it."""
-    g = n.grad if type(n) is Context else (None if n.grad is None else n.grad.data)
+    g = n.grad if type(n) is Context else (None if n.grad is None else n.grad._data)
     return None if g is None else float(np.linalg.norm(np.asarray(g, dtype=np.float64)))
 
 
@@ -182,7 +182,7 @@ class GraphModel:
     def _leaf_kind(self, t: Tensor) -> str:
         if id(t) in self.params:
             return "param"
-        return "const" if not t.requires_grad and t.data.size == 1 else "input"
+        return "const" if not t.requires_grad and t._data.size == 1 else "input"
 
     def _leaf_cluster(self, t: Tensor, kind: str, used: set) -> tuple:
         """Parameters sit in their module's cluster, constants beside their consumers."""

@@ -112,7 +112,7 @@ def draw_graph(
     if show_grads:
         model.compute_norms()
         _check_grads(model)
-    live = {id(edge(r)): r.data for r in roots}  # the roots' own values are always known
+    live = {id(edge(r)): r._data for r in roots}  # the roots' own values are always known
     if show_values:
         _check_values(model, live)
     opts = {"values": show_values, "grads": show_grads, "roots": set(live), "live": live}
@@ -349,11 +349,11 @@ def _label_lines(node: Node, modules: dict, opts: dict) -> list[str]:
     elif node.kind == "summary":
         lines = [f"t={min(node.steps)}..{max(node.steps)}: {len(node.tensors)} ops"]
     elif node.kind == "const":
-        return [f"const {t.data.item():.4g}"]
+        return [f"const {t._data.item():.4g}"]
     else:
         head = {"op": t.fn.__name__ if is_op(t) else "", "param": node.name, "input": "input"}
         lines = [head[node.kind], _shape(t)]
-        value = opts["live"].get(id(t), t.value if is_op(t) else t.data)
+        value = opts["live"].get(id(t), t.value if is_op(t) else t._data)
         if opts["values"] and value is not None and value.size:
             d = value.astype(np.float64)
             lines.append(f"min {d.min():.3g} mean {d.mean():.3g} max {d.max():.3g}")

@@ -104,7 +104,7 @@ def _norms(seq: Sequence) -> np.ndarray:
     out = np.full(len(seq), np.nan)
     for t, s in enumerate(seq):
         if s is not None and s.grad is not None:
-            out[t] = float(np.linalg.norm(s.grad.data.astype(np.float64)))
+            out[t] = float(np.linalg.norm(s.grad._data.astype(np.float64)))
     return out
 
 
@@ -211,8 +211,8 @@ def _lstm_weights(m: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     sfx = "" if hasattr(m, "weight_ih") else "_l0"
     w_ih, w_hh = getattr(m, "weight_ih" + sfx), getattr(m, "weight_hh" + sfx)
     b_ih, b_hh = getattr(m, "bias_ih" + sfx), getattr(m, "bias_hh" + sfx)
-    b = np.zeros(w_ih.shape[0]) if b_ih is None else b_ih.data + b_hh.data
-    return w_ih.data.astype(np.float64), w_hh.data.astype(np.float64), b.astype(np.float64)
+    b = np.zeros(w_ih.shape[0]) if b_ih is None else b_ih._data + b_hh._data
+    return w_ih._data.astype(np.float64), w_hh._data.astype(np.float64), b.astype(np.float64)
 
 
 def plot_gates(
