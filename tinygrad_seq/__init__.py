@@ -2,8 +2,6 @@
 
 from . import buffers, data, functional, manual, nn, optim
 from .autograd import (
-    AnomalyError,
-    GraphFreedError,
     detect_anomaly,
     enable_grad,
     is_grad_enabled,
@@ -37,6 +35,7 @@ from .dtypes import (
     int64,
     set_default_dtype,
 )
+from .errors import AnomalyError, GraphFreedError
 from .generate import log_likelihood, sample
 from .gradcheck import GradcheckError, gradcheck
 from .io import CheckpointError, load, load_into, load_metadata, save

@@ -12,56 +12,63 @@ gradient contributions from the node's consumers have been summed (the multivari
 adds the paths), so the node can hand dL/dnode to its op's backward and then forget it. A
 recurrent network unrolled over T steps is just a longer graph: backpropagation through time
 is this same walk.
+
+What is there only for speed lives below, so that the walk reads as the mathematics: grads.py
+keeps some sums of gradients in factored form (a weight's products over the time steps, the
+rows of a sequence), kernels.py holds BLAS layouts and buffers; errors.py words the errors.
 """
 
 from __future__ import annotations
 
 import contextlib
-import gc
 import heapq
 import itertools
-import traceback
 import weakref
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from . import buffers
-from .grads import nonfinite
+from . import errors
+from .grads import DenseSum
+from .kernels import gc_paused
 
-# Grad mode: when False, Function.apply records no graph (like torch.no_grad()).
-_grad_enabled = True
-# The current scope: a tuple of names such as ("lstm", "l0", "t=3"), recorded on each node.
-_scope: tuple[str, ...] = ()
-# Anomaly mode: check every forward output and backward gradient for NaN/Inf.
-_anomaly = False
-# keep_values(): every op node keeps its output array (for drawing values); off by default.
-_keep_values = False
+_grad_enabled = True  # grad mode: when False, Function.apply records no graph (torch.no_grad)
+_scope: tuple[str, ...] = ()  # the current scope, e.g. ("lstm", "l0", "t=3"), put on each node
+_anomaly = False  # anomaly mode: check forward outputs and backward gradients for NaN/Inf
+_keep_values = False  # keep_values(): op nodes keep their output arrays (to draw values)
 # Creation order of op nodes: a node is always made after the nodes of its inputs, so walking
-# nodes by decreasing number visits every consumer before what it consumes (see _backward).
+# nodes by decreasing number visits every consumer before what it consumes (see backward).
 _sequence = itertools.count()
-# The Tensor class, which wraps every op's output. The core's one loop: Function.apply makes
-# Tensors, whose methods apply Functions. tensor.py imports this module, so instead of being
-# imported here it registers its class once it is complete (register_tensor_class).
+# The Tensor class that ops wrap their outputs in. tensor.py imports this module, so instead of
+# being imported here it hands its class over once it is complete (register_tensor_class).
 _Tensor: Any = None
 
 
-class AnomalyError(RuntimeError):
-    """Raised by detect_anomaly() when an op first produces NaN or Inf."""
-
-
-class GraphFreedError(RuntimeError):
-    """Raised when backward runs through a graph whose saved arrays were already freed."""
-
-
 def register_tensor_class(cls: type) -> None:
-    """Make ops wrap their output arrays in cls (Tensor), built by cls._make(array, grad?, ctx)."""
+    """Make ops wrap their outputs in cls, tensor.py's Tensor (apply inlines its cls._make)."""
     global _Tensor
     _Tensor = cls
 
 
-# ----------------------------------------------------------------------------- grad mode
+# ----------------------------------------------------------------------------- modes
+
+
+class _Switch(contextlib.ContextDecorator):
+    """Context manager / decorator: sets the module global `switch` to `value`, then restores it."""
+
+    switch, value = "", True
+
+    def __init__(self):
+        self._prev: list = []  # a stack, so that one instance may be entered again inside
+
+    def __enter__(self):
+        self._prev.append(globals()[self.switch])
+        globals()[self.switch] = self.value
+        return self
+
+    def __exit__(self, *exc):
+        globals()[self.switch] = self._prev.pop()
 
 
 def is_grad_enabled() -> bool:
@@ -69,52 +76,48 @@ def is_grad_enabled() -> bool:
     return _grad_enabled
 
 
-class _GradMode(contextlib.ContextDecorator):
+class _GradMode(_Switch):
     """Context manager and decorator that sets grad mode and restores the previous one."""
 
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
-        self._prev: list[bool] = []
+    switch = "_grad_enabled"
 
-    def __enter__(self):
-        global _grad_enabled
-        self._prev.append(_grad_enabled)
-        _grad_enabled = self.enabled
-        return self
+    def __new__(cls, func: Callable | None = None):
+        return super().__new__(cls) if func is None else cls()(func)  # bare @no_grad: wrap func
 
-    def __exit__(self, *exc):
-        global _grad_enabled
-        _grad_enabled = self._prev.pop()
-        return False
+    def __init__(self, func: Callable | None = None):
+        super().__init__()
 
 
 class no_grad(_GradMode):
     """Context manager / decorator (`@no_grad` or `@no_grad()`): no graph is recorded inside."""
 
-    def __new__(cls, func: Callable | None = None):
-        if func is None:
-            return super().__new__(cls)
-        return cls()(func)  # used bare as @no_grad: decorate func at once
-
-    def __init__(self, func: Callable | None = None):
-        super().__init__(False)
+    value = False
 
 
 class enable_grad(_GradMode):
     """Context manager / decorator (`@enable_grad` or `@enable_grad()`): record even in no_grad."""
 
-    def __new__(cls, func: Callable | None = None):
-        if func is None:
-            return super().__new__(cls)
-        return cls()(func)
-
-    def __init__(self, func: Callable | None = None):
-        super().__init__(True)
+    value = True
 
 
 def set_grad_enabled(mode: bool) -> _GradMode:
     """Context manager / decorator setting grad mode to `mode`."""
-    return _GradMode(bool(mode))
+    return enable_grad() if mode else no_grad()
+
+
+class detect_anomaly(_Switch):
+    """Context manager / decorator: name the op (and user code line) that first makes NaN/Inf."""
+
+    switch = "_anomaly"
+
+
+class keep_values(_Switch):
+    """Context manager / decorator: ops recorded inside keep their output arrays (ctx.value).
+
+    The graph keeps only what backward needs; drawing values (viz.draw_graph) needs them all.
+    """
+
+    switch = "_keep_values"
 
 
 # ----------------------------------------------------------------------------- scopes
@@ -139,86 +142,11 @@ class scope:
         _scope = self.prev
 
 
-class gc_paused:
-    """Context manager: no cyclic garbage collection inside (long unrolled loops, backward).
-
-    The graph makes many small objects; Python's collector would scan them again and again
-    (about a quarter of the time at T=1000) although they hold no reference cycles to free.
-    """
-
-    __slots__ = ("was",)
-
-    def __enter__(self) -> gc_paused:
-        self.was = gc.isenabled()
-        gc.disable()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.was:
-            gc.enable()
-
-
 def format_scope(path: tuple[str, ...]) -> str:
     """('lstm', 'l0', 't=3') -> 'lstm.l0 t=3': module path dotted, time step after a space."""
     names = [p for p in path if not p.startswith("t=")]
     steps = [p for p in path if p.startswith("t=")]
     return " ".join([".".join(names)] + steps[-1:]).strip()
-
-
-# ----------------------------------------------------------------------------- anomaly mode
-
-
-class detect_anomaly(contextlib.ContextDecorator):
-    """Context manager / decorator: name the op (and user code line) that first makes NaN/Inf."""
-
-    def __enter__(self):
-        global _anomaly
-        self._prev = _anomaly
-        _anomaly = True
-        return self
-
-    def __exit__(self, *exc):
-        global _anomaly
-        _anomaly = self._prev
-        return False
-
-
-class keep_values(contextlib.ContextDecorator):
-    """Context manager / decorator: ops recorded inside keep their output arrays (ctx.value).
-
-    The graph normally keeps only what backward needs, so an intermediate value is gone once
-    no variable refers to it. Drawing values (viz.draw_graph(show_values=True)) needs them all.
-    """
-
-    def __enter__(self):
-        global _keep_values
-        self._prev = _keep_values
-        _keep_values = True
-        return self
-
-    def __exit__(self, *exc):
-        global _keep_values
-        _keep_values = self._prev
-        return False
-
-
-def record(root: Any) -> int:
-    """Mark every op node reachable from root (a Tensor) to keep its gradient (ctx.grad)."""
-    nodes = [n for n in toposort(edge(root)) if type(n) is Context]
-    for n in nodes:
-        n._extras()["record"] = True
-    return len(nodes)
-
-
-def _user_frame() -> str:
-    """The innermost stack frame outside this package: where user code created an op."""
-    import os
-
-    pkg = os.path.dirname(os.path.abspath(__file__))
-    for frame in reversed(traceback.extract_stack()[:-1]):
-        if not os.path.abspath(frame.filename).startswith(pkg):
-            return f'File "{frame.filename}", line {frame.lineno}, in {frame.name}: {frame.line}'
-    return "<unknown>"
 
 
 # ----------------------------------------------------------------------------- versions
@@ -322,10 +250,9 @@ class Context:
     """One recorded op, the node of the graph and the grad_fn of the tensor it made.
 
     It keeps what backward needs and no more: the Function, the edges to its inputs (the
-    Context of each input made by an op, or the input Tensor itself for leaves), the arrays
-    the op saved, and the output's shape and dtype. It does not keep its output Tensor, so an
-    intermediate array nobody saved is freed as soon as the user's code drops it (as in
-    PyTorch, where a grad_fn holds no reference to its output).
+    Context of each input made by an op, or the input Tensor itself for leaves), the arrays the
+    op saved, and the output's shape and dtype. Not its output Tensor: an intermediate array
+    nobody saved is freed once the user's code drops it (a PyTorch grad_fn does the same).
     """
 
     __slots__ = (
@@ -344,9 +271,7 @@ class Context:
         self.needs_input_grad = needs_input_grad
         self.saved_tensors: tuple = ()
         self.scope = _scope
-        # per-node extras, None for almost every node: {"hooks": [...], "retained": weakref
-        # to the output Tensor, "record": True, "grad": ndarray, "value": ndarray}
-        self.extra: dict | None = None
+        self.extra: dict | None = None  # rarely used: hooks, retained, record, grad, value
         self.seq = next(_sequence)  # creation order: larger than every input node's
 
     def save_for_backward(self, *arrays: Any) -> None:
@@ -370,13 +295,17 @@ class Context:
 
     @property
     def grad(self) -> np.ndarray | None:
-        """dL/d(output) of the last backward, kept only for nodes marked by record() (viz)."""
+        """dL/d(output) of the last backward, kept only for nodes marked by keep_grad() (viz)."""
         return None if self.extra is None else self.extra.get("grad")
 
     @property
     def value(self) -> np.ndarray | None:
         """The output array, kept only for ops recorded inside keep_values() (viz)."""
         return None if self.extra is None else self.extra.get("value")
+
+    def keep_grad(self) -> None:
+        """Keep dL/d(output) of the coming backward passes in ctx.grad (viz.record_grads)."""
+        self._extras()["record"] = True
 
     def _extras(self) -> dict:
         if self.extra is None:
@@ -413,9 +342,8 @@ class Function:
     @classmethod
     def apply(cls, *tensors: Any, **attrs: Any) -> Any:
         """Run forward on the tensors' arrays and, in grad mode, record the node for backward."""
-        # Per input: whether it needs a gradient, its edge (the node that made it, or the leaf
-        # Tensor itself) and its array. Spelled out for one to three inputs because apply runs
-        # once per op: three list comprehensions instead cost 3% of a small RNN's step.
+        # Per input: needs a gradient?, its edge (its node, or the leaf Tensor itself), its array.
+        # Spelled out up to three inputs: comprehensions would cost 3% of a small RNN's step.
         if len(tensors) == 1:
             (a,) = tensors
             needs, edges, arrays = (a.requires_grad,), (a._ctx or a,), (a._data,)
@@ -435,13 +363,10 @@ class Function:
         ctx = Context(cls, edges if build else (), needs)
         try:
             out = cls.forward(ctx, *arrays, **attrs)
-        except (ValueError, IndexError, TypeError) as e:
-            msg = str(e)
-            if "shape" not in msg:
-                msg += " (input shapes: " + ", ".join(str(tuple(t.shape)) for t in tensors) + ")"
-            raise type(e)(f"{cls.__name__}: {msg}") from None
+        except (ValueError, IndexError, TypeError) as e:  # name the op in numpy's message
+            raise errors.op_failed(cls.__name__, e, [a.shape for a in arrays]) from None
         if _anomaly:
-            _check_forward(cls, ctx, tensors, out)
+            errors.check_forward(ctx, arrays, out)
         if type(out) is not np.ndarray:
             out = np.asarray(out)  # numpy returns scalars, not 0-d arrays, from 0-d math
         if build:
@@ -454,172 +379,94 @@ class Function:
         return t
 
 
-def _check_forward(cls: type, ctx: Context, tensors: tuple, out: np.ndarray) -> None:
-    ctx.where = _user_frame()
-    ctx.nonfinite_inputs = [j for j, t in enumerate(tensors) if nonfinite(t._data)]
-    if nonfinite(out) and not ctx.nonfinite_inputs:
-        bad = "nan" if np.isnan(out).any() else "inf"
-        raise AnomalyError(
-            f"detect_anomaly: {ctx.describe()} produced {bad} in its forward output from "
-            f"finite inputs. It was created at {ctx.where}"
-        )
-
-
 # ----------------------------------------------------------------------------- backward
 
 
-def toposort(root: Any) -> list:
-    """Graph nodes reachable from root that need grad, inputs before outputs (iterative DFS).
-
-    A node is a Context (an op) or a leaf Tensor; root is either.
-    """
-    order: list = []
-    visited: set[int] = set()
-    stack = [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)  # all of node's parents are already in `order`
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        if type(node) is Context:
-            for parent in node.parents:
-                if parent.requires_grad and id(parent) not in visited:
-                    stack.append((parent, False))
-    return order
-
-
 def backward(root: Any, grad: np.ndarray, retain_graph: bool = False) -> None:
-    """Accumulate d(root)/d(leaf), seeded with `grad` = dL/droot, into every leaf's .grad."""
-    with gc_paused():
-        _backward(edge(root), np.asarray(grad), retain_graph)
+    """Accumulate d(root)/d(leaf), seeded with `grad` = dL/droot, into every leaf's .grad.
 
-
-def _backward(root: Any, grad: np.ndarray, retain_graph: bool) -> None:
-    """The walk itself: nodes in reverse creation order, each gradient used once, then freed.
-
-    A node's consumers were all created after it, so taking the pending node with the largest
-    creation number (a heap) reaches every node only when all its consumers have added their
-    share of its gradient: a reverse topological order without a separate sort. Leaves come
-    last, in the order they were reached.
+    Nodes are visited in reverse creation order, each gradient used once, then freed. A node's
+    consumers were all created after it, so the pending node with the largest creation number
+    (a heap) has had all its consumers add their share of its gradient: a reverse topological
+    order without a separate sort. Leaves come last, in the order they were reached.
     """
-    grads: dict[int, Any] = {id(root): grad}  # dL/dnode of the nodes reached, not yet processed
-    owned: set[int] = set()  # gradient buffers created here, safe to add into in place
+    root = edge(root)
+    grads: dict[int, Any] = {id(root): np.asarray(grad)}  # dL/dnode of nodes reached, not done
     leaves: list = [] if type(root) is Context else [root]
     heap = [(-root.seq, root)] if type(root) is Context else []  # seq is unique: no ties
-    todo = (heap, leaves)  # where _add_grad schedules a node on its first gradient
-    while heap:
-        ctx = heapq.heappop(heap)[1]
-        g = grads.pop(id(ctx))  # dL/dy, complete: every path from y to the loss has added in
-        if type(g) is not np.ndarray:  # a lazy sum (grads.py): multiply or stack it out now
-            g = g.dense(ctx.out_dtype)
-            owned.add(id(ctx))
-        if ctx.extra is not None:  # hooks, retain_grad(), record()
-            g = _node_extras(ctx, g)
-            owned.discard(id(ctx))
-        if ctx.freed:
-            raise GraphFreedError(
-                f"backward through {ctx.describe()} a second time: its saved arrays were freed "
-                "after the first backward. Pass retain_graph=True to the first backward() if you "
-                "need to backpropagate twice, or detach() the tensor you reuse (for example the "
-                "hidden state carried between batches in truncated BPTT)."
-            )
-        if ctx.seq < _last_change:  # changed in place since: is what it saved still intact?
-            _check_saved(ctx)
-        input_grads = ctx.fn.backward(ctx, g)  # dL/dx_i = dL/dy dy/dx_i, for each input x_i
-        if _anomaly:
-            _check_backward(ctx, g, input_grads)
-        for parent, pg in zip(ctx.parents, input_grads):
-            if pg is None or not parent.requires_grad:
-                continue
-            if (  # the common case, inlined: an op node's first gradient, an ndarray as expected
-                type(pg) is np.ndarray
-                and type(parent) is Context
-                and id(parent) not in grads
-                and pg.shape == parent.out_shape
-                and pg.dtype == parent.out_dtype
-            ):
-                grads[id(parent)] = pg
-                heapq.heappush(heap, (-parent.seq, parent))
-            else:
-                _add_grad(grads, owned, todo, parent, pg, ctx)
-        if not retain_graph:
-            ctx.free()
-    for leaf in leaves:  # dL/dleaf: hooks, then into .grad
-        g = grads.pop(id(leaf))
-        if type(g) is not np.ndarray:
-            g = g.dense(leaf._data.dtype)
-            owned.add(id(leaf))
-        if leaf._hooks:
-            g = _run_hooks(leaf._hooks, g)
-            owned.discard(id(leaf))
-        _accumulate_into_grad(leaf, g, id(leaf) in owned)
+    with gc_paused():
+        while heap:
+            ctx = heapq.heappop(heap)[1]
+            g = grads.pop(id(ctx))  # dL/dy, complete: every path from y to the loss added in
+            if type(g) is not np.ndarray:  # a running sum (grads.py): the array it stands for
+                g = g.dense(ctx.out_dtype)
+            if ctx.extra is not None:  # hooks, retain_grad(), keep_grad()
+                g = _node_extras(ctx, g)
+            if ctx.freed:  # a second backward through a graph whose saved arrays are gone
+                raise errors.graph_freed(ctx)
+            if ctx.seq < _last_change:  # changed in place since: is what it saved still intact?
+                _check_saved(ctx)
+            input_grads = ctx.fn.backward(ctx, g)  # dL/dx_i = dL/dy dy/dx_i for each input x_i
+            if _anomaly:
+                errors.check_backward(ctx, g, input_grads)
+            for parent, pg in zip(ctx.parents, input_grads):
+                if pg is None or not parent.requires_grad:
+                    continue
+                if (  # the common case, inlined: an op node's first gradient, as expected
+                    type(pg) is np.ndarray
+                    and type(parent) is Context
+                    and id(parent) not in grads
+                    and pg.shape == parent.out_shape
+                    and pg.dtype == parent.out_dtype
+                ):
+                    grads[id(parent)] = pg
+                    heapq.heappush(heap, (-parent.seq, parent))
+                else:
+                    _add_grad(grads, heap, leaves, parent, pg, ctx)
+            if not retain_graph:
+                ctx.free()
+        for leaf in leaves:  # dL/dleaf: hooks, then into .grad
+            g = grads.pop(id(leaf))
+            ours = type(g) is not np.ndarray  # a sum made here, not an op's array: no copy
+            if ours:
+                g = g.dense(leaf._data.dtype)
+            if leaf._hooks:
+                g, ours = _run_hooks(leaf._hooks, g), False
+            _accumulate_into_grad(leaf, g, ours)
 
 
-def _add_grad(grads: dict, owned: set, todo: tuple, parent: Any, pg: Any, ctx: Context) -> None:
-    """grads[parent] += pg: the chain rule over a DAG sums the gradients of all paths.
-
-    A parent's first gradient also schedules it: op nodes go on the heap, leaves on the list
-    (todo = (heap, leaves)). A lazy gradient (grads.py) stays lazy as long as it can.
-    """
+def _add_grad(grads: dict, heap: list, leaves: list, parent: Any, pg: Any, ctx: Context) -> None:
+    """grads[parent] += pg, as the chain rule adds up all paths; the first one schedules parent."""
     if type(parent) is Context:
         shape, dtype = parent.out_shape, parent.out_dtype
     else:
         shape, dtype = parent._data.shape, parent._data.dtype
-    if pg.shape != shape:
-        raise RuntimeError(
-            f"internal error in {ctx.describe()}.backward: gradient of shape {pg.shape} for an "
-            f"input of shape {shape}"
-        )
+    if pg.shape != shape:  # a bug in the op's backward, never to be summed away
+        raise errors.wrong_gradient_shape(ctx, pg.shape, shape)
     if isinstance(pg, np.generic):
         pg = np.asarray(pg)  # numpy returns scalars, not 0-d arrays, from 0-d math
     key = id(parent)
     prev = grads.get(key)
     if prev is None:  # the first path to reach parent
         if type(parent) is Context:
-            heapq.heappush(todo[0], (-parent.seq, parent))
+            heapq.heappush(heap, (-parent.seq, parent))
         else:
-            todo[1].append(parent)
+            leaves.append(parent)
         if type(pg) is np.ndarray:
             grads[key] = pg if pg.dtype == dtype else pg.astype(dtype)
-            return
-        lazy = pg.start(shape, dtype)  # a running sum that later paths join, or None
-        if lazy is not None:
-            grads[key] = lazy
-            return
-    elif type(prev) is not np.ndarray:  # a lazy running sum: it takes pg in, or is written out
-        if prev.absorb(pg):
-            return
-        grads[key] = prev = prev.dense(dtype)
-        owned.add(key)
-    if type(pg) is not np.ndarray:  # a lazy pg adds itself into a buffer of ours
-        if prev is None or key not in owned:
-            buf = buffers.zeros(shape, dtype)
-            if prev is not None:
-                buf += prev
-            grads[key] = prev = buf
-            owned.add(key)
-        pg.add_into(prev)
-    elif key in owned:
-        prev += pg if pg.dtype == dtype else pg.astype(dtype)  # our own buffer: in place
-    else:
-        total = prev + (pg if pg.dtype == dtype else pg.astype(dtype))
-        # 0-d sums come back as numpy scalars, which `+=` would rebind instead of updating
-        grads[key] = total if type(total) is np.ndarray else np.asarray(total)
-        owned.add(key)
+        else:
+            grads[key] = pg.start(shape, dtype)  # a lazy running sum that later paths join
+    elif type(prev) is np.ndarray or not prev.absorb(pg):  # an op's array, or a full lazy sum
+        grads[key] = DenseSum.of(prev, pg, shape, dtype)  # a buffer of ours, added into in place
 
 
 def _node_extras(ctx: Context, g: np.ndarray) -> np.ndarray:
-    """Hooks, retain_grad and record() of an op node; -> the (possibly hooked) gradient."""
+    """Hooks, retain_grad() and keep_grad() of an op node; -> the (possibly hooked) gradient."""
     extra = ctx.extra
     if "hooks" in extra:
         g = _run_hooks(extra["hooks"], g)
-    ref = extra.get("retained")
-    out = ref() if ref is not None else None
-    if out is not None:  # the tensor asked to retain_grad() is still alive: give it a copy
+    out = extra["retained"]() if "retained" in extra else None  # a weakref: alive still?
+    if out is not None:  # the tensor that asked to retain_grad() gets its own copy
         _accumulate_into_grad(out, g, False)
     if "record" in extra:
         extra["grad"] = g if extra.get("grad") is None else extra["grad"] + g
@@ -638,35 +485,12 @@ def _accumulate_into_grad(node: Any, g: np.ndarray, is_owned: bool) -> None:
 
 
 def _run_hooks(hooks: list, g: np.ndarray) -> np.ndarray:
+    """Each hook sees dL/dx as a Tensor; one that returns a Tensor replaces the gradient."""
     for hook in list(hooks):
         out = hook(_Tensor._make(g, False, None))
         if out is not None:
             new = out._data if isinstance(out, _Tensor) else np.asarray(out)
             if new.shape != g.shape:
-                raise RuntimeError(
-                    f"hook {hook!r} returned a gradient of shape {new.shape}, expected {g.shape}"
-                )
+                raise errors.hook_wrong_shape(hook, new.shape, g.shape)
             g = new
     return g
-
-
-def _check_backward(ctx: Context, g: np.ndarray, input_grads: tuple) -> None:
-    if nonfinite(g):
-        return  # the culprit was downstream and already reported, or the seed itself
-    for i, pg in enumerate(input_grads):
-        if pg is not None and nonfinite(pg):
-            dense = pg if isinstance(pg, np.ndarray) else pg.dense()
-            bad = "nan" if np.isnan(dense).any() else "inf"
-            fed = ctx.__dict__.get("nonfinite_inputs", [])
-            cause = (
-                f" Its forward input {fed[0]} already held nan/inf, so the cause lies upstream: a "
-                "leaf (parameter or input) with non-finite values, or an op run outside "
-                "detect_anomaly()."
-                if fed
-                else ""
-            )
-            raise AnomalyError(
-                f"detect_anomaly: {ctx.describe()}.backward produced {bad} in the gradient of "
-                f"input {i} from a finite incoming gradient.{cause} The op was created at "
-                f"{ctx.where or '<unknown: created outside detect_anomaly()>'}"
-            )

@@ -28,9 +28,9 @@ import numpy as np
 
 from .autograd import no_grad
 from .manual import convert as cv
-from .manual import gru as _mgru
-from .manual import lstm as _mlstm
-from .manual import rnn as _mrnn
+from .manual import gru as manual_gru
+from .manual import lstm as manual_lstm
+from .manual import rnn as manual_rnn
 from .tensor import Tensor
 
 __all__ = ["GradientReport", "Row", "compare_gradients", "replay_bptt"]
@@ -322,8 +322,8 @@ def _cell_backward(kind: str, override: Callable | None) -> Callable:
     """The manual cell backward, looked up now so that a monkeypatched one is used."""
     if override is not None:
         return override
-    table = {"rnn": _mrnn.rnn_cell_backward, "lstm": _mlstm.lstm_cell_backward}
-    return table.get(kind, _mgru.gru_cell_backward)
+    table = {"rnn": manual_rnn.rnn_cell_backward, "lstm": manual_lstm.lstm_cell_backward}
+    return table.get(kind, manual_gru.gru_cell_backward)
 
 
 def _step(backward: Callable, kind: str, da: np.ndarray, dc: Any, cache: tuple) -> dict:
@@ -364,11 +364,11 @@ def _manual(run: _Run, ad: dict, backward: Callable | None) -> tuple[np.ndarray,
     spec, params = run.spec, cv.module_to_course(run.clone)
     x, a0 = cv.sequence_to_course(run.x), run.h.T
     if spec.kind == "lstm":
-        a, _, _, caches = _mlstm.lstm_forward(x, a0, params, c0=run.c.T)
+        a, _, _, caches = manual_lstm.lstm_forward(x, a0, params, c0=run.c.T)
     elif spec.kind == "gru":
-        a, _, caches = _mgru.gru_forward(x, a0, params, variant=spec.variant)
+        a, _, caches = manual_gru.gru_forward(x, a0, params, variant=spec.variant)
     else:
-        a, _, caches = _mrnn.rnn_forward(x, a0, params)
+        a, _, caches = manual_rnn.rnn_forward(x, a0, params)
     dc_last = None if ad["dc_last"] is None else ad["dc_last"].T
     grads = replay_bptt(spec.kind, cv.sequence_to_course(ad["da"]), caches, dc_last, backward)
     return cv.sequence_from_course(a), caches, grads

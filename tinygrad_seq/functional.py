@@ -43,7 +43,8 @@ def _int_array(x: Any, fn: str, what: str) -> np.ndarray:
     return arr.astype(np.int64, copy=False)
 
 
-def _check_reduction(reduction: str, fn: str) -> None:
+def check_reduction(reduction: str, fn: str) -> None:
+    """Raise ValueError naming fn unless reduction is one of 'none', 'mean', 'sum'."""
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{fn}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
@@ -128,13 +129,13 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
     if padding_idx is not None and out.requires_grad:
         # where(pad, out.detach(), out) has out's values, but no gradient flows back through
         # the positions that looked up the padding row, so that row's gradient stays zero
-        pad = (idx == _padding_idx(padding_idx, V))[..., None]
+        pad = (idx == padding_index(padding_idx, V))[..., None]
         out = where(pad, out.detach(), out)
     return out
 
 
-def _padding_idx(padding_idx: int, V: int) -> int:
-    """Check padding_idx against V rows; a negative index counts from the end, as PyTorch."""
+def padding_index(padding_idx: int, V: int) -> int:
+    """padding_idx checked against V rows -> an index in [0, V); negative counts from the end."""
     if not -V <= padding_idx < V:
         raise ValueError(
             f"padding_idx must be within [{-V}, {V - 1}] for {V} embeddings, got {padding_idx}"
@@ -276,7 +277,7 @@ def nll_loss(
     reduction: str = "mean",
 ) -> Tensor:
     """(N, C[, d...]) log-probs, (N[, d...]) int targets -> loss; mean is over kept weights."""
-    _check_reduction(reduction, "nll_loss")
+    check_reduction(reduction, "nll_loss")
     t = _class_targets(input, target, "nll_loss", ignore_index)
     w = _class_weight(weight, input, "nll_loss")
     losses, _, denom = _nll_parts(input, t, w, ignore_index)
@@ -292,7 +293,7 @@ def cross_entropy(
     label_smoothing: float = 0.0,
 ) -> Tensor:
     """(N, C[, d...]) logits, (N[, d...]) int targets or (N, C[, d...]) probs -> loss."""
-    _check_reduction(reduction, "cross_entropy")
+    check_reduction(reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     cdim = _class_dim(input, "cross_entropy")
@@ -349,7 +350,7 @@ def _soft_cross_entropy(
 
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """(*) input, (*) target of the same shape -> loss: mean/sum of (input - target)^2."""
-    _check_reduction(reduction, "mse_loss")
+    check_reduction(reduction, "mse_loss")
     target = _as_tensor(target, "mse_loss", "target")
     if target.shape != input.shape:
         raise ValueError(
@@ -369,7 +370,7 @@ def binary_cross_entropy_with_logits(
 ) -> Tensor:
     """(*) logits, (*) targets in [0, 1] -> loss of sigmoid(input) vs target, stable."""
     fn = "binary_cross_entropy_with_logits"
-    _check_reduction(reduction, fn)
+    check_reduction(reduction, fn)
     target = _as_tensor(target, fn, "target")
     if target.shape != input.shape:
         raise ValueError(f"{fn}: target shape {target.shape} must equal input shape {input.shape}")

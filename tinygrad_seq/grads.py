@@ -2,8 +2,8 @@
 
 The backward walk (autograd.py) sums, for every node, the gradients that reach it along
 different paths, and hands the sum to the node's op. Written plainly, every contribution is a
-dense array of the node's shape. Three kinds of contribution are far cheaper kept in factored
-form until the sum is needed:
+dense array of the node's shape and every sum a new array. Kept in another form until the sum
+is needed, some are far cheaper:
 
     OuterGrad    sum_k A_k^T B_k: a weight's gradient from every time step, multiplied out
                  as one large matmul instead of T small ones and T full-size additions
@@ -11,11 +11,13 @@ form until the sum is needed:
                  instead of a full-size array of zeros per slice
     ScatterGrad  the rows x[0], ..., x[T-1] of a sequence, kept as pieces until they are all
                  in, then stacked: no full-size buffer while backward still frees the steps
+    DenseSum     a sum in an array the engine made itself, so that later gradients are added
+                 into it in place (an op's own array, perhaps saved for its backward, never is)
 
-All three are a `LazyGrad`, and the engine knows them only through that interface: a lazy
-gradient reaching a node first becomes the node's running sum (`start`), a running sum takes
-later gradients in while it can (`absorb`), and it is written out as an ndarray when the
-node is reached (`dense`) or added into one (`add_into`); `nonfinite` is the anomaly check.
+All are a `LazyGrad`, and the engine knows them only through that interface: a lazy gradient
+reaching a node first becomes the node's running sum (`start`), a running sum takes later
+gradients in while it can (`absorb`), and it is written out as an ndarray when the node is
+reached (`dense`) or added into one (`add_into`); `nonfinite` is the anomaly check.
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ class LazyGrad:
     __slots__ = ()
     shape: tuple
 
-    def start(self, shape: tuple, dtype: Any) -> LazyGrad | None:
-        """The running sum this first gradient of a node (shape, dtype) becomes; None: add now."""
+    def start(self, shape: tuple, dtype: Any) -> LazyGrad:
+        """The running sum that this first gradient to reach a node (shape, dtype) becomes."""
         return self
 
     def absorb(self, other: Any) -> bool:
@@ -73,11 +75,10 @@ class OuterGrad(LazyGrad):
     and T full-size additions into one large matmul, which BLAS runs far more efficiently.
     """
 
-    __slots__ = ("shape", "dtype", "lefts", "rights", "rows", "total")
+    __slots__ = ("shape", "lefts", "rights", "rows", "total")
 
     def __init__(self, a: np.ndarray, b: np.ndarray):
         self.shape = (a.shape[1], b.shape[1])
-        self.dtype = a.dtype if a.dtype == b.dtype else np.result_type(a.dtype, b.dtype)
         self.lefts, self.rights = [a], [b]
         self.rows = a.shape[0]  # rows of the stacked factors held so far
         self.total: np.ndarray | None = None  # products already multiplied out
@@ -148,19 +149,16 @@ class SparseGrad(LazyGrad):
     def __init__(self, shape: tuple, key: Any, value: np.ndarray, advanced: bool):
         self.shape, self.key, self.value, self.advanced = shape, key, value, advanced
 
-    @property
-    def dtype(self) -> np.dtype:
-        """The dtype of the non-zero part."""
-        return self.value.dtype
-
     def is_row(self) -> bool:
         """True for the gradient of x[t] (one integer index on the first axis)."""
         k = self.key
         return not self.advanced and type(k) is tuple and len(k) == 1 and type(k[0]) is int
 
-    def start(self, shape: tuple, dtype: Any) -> LazyGrad | None:
-        """A row x[t] waits as a ScatterGrad piece; other slices are scattered at once (None)."""
-        return ScatterGrad(shape, dtype, self) if self.is_row() else None
+    def start(self, shape: tuple, dtype: Any) -> LazyGrad:
+        """A row x[t] waits as a ScatterGrad piece; other slices are scattered into zeros now."""
+        if self.is_row():
+            return ScatterGrad(shape, dtype, self)
+        return DenseSum.of(None, self, shape, dtype)
 
     def add_into(self, buf: np.ndarray) -> None:
         """buf[key] += value; repeated integer indices accumulate (np.add.at)."""
@@ -266,3 +264,57 @@ def _numel(shape: tuple) -> int:
     for d in shape:
         n *= d
     return n
+
+
+# ----------------------------------------------------------------------------- dense sums
+
+
+class DenseSum(LazyGrad):
+    """A running sum in an ndarray `buf` of the engine's own, so later gradients add in place.
+
+    The first gradient to reach a node is usually an op's own array, which may be saved for
+    its backward or shared with another gradient: the engine must not change it. The second
+    gradient therefore goes into a new array, and every later one is added into that.
+    """
+
+    __slots__ = ("buf",)
+
+    def __init__(self, buf: np.ndarray):
+        self.buf = buf
+
+    @property
+    def shape(self) -> tuple:
+        """The shape of the sum (its buffer's)."""
+        return self.buf.shape
+
+    @staticmethod
+    def of(prev: Any, pg: Any, shape: tuple, dtype: Any) -> DenseSum:
+        """prev + pg (prev an op's ndarray, a LazyGrad, or None for zeros) in a new buffer."""
+        if type(prev) is np.ndarray and type(pg) is np.ndarray:  # the common case: one addition
+            # 0-d sums come back as numpy scalars, which `+=` would rebind instead of updating
+            return DenseSum(np.asarray(prev + (pg if pg.dtype == dtype else pg.astype(dtype))))
+        if prev is None or type(prev) is np.ndarray:
+            buf = buffers.zeros(shape, dtype)
+            if prev is not None:
+                buf += prev
+        else:
+            buf = prev.dense(dtype)  # a lazy sum that cannot take pg: written out, it is ours
+        total = DenseSum(buf)
+        total.absorb(pg)
+        return total
+
+    def absorb(self, other: Any) -> bool:
+        """buf += other, in place, for any gradient of the node."""
+        if type(other) is np.ndarray:
+            self.buf += other if other.dtype == self.buf.dtype else other.astype(self.buf.dtype)
+        else:
+            other.add_into(self.buf)
+        return True
+
+    def dense(self, dtype: Any = None) -> np.ndarray:
+        """The buffer itself: the caller takes it over."""
+        return self.buf
+
+    def nonfinite(self) -> bool:
+        """NaN or Inf in the buffer."""
+        return nonfinite(self.buf)

@@ -787,7 +787,7 @@ class Index(Function):
     @staticmethod
     def forward(ctx, a, key, advanced):
         ctx.args = (a.shape, key, advanced)
-        return a[key]
+        return a[key] if advanced else index_view(a, key)
 
     @staticmethod
     def backward(ctx, g):
@@ -810,11 +810,17 @@ def expand(a: np.ndarray, shape: tuple) -> np.ndarray:
     return np.lib.stride_tricks.as_strided(a, b.shape, b.strides, writeable=a.flags.writeable)
 
 
+def index_view(a: np.ndarray, key: tuple) -> np.ndarray:
+    """a[key] for a basic key, always an ndarray view (numpy gives a copied scalar for a[i, j])."""
+    out = a[key]
+    return out if type(out) is np.ndarray else a[key + (Ellipsis,)]
+
+
 def replay(a: np.ndarray, steps: tuple) -> np.ndarray:
     """The view that steps make of a: the same memory when a is laid out as the root was."""
     for kind, arg, _ in steps:
         if kind == "index":
-            a = a[arg]
+            a = index_view(a, arg)
         elif kind == "reshape":
             view = a.view()
             view.shape = arg  # raises rather than copy: a write through it must reach a

@@ -392,12 +392,15 @@ class Tensor:
 
     def _as_view(self, out: Tensor, kind: str, arg: Any) -> Tensor:
         """Mark out, made by a view op from self, as a view of self's root; -> out."""
-        root, steps = self._view or (self, ())
-        out._view = (root, steps + ((kind, arg, self._data.shape),))
+        step = (kind, arg, self._data.shape)
+        view = self._view
+        root = self if view is None else view[0]
+        out._view = (root, (step,) if view is None else view[1] + (step,))
         views = root._views
         if views is None:
-            views = root._views = []
-        elif len(views) >= 64 and len(views) & (len(views) - 1) == 0:  # at 64, 128, ...
+            root._views = [weakref.ref(out)]
+            return out
+        if len(views) >= 64 and len(views) & (len(views) - 1) == 0:  # at 64, 128, ...
             views = root._views = [r for r in views if r() is not None]  # drop dead views
         views.append(weakref.ref(out))
         return out
@@ -1040,13 +1043,11 @@ class Tensor:
 
     def __getitem__(self, key: Any) -> Tensor:
         if type(key) is int:  # x[t], the hot case of a loop over time steps
-            key = (key, ...)  # `...` makes numpy return a view even of a single element
+            key = (key,)
         else:
             key, advanced = _index_key(key)
             if advanced:  # integer arrays and masks copy, in PyTorch as in numpy
                 return ops.Index.apply(self, key=key, advanced=True)
-            if Ellipsis not in key:
-                key += (...,)
         return self._as_view(ops.Index.apply(self, key=key, advanced=False), "index", key)
 
     def __setitem__(self, key: Any, value: Any) -> None:

@@ -14,7 +14,7 @@ integer-seeded stream the standard library keeps stable.
 
 from __future__ import annotations
 
-import datetime as _dt
+import datetime
 import random
 from functools import lru_cache
 from importlib import resources
@@ -99,8 +99,8 @@ def names_path():
 
 
 # ------------------------------------------------------------------------------ dates
-DATE_MIN = _dt.date(1950, 1, 1)
-DATE_MAX = _dt.date(2030, 12, 31)
+DATE_MIN = datetime.date(1950, 1, 1)
+DATE_MAX = datetime.date(2030, 12, 31)
 _MONTHS = (
     "january february march april may june july august september october november december"
 ).split()
@@ -145,7 +145,7 @@ _DATE_FORMATS = {
 DATE_FORMATS: tuple[str, ...] = tuple(_DATE_FORMATS)
 
 
-def format_date(date: _dt.date, fmt: str) -> str:
+def format_date(date: datetime.date, fmt: str) -> str:
     """Render one datetime.date in one of DATE_FORMATS (lower-case, English names)."""
     if fmt not in _DATE_FORMATS:
         raise ValueError(f"format_date: unknown format {fmt!r}; expected one of {DATE_FORMATS}")
@@ -174,7 +174,7 @@ def make_dates(
     span = (DATE_MAX - DATE_MIN).days
     out = []
     for _ in range(n):
-        date = DATE_MIN + _dt.timedelta(days=rng.randint(0, span))
+        date = DATE_MIN + datetime.timedelta(days=rng.randint(0, span))
         fmt = fmts[rng.randrange(len(fmts))]
         human = _DATE_FORMATS[fmt](date)
         out.append((human, date.isoformat(), fmt) if return_format else (human, date.isoformat()))

@@ -9,8 +9,8 @@ nothing from the engine (tensor, ops, autograd, nn), so a bug there cannot hide 
     rnn     rnn_cell_forward/backward, rnn_forward/backward (tanh or relu)
     lstm    lstm_cell_forward/backward, lstm_forward/backward (optional c0, returns dc0)
     gru     gru_cell_forward/backward, gru_forward/backward, variant='course' | 'pytorch'
-    output  softmax, sigmoid, output_forward/backward, cross_entropy_loss, clip,
-            lm_training_step
+    output  softmax, sigmoid, output_forward/backward, cross_entropy_loss, clip
+    lm      lm_training_step: forward, loss, BPTT, clipping and one SGD update by hand
     convert nn (PyTorch-named) parameters <-> course dicts: module_to_course,
             course_to_module, state_dict_to_course, course_to_state_dict, grads_to_course,
             grads_to_nn, parameter_links; layouts sequence_to/from_course, state_to/from_course
@@ -34,11 +34,11 @@ from .convert import (
     state_to_course,
 )
 from .gru import gru_backward, gru_cell_backward, gru_cell_forward, gru_forward
+from .lm import lm_training_step
 from .lstm import lstm_backward, lstm_cell_backward, lstm_cell_forward, lstm_forward
 from .output import (
     clip,
     cross_entropy_loss,
-    lm_training_step,
     output_backward,
     output_forward,
     predict_step,

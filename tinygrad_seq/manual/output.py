@@ -1,4 +1,4 @@
-"""The softmax output layer, the course's loss, gradient clipping and one language-model step.
+"""The softmax output layer, the course's loss and gradient clipping, by hand.
 
 The idea: a recurrent layer produces a<t> for every step; an output layer turns each into a
 distribution y_hat<t> = softmax(Wya a<t> + by) over the n_y classes, and the course's loss is
@@ -9,8 +9,7 @@ the cross-entropy summed over time steps and over the m examples of the batch,
 Backward through softmax followed by cross-entropy collapses to one subtraction,
 dz<t> = y_hat<t> - y<t> (one-hot), and gives `da` (n_a, m, T_x): the gradient of L with respect
 to each a<t> coming from outside the recurrence, which is exactly what `rnn_backward`,
-`lstm_backward` and `gru_backward` expect. `lm_training_step` strings everything together:
-forward, loss, backpropagation through time, clipping, one SGD update, all by hand.
+`lstm_backward` and `gru_backward` expect (lm.py strings it all into one training step).
 
 This module also holds the two squashing functions the cells share (`softmax`, `sigmoid`) and
 `predict_step`, the per-step prediction the cell functions return as yt_pred.
@@ -27,11 +26,6 @@ from typing import Any
 import numpy as np
 
 Params = dict[str, Any]
-
-# Keys of the output layer; everything else in a parameter dict belongs to the recurrent cell.
-# The course calls the output weights Wya in its RNN and Wy in its LSTM; both are accepted.
-_OUTPUT_KEYS = ("Wya", "Wy", "by")
-_CELLS = ("rnn", "lstm", "gru", "gru_pytorch")
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
@@ -129,83 +123,3 @@ def clip(gradients: dict[str, np.ndarray], max_value: float) -> dict[str, np.nda
     The input dict and its arrays are left untouched (np.clip returns new arrays).
     """
     return {k: np.clip(v, -max_value, max_value) for k, v in gradients.items()}
-
-
-def _cell_functions(cell: str):
-    """(forward, backward) for a cell name, each on (x, state, parameters) / (da, caches)."""
-    # Imported here rather than at the top: the cell modules import softmax/sigmoid from this one.
-    from .gru import gru_backward, gru_forward
-    from .lstm import lstm_backward, lstm_forward
-    from .rnn import rnn_backward, rnn_forward
-
-    def lstm_fwd(x, state, params):
-        a0, c0 = state if isinstance(state, tuple) else (state, None)
-        a, _, c, caches = lstm_forward(x, a0, params, c0=c0)
-        return a, (a[:, :, -1], c[:, :, -1]), caches
-
-    def rnn_fwd(x, a0, params):
-        a, _, caches = rnn_forward(x, a0, params)
-        return a, a[:, :, -1], caches
-
-    def gru_fwd(variant):
-        def fwd(x, a0, params):
-            a, _, caches = gru_forward(x, a0, params, variant=variant)
-            return a, a[:, :, -1], caches
-
-        return fwd
-
-    table = {
-        "rnn": (rnn_fwd, rnn_backward),
-        "lstm": (lstm_fwd, lstm_backward),
-        "gru": (gru_fwd("course"), gru_backward),
-        "gru_pytorch": (gru_fwd("pytorch"), gru_backward),
-    }
-    return table[cell]
-
-
-def lm_training_step(
-    X: np.ndarray,
-    Y: np.ndarray,
-    a_prev: np.ndarray | tuple[np.ndarray, np.ndarray],
-    parameters: Params,
-    learning_rate: float,
-    max_value: float,
-    cell: str = "rnn",
-) -> tuple[float, dict[str, np.ndarray], Any, Params]:
-    """One LM step: X (n_x, m, T_x), Y (m, T_x), a_prev (n_a, m) -> loss, grads, a_last, params.
-
-    forward   a = cell_forward(X, a_prev),  y_hat<t> = softmax(Wya a<t> + by)
-    loss      L = - sum_t sum_i log y_hat<t>[Y<t>_i, i]             (the value before the update)
-    backward  output_backward gives da (n_a, m, T_x); the cell's BPTT gives the rest
-    clip      every gradient element-wise to [-max_value, max_value]
-    update    W <- W - learning_rate * dW for every array parameter
-
-    cell: 'rnn' (keys Wax, Waa, ba, optional 'nonlinearity'), 'lstm', 'gru' (course) or
-    'gru_pytorch'; the output layer is Wya (or Wy) (n_y, n_a) and by (n_y, 1) for every cell.
-    For 'lstm', a_prev may be a tuple (a_prev, c_prev) and a_last is (a<T_x>, c<T_x>); for
-    the others a_last is a<T_x> (n_a, m). gradients holds the clipped 'd' + name for every
-    array parameter. Returns a new parameter dict; the input dict and its arrays are untouched.
-    """
-    if cell not in _CELLS:
-        raise ValueError(f"cell must be one of {_CELLS}, got {cell!r}")
-    forward, backward = _cell_functions(cell)
-    w_key = "Wya" if "Wya" in parameters else "Wy"
-    recurrent = {k: v for k, v in parameters.items() if k not in _OUTPUT_KEYS}
-    a, a_last, caches = forward(X, a_prev, recurrent)
-    y_hat = output_forward(a, parameters[w_key], parameters["by"])
-    loss = cross_entropy_loss(y_hat, Y)
-    out = output_backward(y_hat, Y, a, parameters[w_key])
-    cell_grads = backward(out["da"], caches)
-    gradients = {"d" + k: cell_grads["d" + k] for k, v in recurrent.items() if _is_array(v)}
-    gradients["d" + w_key] = out["dWya"]
-    gradients["dby"] = out["dby"]
-    gradients = clip(gradients, max_value)
-    new_parameters = {
-        k: v - learning_rate * gradients["d" + k] if _is_array(v) else v
-        for k, v in parameters.items()
-    }
-    return loss, gradients, a_last, new_parameters
-
-
-def _is_array(v: Any) -> bool:
-    return isinstance(v, np.ndarray)

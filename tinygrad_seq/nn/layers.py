@@ -79,7 +79,7 @@ class Embedding(Module):
         self.num_embeddings = _check_size("num_embeddings", num_embeddings, "Embedding")
         self.embedding_dim = _check_size("embedding_dim", embedding_dim, "Embedding")
         if padding_idx is not None:
-            padding_idx = F._padding_idx(padding_idx, self.num_embeddings)
+            padding_idx = F.padding_index(padding_idx, self.num_embeddings)
         self.padding_idx = padding_idx
         self.weight = _empty((self.num_embeddings, self.embedding_dim), dtype)
         self.reset_parameters()
@@ -208,7 +208,7 @@ class LayerNorm(Module):
 class _Loss(Module):
     def __init__(self, reduction: str = "mean"):
         super().__init__()
-        F._check_reduction(reduction, type(self).__name__)
+        F.check_reduction(reduction, type(self).__name__)
         self.reduction = reduction
 
     def _buffer(self, name: str, value: Any) -> None:

@@ -33,15 +33,16 @@ from ..random import get_generator
 from ..tensor import Tensor, addmm
 from .module import Module, Parameter
 
-_GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
+GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}  # gate blocks per cell: W_ih is (GATES[mode] * H, in)
 
 
-def _uniform(shape: tuple, bound: float) -> Parameter:
+def uniform_parameter(shape: tuple, bound: float) -> Parameter:
+    """A Parameter of shape from U(-bound, bound) in the default dtype (PyTorch's RNN init)."""
     data = get_generator().uniform(-bound, bound, size=shape).astype(get_default_dtype())
     return Parameter(data)
 
 
-def _check_recurrent_input(name: str, x: Any, ndims: tuple, layout: str, weight: Tensor) -> None:
+def check_recurrent_input(name: str, x: Any, ndims: tuple, layout: str, weight: Tensor) -> None:
     """Type, number of dimensions, feature count and dtype of a recurrent input, or a clear error.
 
     weight is W_ih (gates*H, H_in): it gives the expected feature count and dtype.
@@ -158,11 +159,11 @@ class _CellBase(Module):
             hidden_size,
             bias,
         )
-        G, k = _GATES[mode], 1.0 / math.sqrt(hidden_size)
-        self.weight_ih = _uniform((G * hidden_size, input_size), k)
-        self.weight_hh = _uniform((G * hidden_size, hidden_size), k)
-        self.bias_ih = _uniform((G * hidden_size,), k) if bias else None
-        self.bias_hh = _uniform((G * hidden_size,), k) if bias else None
+        G, k = GATES[mode], 1.0 / math.sqrt(hidden_size)
+        self.weight_ih = uniform_parameter((G * hidden_size, input_size), k)
+        self.weight_hh = uniform_parameter((G * hidden_size, hidden_size), k)
+        self.bias_ih = uniform_parameter((G * hidden_size,), k) if bias else None
+        self.bias_hh = uniform_parameter((G * hidden_size,), k) if bias else None
         if not bias:
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)
@@ -174,7 +175,7 @@ class _CellBase(Module):
         """Validate (N, H_in) or (H_in) input and states; returns batched x, states, batched."""
         name = type(self).__name__
         layout = f"(N, {self.input_size}) or ({self.input_size},)"
-        _check_recurrent_input(name, x, (1, 2), layout, self.weight_ih)
+        check_recurrent_input(name, x, (1, 2), layout, self.weight_ih)
         batched = x.ndim == 2
         x = x if batched else x.unsqueeze(0)
         N, H = x.shape[0], self.hidden_size

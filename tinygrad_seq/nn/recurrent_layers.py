@@ -16,17 +16,18 @@ import numpy as np
 
 from .. import functional as F
 from .. import fused, ops
-from ..autograd import gc_paused, scope
+from ..autograd import scope
+from ..kernels import gc_paused
 from ..tensor import Tensor, cat, stack, where
 from .module import Module
 from .recurrent import (
-    _GATES,
-    _check_recurrent_input,
-    _uniform,
+    GATES,
+    check_recurrent_input,
     gru_step,
     gru_step_split,
     lstm_step,
     rnn_step,
+    uniform_parameter,
 )
 
 
@@ -73,15 +74,19 @@ class RNNBase(Module):
         self.retain_states = retain_states
         self.fused = bool(fused)  # one hand-derived op per step (tinygrad_seq.fused)
         self.states: dict[str, dict[str, list[Tensor]]] = {}
-        G, H, D = _GATES[mode], hidden_size, 2 if bidirectional else 1
+        G, H, D = GATES[mode], hidden_size, 2 if bidirectional else 1
         k = 1.0 / math.sqrt(hidden_size)
         for layer in range(num_layers):
             in_size = input_size if layer == 0 else D * H
             for sfx in self._suffixes():
-                self.register_parameter(f"weight_ih_l{layer}{sfx}", _uniform((G * H, in_size), k))
-                self.register_parameter(f"weight_hh_l{layer}{sfx}", _uniform((G * H, H), k))
-                b_ih = _uniform((G * H,), k) if bias else None
-                b_hh = _uniform((G * H,), k) if bias else None
+                self.register_parameter(
+                    f"weight_ih_l{layer}{sfx}", uniform_parameter((G * H, in_size), k)
+                )
+                self.register_parameter(
+                    f"weight_hh_l{layer}{sfx}", uniform_parameter((G * H, H), k)
+                )
+                b_ih = uniform_parameter((G * H,), k) if bias else None
+                b_hh = uniform_parameter((G * H,), k) if bias else None
                 self.register_parameter(f"bias_ih_l{layer}{sfx}", b_ih)
                 self.register_parameter(f"bias_hh_l{layer}{sfx}", b_hh)
 
@@ -120,7 +125,7 @@ class RNNBase(Module):
     def _check_input(self, x: Any) -> tuple[Tensor, bool]:
         name = type(self).__name__
         layout = "(N, L, H_in)" if self.batch_first else "(L, N, H_in)"
-        _check_recurrent_input(
+        check_recurrent_input(
             name, x, (2, 3), f"{layout} or (L, H_in) unbatched", self.weight_ih_l0
         )
         batched = x.ndim == 3

@@ -28,7 +28,8 @@ from typing import Any
 import graphviz
 import numpy as np
 
-from ..autograd import edge, format_scope, record
+from ..autograd import edge, format_scope
+from ..graph import record
 from ..nn.module import Module
 from ..tensor import Tensor
 from ._colors import (
