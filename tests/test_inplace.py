@@ -434,3 +434,16 @@ def test_saved_tensor_error_names_the_time_step():
         y.add_(1)
     with pytest.raises(RuntimeError, match=r"Tanh \(scope decoder t=7\), is at version 1"):
         y.sum().backward()
+
+
+def test_from_numpy_and_numpy_share_memory_both_ways():
+    check_script("""
+a = np.arange(6.0).reshape(2, 3)
+t = torch.from_numpy(a)
+a[0, 0] = 10.0
+t[1, 2] = -1.0
+rec("t", t); rec("a_sees_t", torch.from_numpy(a.copy()))
+t.numpy()[0, 1] = 7.0
+rec("t2", t); rec("dtype_kept", torch.from_numpy(np.ones(2, dtype=np.int32)))
+torch.from_numpy([1.0, 2.0])
+""")

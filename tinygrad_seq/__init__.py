@@ -12,6 +12,7 @@ from .compare import GradientReport, compare_gradients
 from .creation import (
     arange,
     eye,
+    from_numpy,
     full,
     full_like,
     ones,
@@ -91,6 +92,7 @@ __all__ = [
     "enable_grad",
     "exp",
     "eye",
+    "from_numpy",
     "float16",
     "float32",
     "float64",

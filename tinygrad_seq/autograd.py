@@ -231,16 +231,9 @@ def _check_saved(ctx: Context) -> None:
         entry = _version_entry(arr) if type(arr) is np.ndarray else None
         if entry is None or entry.changes[-1][0] < ctx.seq:
             continue
-        before = [v for seq, v in entry.changes if seq < ctx.seq]
+        before = [v for seq, v in entry.changes if seq < ctx.seq]  # the version it saved
         expected = before[-1] if before else entry.changes[0][1] - 1
-        where = f" It was created at {ctx.where}." if ctx.where else ""
-        raise RuntimeError(
-            "one of the variables needed for gradient computation has been modified by an "
-            f"inplace operation: an array of shape {tuple(arr.shape)} and dtype {arr.dtype} "
-            f"saved by {ctx.describe()}, is at version {entry.version}; expected version "
-            f"{expected} instead.{where} Hint: clone() the tensor before changing it in place, "
-            "or run the forward under detect_anomaly() to see where the op was created."
-        )
+        raise errors.saved_array_changed(ctx, arr, entry.version, expected)
 
 
 # ----------------------------------------------------------------------------- graph nodes
@@ -394,6 +387,7 @@ def backward(root: Any, grad: np.ndarray, retain_graph: bool = False) -> None:
     grads: dict[int, Any] = {id(root): np.asarray(grad)}  # dL/dnode of nodes reached, not done
     leaves: list = [] if type(root) is Context else [root]
     heap = [(-root.seq, root)] if type(root) is Context else []  # seq is unique: no ties
+    last_change = _last_change  # the latest in-place change (see the versions section)
     with gc_paused():
         while heap:
             ctx = heapq.heappop(heap)[1]
@@ -404,7 +398,7 @@ def backward(root: Any, grad: np.ndarray, retain_graph: bool = False) -> None:
                 g = _node_extras(ctx, g)
             if ctx.freed:  # a second backward through a graph whose saved arrays are gone
                 raise errors.graph_freed(ctx)
-            if ctx.seq < _last_change:  # changed in place since: is what it saved still intact?
+            if ctx.seq < last_change:  # changed in place since: is what it saved still intact?
                 _check_saved(ctx)
             input_grads = ctx.fn.backward(ctx, g)  # dL/dx_i = dL/dy dy/dx_i for each input x_i
             if _anomaly:
@@ -443,7 +437,7 @@ def _add_grad(grads: dict, heap: list, leaves: list, parent: Any, pg: Any, ctx: 
         shape, dtype = parent._data.shape, parent._data.dtype
     if pg.shape != shape:  # a bug in the op's backward, never to be summed away
         raise errors.wrong_gradient_shape(ctx, pg.shape, shape)
-    if isinstance(pg, np.generic):
+    if type(pg) is not np.ndarray and isinstance(pg, np.generic):
         pg = np.asarray(pg)  # numpy returns scalars, not 0-d arrays, from 0-d math
     key = id(parent)
     prev = grads.get(key)
@@ -456,6 +450,9 @@ def _add_grad(grads: dict, heap: list, leaves: list, parent: Any, pg: Any, ctx: 
             grads[key] = pg if pg.dtype == dtype else pg.astype(dtype)
         else:
             grads[key] = pg.start(shape, dtype)  # a lazy running sum that later paths join
+    elif type(prev) is np.ndarray and type(pg) is np.ndarray and pg.dtype == dtype:
+        total = prev + pg  # the second path: a new array of ours, which later paths add into
+        grads[key] = DenseSum(total if type(total) is np.ndarray else np.asarray(total))
     elif type(prev) is np.ndarray or not prev.absorb(pg):  # an op's array, or a full lazy sum
         grads[key] = DenseSum.of(prev, pg, shape, dtype)  # a buffer of ours, added into in place
 

@@ -1,4 +1,4 @@
-"""Factory functions: tensor, zeros, ones, full, eye, arange, rand, randn and the *_like forms."""
+"""Factory functions: tensor, from_numpy, zeros, ones, full, eye, arange, rand, randn, *_like."""
 
 from __future__ import annotations
 
@@ -33,6 +33,18 @@ def _new(data: np.ndarray, requires_grad: bool) -> Tensor:
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A new leaf Tensor copying data (numbers, nested lists, ndarray or Tensor)."""
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def from_numpy(ndarray: np.ndarray) -> Tensor:
+    """A Tensor sharing memory with ndarray (any shape, its dtype kept): changes show in both."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    if ndarray.dtype.kind not in "fiub":
+        raise TypeError(
+            f"can't convert np.ndarray of type numpy.{ndarray.dtype}. The only supported types "
+            "are: float64, float32, float16, int64, int32, int16, int8, uint8, and bool."
+        )
+    return Tensor._make(ndarray, False, None)
 
 
 def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:

@@ -106,3 +106,15 @@ def check_backward(ctx: Any, g: np.ndarray, input_grads: tuple) -> None:
                 f"input {i} from a finite incoming gradient.{cause} The op was created at "
                 f"{ctx.where or '<unknown: created outside detect_anomaly()>'}"
             )
+
+
+def saved_array_changed(ctx: Any, arr: Any, now: int, expected: int) -> RuntimeError:
+    """PyTorch's error for an array ctx saved for backward and then changed in place."""
+    where = f" It was created at {ctx.where}." if ctx.where else ""
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: an array of shape {tuple(arr.shape)} and dtype {arr.dtype} saved "
+        f"by {ctx.describe()}, is at version {now}; expected version {expected} instead."
+        f"{where} Hint: clone() the tensor before changing it in place, or run the forward "
+        "under detect_anomaly() to see where the op was created."
+    )

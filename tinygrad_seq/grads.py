@@ -158,7 +158,9 @@ class SparseGrad(LazyGrad):
         """A row x[t] waits as a ScatterGrad piece; other slices are scattered into zeros now."""
         if self.is_row():
             return ScatterGrad(shape, dtype, self)
-        return DenseSum.of(None, self, shape, dtype)
+        buf = buffers.zeros(shape, dtype)  # a slice: scattered into zeros of our own now
+        self.add_into(buf)
+        return DenseSum(buf)
 
     def add_into(self, buf: np.ndarray) -> None:
         """buf[key] += value; repeated integer indices accumulate (np.add.at)."""

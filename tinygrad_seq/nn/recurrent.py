@@ -80,6 +80,23 @@ def _addmm_step(xw: Tensor, h: Tensor, whh_t: Tensor, t: int | None) -> Tensor:
     return ops.AddMM.apply(xw, h, whh_t, row=t)
 
 
+def part(t: Tensor, start: int, stop: int) -> Tensor:
+    """t[:, start:stop] of a step's own (N, G) tensor (its gates): (N, G) -> (N, stop - start).
+
+    A plain slice, not tracked as a view of t (Tensor._as_view): t never leaves the step and
+    is never changed in place, so the bookkeeping that keeps views right would only cost time.
+    """
+    return ops.Index.apply(t, key=(slice(None), slice(start, stop)), advanced=False)
+
+
+def row(t: Tensor, i: int) -> Tensor:
+    """t[i] of a layer's own sequence tensor (the input projection): (L, ...) -> (...).
+
+    A plain slice, not tracked as a view of t, for the same reason as part().
+    """
+    return ops.Index.apply(t, key=(i,), advanced=False)
+
+
 def rnn_step(xw: Tensor, h: Tensor, whh_t: Tensor, relu: bool, t: int | None = None) -> Tensor:
     """(N, H) projected input (or (L, N, H) and step t) + (N, H) state -> next state (N, H)."""
     pre = _addmm_step(xw, h, whh_t, t)  # xw + h W_hh^T as one op
@@ -96,8 +113,8 @@ def lstm_step(
     H = h.shape[-1]
     gates = _addmm_step(xw, h, whh_t, t)  # xw + h W_hh^T as one op
     act = gates.sigmoid()  # one op for i, f and o (g's quarter is computed and unused)
-    i, f, o = act[:, :H], act[:, H : 2 * H], act[:, 3 * H :]
-    g = gates[:, 2 * H : 3 * H].tanh()
+    i, f, o = part(act, 0, H), part(act, H, 2 * H), part(act, 3 * H, 4 * H)
+    g = part(gates, 2 * H, 3 * H).tanh()
     c_next = (f * c).addcmul(i, g)  # f c + i g
     return o * c_next.tanh(), c_next
 
@@ -136,12 +153,12 @@ def gru_step_split(
     H = h.shape[-1]
     rz = _addmm_step(xw_rz, h, whh_rz_t, t).sigmoid()
     hn = h @ whh_n_t if bhh_n is None else addmm(bhh_n, h, whh_n_t)
-    r = rz[:, :H]
+    r = part(rz, 0, H)
     if t is None:
         n = xw_n.addcmul(r, hn).tanh()  # tanh(xw_n + r (h W_hn^T + b_hn))
     else:  # the same, with xw_n[t] inside the op
         n = ops.AddCMul.apply(xw_n, r, hn, row=t).tanh()
-    return n.lerp(h, rz[:, H:])  # n + z (h - n) = (1 - z) n + z h
+    return n.lerp(h, part(rz, H, 2 * H))  # n + z (h - n) = (1 - z) n + z h
 
 
 # ----------------------------------------------------------------------------- cells

@@ -26,7 +26,9 @@ from .recurrent import (
     gru_step,
     gru_step_split,
     lstm_step,
+    part,
     rnn_step,
+    row,
     uniform_parameter,
 )
 
@@ -322,7 +324,7 @@ class RNN(RNNBase):
     def _cell_step(self, xs, t, h, c, weights):
         relu = self.nonlinearity == "relu"
         if self.fused:
-            return fused.RNNStep.apply(xs[0][t], h, weights[0], relu=relu), None
+            return fused.RNNStep.apply(row(xs[0], t), h, weights[0], relu=relu), None
         return rnn_step(xs[0], h, weights[0], relu, t), None
 
 
@@ -333,9 +335,9 @@ class LSTM(RNNBase):
 
     def _cell_step(self, xs, t, h, c, weights):
         if self.fused:
-            hc = fused.LSTMStep.apply(xs[0][t], h, c, weights[0])
+            hc = fused.LSTMStep.apply(row(xs[0], t), h, c, weights[0])
             H = self.hidden_size
-            return hc[:, :H], hc[:, H:]
+            return part(hc, 0, H), part(hc, H, 2 * H)
         return lstm_step(xs[0], h, c, weights[0], t)
 
 
@@ -381,7 +383,7 @@ class GRU(RNNBase):
             whh_t, b_hh = weights
             if b_hh is None:
                 b_hh = Tensor._make(np.zeros(3 * self.hidden_size, dtype=h.dtype), False, None)
-            return fused.GRUStep.apply(xs[0][t], h, whh_t, b_hh), None
+            return fused.GRUStep.apply(row(xs[0], t), h, whh_t, b_hh), None
         if not self.reset_after:
             return gru_step(xs[0][t], h, weights[0], weights[1], False), None
         return gru_step_split(xs[0], xs[1], h, *weights, t), None
