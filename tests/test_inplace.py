@@ -361,6 +361,11 @@ rec("leaf", lstm.bias_ih_l0.is_leaf)
         # dtype rules of in-place ops
         "b = torch.tensor([1, 2, 3]); b.add_(2); rec('b', b); b[0] = 1.7; rec('b2', b)\n"
         "b.add_(1.5)",
+        # detach_ cuts a non-leaf from the graph; a view cannot be detached in place
+        "x = torch.ones(3, requires_grad=True); y = x * 2; y.detach_(); rec('y', y)\n"
+        "rec('state', (y.requires_grad, y.is_leaf, y.grad_fn is None)); (x * 2)[0:2].detach_()",
+        # requires_grad_ makes a leaf that later in-place changes must respect
+        "t = torch.zeros(3); t.add_(1); t.requires_grad_(); rec('t', t); t.mul_(2)",
         # broadcasting into self, and a result that does not fit
         "b = torch.zeros(2, 3); b.add_(torch.tensor([1.0, 2.0, 3.0])); rec('b', b)\n"
         "b.add_(torch.ones(4, 2, 3))",
@@ -377,6 +382,8 @@ rec("leaf", lstm.bias_ih_l0.is_leaf)
         "view-of-leaf",
         "shape-ops",
         "dtypes",
+        "detach_",
+        "requires_grad_",
         "broadcast",
     ],
 )
