@@ -366,6 +366,10 @@ rec("leaf", lstm.bias_ih_l0.is_leaf)
         "rec('state', (y.requires_grad, y.is_leaf, y.grad_fn is None)); (x * 2)[0:2].detach_()",
         # requires_grad_ makes a leaf that later in-place changes must respect
         "t = torch.zeros(3); t.add_(1); t.requires_grad_(); rec('t', t); t.mul_(2)",
+        # assignments whose value does not fit the indexed part
+        "b = torch.zeros(2, 3); b[torch.tensor([0, 1])] = torch.ones(3); rec('b', b)\n"
+        "b[torch.tensor([0, 1])] = torch.ones(4)",
+        "b = torch.zeros(2, 3); b[0] = torch.ones(4)",
         # broadcasting into self, and a result that does not fit
         "b = torch.zeros(2, 3); b.add_(torch.tensor([1.0, 2.0, 3.0])); rec('b', b)\n"
         "b.add_(torch.ones(4, 2, 3))",
@@ -384,6 +388,8 @@ rec("leaf", lstm.bias_ih_l0.is_leaf)
         "dtypes",
         "detach_",
         "requires_grad_",
+        "setitem-advanced-mismatch",
+        "setitem-basic-mismatch",
         "broadcast",
     ],
 )

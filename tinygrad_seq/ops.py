@@ -897,10 +897,10 @@ class IndexPut(Function):
         out = a.copy()
         try:
             out[key] = value
-        except ValueError:
-            raise ValueError(
-                f"cannot assign a value of shape {value.shape} to the indexed part of shape "
-                f"{a[key].shape}"
+        except ValueError:  # PyTorch's error and wording
+            raise RuntimeError(
+                f"shape mismatch: value tensor of shape {list(value.shape)} cannot be broadcast "
+                f"to indexing result of shape {list(a[key].shape)}"
             ) from None
         return out
 
