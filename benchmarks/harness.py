@@ -112,7 +112,7 @@ def peak_memory(cfg: Config, cell: str, seed: int = 0) -> dict:
     ts.step()
     fused = comp.build("tinygrad_seq_fused", cell, params, x, y)
     fused.step()
-    from tinygrad_seq import buffers
+    from tinygrad_seq import kernels
 
     for name, fn in (
         ("numpy_ref", lambda: comp.build("numpy_ref", cell, params, x, y).step()),
@@ -120,7 +120,7 @@ def peak_memory(cfg: Config, cell: str, seed: int = 0) -> dict:
         ("tinygrad_seq_fused", fused.step),
     ):
         gc.collect()
-        buffers.empty_cache()  # tinygrad_seq's cached blocks are allocated, and counted, anew
+        kernels.empty_cache()  # tinygrad_seq's cached blocks are allocated, and counted, anew
         tracemalloc.start()
         try:
             fn()
@@ -213,9 +213,9 @@ def machine_info(threads: int, torch_used: bool) -> dict:
     }
     for var in ENV_VARS:
         info[var] = os.environ.get(var, "unset")
-    from tinygrad_seq import buffers  # imported for tinygrad_seq anyway; it tunes malloc
+    from tinygrad_seq import kernels  # imported for tinygrad_seq anyway; it tunes malloc
 
-    info["malloc"] = buffers.malloc_settings()
+    info["malloc"] = kernels.malloc_settings()
     if torch_used:
         import torch
 

@@ -51,7 +51,7 @@ def _malloc_text(settings: dict | None) -> str:
     mmap_mib, trim_mib = settings["mmap_threshold"] >> 20, settings["trim_threshold"] >> 20
     return (
         f"malloc (glibc, for every competitor in the process): mmap threshold {mmap_mib} MiB, "
-        f"trim threshold {trim_mib} MiB (tinygrad_seq.buffers.tune_malloc)"
+        f"trim threshold {trim_mib} MiB (tinygrad_seq.kernels.tune_malloc)"
     )
 
 

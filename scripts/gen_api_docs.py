@@ -24,7 +24,7 @@ MODULES = [
     ("tinygrad_seq.manual.convert", "nn <-> course parameter conversion"),
     ("tinygrad_seq.viz", "Graph drawings and plots"),
     ("tinygrad_seq.io", "Checkpoints"),
-    ("tinygrad_seq.buffers", "The large-array cache and malloc tuning"),
+    ("tinygrad_seq.kernels", "Numpy/BLAS helpers, the large-array cache and malloc tuning"),
     ("tinygrad_seq.training", "Training the character language model"),
     ("tinygrad_seq.models", "Ready-made models"),
 ]

@@ -1,6 +1,6 @@
 """tinygrad_seq: a small reverse-mode autodiff framework on numpy for sequence models."""
 
-from . import buffers, data, functional, manual, nn, optim
+from . import data, functional, kernels, manual, nn, optim
 from .autograd import (
     detect_anomaly,
     enable_grad,
@@ -71,7 +71,7 @@ __all__ = [
     "CheckpointError",
     "GradientReport",
     "compare_gradients",
-    "buffers",
+    "kernels",
     "data",
     "functional",
     "load",

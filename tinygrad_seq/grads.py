@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from . import buffers
+from . import kernels
 from .kernels import matmul
 
 
@@ -115,8 +115,8 @@ class OuterGrad(LazyGrad):
         if len(self.lefts) == 1:
             return matmul(self.lefts[0].T, self.rights[0])
         a, b = self.lefts[0], self.rights[0]
-        left = buffers.empty((self.rows, a.shape[1]), a.dtype)
-        right = buffers.empty((self.rows, b.shape[1]), b.dtype)
+        left = kernels.empty((self.rows, a.shape[1]), a.dtype)
+        right = kernels.empty((self.rows, b.shape[1]), b.dtype)
         np.concatenate(self.lefts, out=left)
         np.concatenate(self.rights, out=right)
         return matmul(left.T, right)
@@ -158,7 +158,7 @@ class SparseGrad(LazyGrad):
         """A row x[t] waits as a ScatterGrad piece; other slices are scattered into zeros now."""
         if self.is_row():
             return ScatterGrad(shape, dtype, self)
-        buf = buffers.zeros(shape, dtype)  # a slice: scattered into zeros of our own now
+        buf = kernels.zeros(shape, dtype)  # a slice: scattered into zeros of our own now
         self.add_into(buf)
         return DenseSum(buf)
 
@@ -234,9 +234,9 @@ class ScatterGrad(LazyGrad):
         dtype = self.dtype if dtype is None else dtype
         rows = self._rows()
         if rows is not None:
-            out = buffers.empty(self.shape, dtype)
+            out = kernels.empty(self.shape, dtype)
             return np.stack(rows, out=out, casting="same_kind")
-        out = buffers.zeros(self.shape, dtype)
+        out = kernels.zeros(self.shape, dtype)
         for part in self.parts:
             part.add_into(out)
         return out
@@ -296,7 +296,7 @@ class DenseSum(LazyGrad):
             # 0-d sums come back as numpy scalars, which `+=` would rebind instead of updating
             return DenseSum(np.asarray(prev + (pg if pg.dtype == dtype else pg.astype(dtype))))
         if prev is None or type(prev) is np.ndarray:
-            buf = buffers.zeros(shape, dtype)
+            buf = kernels.zeros(shape, dtype)
             if prev is not None:
                 buf += prev
         else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import buffers
+from . import kernels
 from .autograd import Context, Function
 from .grads import OuterGrad, SparseGrad
 from .kernels import matmul, matmul_into_buffer
@@ -957,7 +957,7 @@ class Stack(Function):
         shape.insert(axis if axis >= 0 else len(shape) + 1 + axis, len(arrays))
         dtype = np.result_type(*arrays)
         try:
-            return np.stack(arrays, axis=axis, out=buffers.empty(tuple(shape), dtype))
+            return np.stack(arrays, axis=axis, out=kernels.empty(tuple(shape), dtype))
         except ValueError:
             return np.stack(arrays, axis=axis)  # numpy's own message for unequal shapes
 

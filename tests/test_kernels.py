@@ -1,4 +1,4 @@
-"""tinygrad_seq.buffers: large blocks are reused only once nothing refers to them."""
+"""tinygrad_seq.kernels: cached large blocks are reused only once nothing refers to them."""
 
 from __future__ import annotations
 
@@ -11,46 +11,46 @@ import numpy as np
 import pytest
 
 import tinygrad_seq as ts
-from tinygrad_seq import buffers
+from tinygrad_seq import kernels
 
 
 @pytest.fixture(autouse=True)
 def small_blocks(monkeypatch):
     """Cache blocks from 1 KB on, so the tests need no 32 MB arrays; start empty."""
-    monkeypatch.setattr(buffers, "MIN_BYTES", 1024)
-    buffers.empty_cache()
+    monkeypatch.setattr(kernels, "MIN_BYTES", 1024)
+    kernels.empty_cache()
     yield
-    buffers.empty_cache()
+    kernels.empty_cache()
 
 
 def test_a_block_is_reused_only_when_no_array_refers_to_it():
-    a = buffers.empty((32, 32), np.float32)
+    a = kernels.empty((32, 32), np.float32)
     base = id(a.base)  # the block itself must not be held here
-    b = buffers.empty((32, 32), np.float32)
+    b = kernels.empty((32, 32), np.float32)
     assert id(b.base) != base  # a is alive
     view = a[3:5]
     del a
-    c = buffers.empty((16, 64), np.float32)  # same size, but a's view still holds the block
+    c = kernels.empty((16, 64), np.float32)  # same size, but a's view still holds the block
     assert id(c.base) != base and c.base is not b.base
     del view
-    d = buffers.empty((64, 16), np.float32)
+    d = kernels.empty((64, 16), np.float32)
     assert id(d.base) == base and d.shape == (64, 16) and d.flags.c_contiguous
-    held, free = buffers.cached_bytes()
+    held, free = kernels.cached_bytes()
     assert held == 3 * 32 * 32 * 4 and free == 0
     del b, c
-    assert buffers.cached_bytes()[1] == 2 * 32 * 32 * 4
-    assert buffers.empty_cache() == 2 * 32 * 32 * 4
-    assert buffers.cached_bytes() == (32 * 32 * 4, 0)  # d's block is in use: kept
+    assert kernels.cached_bytes()[1] == 2 * 32 * 32 * 4
+    assert kernels.empty_cache() == 2 * 32 * 32 * 4
+    assert kernels.cached_bytes() == (32 * 32 * 4, 0)  # d's block is in use: kept
 
 
 def test_small_arrays_and_the_limit_bypass_the_cache(monkeypatch):
-    assert buffers.empty((4,), np.float64).base is None  # 32 bytes: plain numpy
-    monkeypatch.setattr(buffers, "LIMIT", 5000)
-    a = buffers.empty((1000,), np.float32)  # 4000 bytes: cached
-    b = buffers.empty((1000,), np.float32)  # would pass the limit: plain memory
+    assert kernels.empty((4,), np.float64).base is None  # 32 bytes: plain numpy
+    monkeypatch.setattr(kernels, "LIMIT", 5000)
+    a = kernels.empty((1000,), np.float32)  # 4000 bytes: cached
+    b = kernels.empty((1000,), np.float32)  # would pass the limit: plain memory
     assert a.base is not None and b.base is not None
-    assert buffers.cached_bytes()[0] == 4000
-    z = buffers.zeros((10, 100), np.float64)
+    assert kernels.cached_bytes()[0] == 4000
+    z = kernels.zeros((10, 100), np.float64)
     assert not z.any()
 
 
@@ -66,7 +66,7 @@ def test_training_steps_with_cached_buffers_match_fresh_ones():
         loss = ts.functional.cross_entropy(head(out).reshape(-1, 5), y)
         loss.backward()
         results.append([loss.detach().numpy()] + [p.grad.numpy().copy() for p in lstm.parameters()])
-    assert buffers.cached_bytes()[0] > 0  # the blocks were used
+    assert kernels.cached_bytes()[0] > 0  # the blocks were used
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
 
@@ -90,16 +90,16 @@ def _run(code: str, **env: str) -> str:
 
 @needs_glibc
 def test_import_tunes_glibc_malloc_unless_disabled():
-    code = "import tinygrad_seq as ts; print(ts.buffers.malloc_settings())"
+    code = "import tinygrad_seq as ts; print(ts.kernels.malloc_settings())"
     assert _run(code) == str({"mmap_threshold": 32 << 20, "trim_threshold": 256 << 20})
     assert _run(code, TINYGRAD_SEQ_MALLOC_TUNING="0") == "None"
 
 
 def test_tune_malloc_is_a_no_op_without_glibc(monkeypatch):
     monkeypatch.setattr(platform, "libc_ver", lambda: ("", ""))
-    before = buffers.malloc_settings()
-    assert buffers.tune_malloc() is None
-    assert buffers.malloc_settings() == before
+    before = kernels.malloc_settings()
+    assert kernels.tune_malloc() is None
+    assert kernels.malloc_settings() == before
 
 
 @needs_glibc
