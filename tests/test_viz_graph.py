@@ -240,7 +240,7 @@ def test_500_steps_draw_without_recursion():
     assert 'label="t=253..499: ' in window and len(nodes(window)) < 80
     # 11 ops per composed LSTM step (AddMM, Sigmoid, 4 gate slices, Tanh, Mul, AddCMul, Tanh,
     # Mul), every one of them drawn
-    ops = [n for n in ts.graph.toposort(loss._ctx) if type(n) is ts.autograd.Context]
+    ops = [n for n in viz.walk([loss]) if type(n) is ts.autograd.Context]
     assert len(ops) > 500 * 11 and len(nodes(full)) >= len(ops)
 
 

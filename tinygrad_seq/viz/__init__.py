@@ -7,6 +7,7 @@ extra (`pip install tinygrad_seq[plot]`).
 
 from ..autograd import keep_values
 from ._colors import grad_color
+from ._graph_model import walk
 from .cli_graph import graph_command
 from .graph import GraphvizNotFoundWarning, draw_graph, record_grads, save
 from .plots import (
@@ -30,4 +31,5 @@ __all__ = [
     "plot_losses",
     "record_grads",
     "save",
+    "walk",
 ]

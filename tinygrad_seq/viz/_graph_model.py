@@ -62,7 +62,11 @@ class Edge:
 
 
 def walk(roots: list) -> list:
-    """Every graph node (Context or leaf Tensor) reachable from root Tensors, parents first."""
+    """Every graph node (Context or leaf Tensor) reachable from root Tensors, parents first.
+
+    The one topological sort of the package (the backward walk needs none: it takes nodes by
+    decreasing creation number), with an explicit stack, so a long unroll needs no recursion.
+    """
     order: list = []
     seen: set[int] = set()
     stack = [(edge(r), False) for r in reversed(roots)]

@@ -29,7 +29,6 @@ import graphviz
 import numpy as np
 
 from ..autograd import edge, format_scope
-from ..graph import record
 from ..nn.module import Module
 from ..tensor import Tensor
 from ._colors import (
@@ -49,6 +48,7 @@ from ._graph_model import (
     node_dtype,
     node_shape,
     step_of,
+    walk,
 )
 
 _STYLE = {
@@ -76,7 +76,14 @@ class GraphvizNotFoundWarning(UserWarning):
 
 def record_grads(root: Any) -> int:
     """Tensor(s) -> number of op nodes now keeping their gradient; call before backward."""
-    return sum(record(r) for r in flatten_roots(root) if r.requires_grad)
+    total = 0
+    for r in flatten_roots(root):
+        if r.requires_grad:
+            ops = [n for n in walk([r]) if is_op(n)]
+            for n in ops:
+                n.keep_grad()
+            total += len(ops)
+    return total
 
 
 def draw_graph(
