@@ -20,6 +20,8 @@ MODULES = [
     ("tinygrad_seq.optim", "Optimizers"),
     ("tinygrad_seq.optim.lr_scheduler", "Learning-rate schedulers"),
     ("tinygrad_seq.data", "Vocabularies, corpora, batching"),
+    ("tinygrad_seq.check", "Correctness tools: gradcheck, compare_gradients, finite differences"),
+    ("tinygrad_seq.check.finite_diff", "Central finite differences"),
     ("tinygrad_seq.manual", "Hand-derived numpy reference (course notation)"),
     ("tinygrad_seq.manual.convert", "nn <-> course parameter conversion"),
     ("tinygrad_seq.viz", "Graph drawings and plots"),

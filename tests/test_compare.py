@@ -1,4 +1,4 @@
-"""Tests of tinygrad_seq.compare: autodiff == manual == finite differences, and the report.
+"""Tests of tinygrad_seq.check.compare: autodiff == manual == finite differences, and the report.
 
 For every cell and sequence layer (RNN tanh/relu, LSTM, GRU in PyTorch's and the course's
 variant) the autodiff gradients through nn and the converters equal the hand-derived ones to
@@ -18,7 +18,7 @@ from helpers import CELLS, KIND_IDS, KINDS, LAYERS
 import tinygrad_seq as ts
 from tinygrad_seq import functional as F
 from tinygrad_seq import nn, optim
-from tinygrad_seq.compare import GradientReport, compare_gradients, replay_bptt
+from tinygrad_seq.check.compare import GradientReport, compare_gradients, replay_bptt
 from tinygrad_seq.manual import convert as cv
 from tinygrad_seq.manual import (
     gru_backward,

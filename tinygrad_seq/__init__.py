@@ -1,6 +1,6 @@
 """tinygrad_seq: a small reverse-mode autodiff framework on numpy for sequence models."""
 
-from . import data, functional, kernels, manual, nn, optim
+from . import check, data, functional, kernels, manual, nn, optim
 from .autograd import (
     detect_anomaly,
     enable_grad,
@@ -8,7 +8,7 @@ from .autograd import (
     no_grad,
     set_grad_enabled,
 )
-from .compare import GradientReport, compare_gradients
+from .check import GradcheckError, GradientReport, compare_gradients, gradcheck
 from .creation import (
     arange,
     eye,
@@ -38,7 +38,6 @@ from .dtypes import (
 )
 from .errors import AnomalyError, GraphFreedError
 from .generate import log_likelihood, sample
-from .gradcheck import GradcheckError, gradcheck
 from .io import CheckpointError, load, load_into, load_metadata, save
 from .random import manual_seed
 from .tensor import (
@@ -66,6 +65,7 @@ from .tensor import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "check",
     "addcmul",
     "addmm",
     "CheckpointError",

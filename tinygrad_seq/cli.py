@@ -164,7 +164,7 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     import numpy as np
 
     from . import nn
-    from .compare import compare_gradients
+    from .check import compare_gradients
     from .random import manual_seed
 
     cells = CELLS if args.cell == "all" else (args.cell,)

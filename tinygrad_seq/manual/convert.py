@@ -23,7 +23,7 @@ Layouts: nn sequences are (T_x, m, n) and states (m, n_a) (rows are examples); t
 (n, m, T_x) and (n_a, m) (columns are examples): see sequence_to_course / state_to_course.
 
 One table (`parameter_links`) drives the conversions and names the rows of the comparison report
-in tinygrad_seq.compare. This module imports numpy only: a module is read by duck typing (its
+in tinygrad_seq.check.compare. This module imports numpy only: a module is read by duck typing (its
 class name, config attributes, `named_parameters()` and each parameter's `.data`) and written
 through its `load_state_dict`, so manual/ stays independent of the engine.
 """

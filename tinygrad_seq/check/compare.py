@@ -26,12 +26,13 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import no_grad
-from .manual import convert as cv
-from .manual import gru as manual_gru
-from .manual import lstm as manual_lstm
-from .manual import rnn as manual_rnn
-from .tensor import Tensor
+from ..autograd import no_grad
+from ..manual import convert as cv
+from ..manual import gru as manual_gru
+from ..manual import lstm as manual_lstm
+from ..manual import rnn as manual_rnn
+from ..tensor import Tensor
+from .finite_diff import partials
 
 __all__ = ["GradientReport", "Row", "compare_gradients", "replay_bptt"]
 
@@ -300,18 +301,10 @@ def _fd(run: _Run, loss: Callable | None, eps: float, inputs: bool, max_entries:
         targets.update(input=run.x, h_0=run.h, **({} if run.c is None else {"c_0": run.c}))
     rng, result = np.random.default_rng(seed), {}
     for name, arr in targets.items():
-        result[name] = np.full(arr.shape, np.nan)
-        flat = np.arange(arr.size)
+        entries = None
         if max_entries is not None and arr.size > max_entries:
-            flat = rng.choice(arr.size, size=max_entries, replace=False)
-        for idx in (np.unravel_index(i, arr.shape) for i in flat):
-            old = arr[idx]
-            arr[idx] = old + eps
-            f_plus = f()
-            arr[idx] = old - eps
-            f_minus = f()
-            arr[idx] = old
-            result[name][idx] = (f_plus - f_minus) / (2 * eps)
+            entries = rng.choice(arr.size, size=max_entries, replace=False)
+        result[name] = partials(f, arr, eps, entries).reshape(arr.shape)
     return result
 
 

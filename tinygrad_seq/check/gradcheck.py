@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from . import autograd
-from .tensor import Tensor
+from .. import autograd
+from ..tensor import Tensor
+from .finite_diff import directional, partials
 
 
 class GradcheckError(RuntimeError):
@@ -76,17 +77,7 @@ def _jacobians(fn: Callable, xs: list, wrt: list[Tensor], eps: float) -> tuple[l
 
 def _numerical_jacobian(fn: Callable, xs: list, x: Tensor, m: int, eps: float) -> np.ndarray:
     """(m, x.size): column e is (f(x + eps e_e) - f(x - eps e_e)) / 2eps."""
-    flat = x._data.reshape(-1)  # a view: perturbing it perturbs x
-    cols = np.zeros((m, flat.size))
-    for e in range(flat.size):
-        orig = flat[e]
-        flat[e] = orig + eps
-        plus = _flat_outputs(fn, xs)
-        flat[e] = orig - eps
-        minus = _flat_outputs(fn, xs)
-        flat[e] = orig
-        cols[:, e] = (plus - minus) / (2 * eps)
-    return cols
+    return partials(lambda: _flat_outputs(fn, xs), x._data, eps).reshape(x._data.size, m).T
 
 
 def _fail(msg: str, raise_exception: bool) -> bool:
@@ -145,14 +136,7 @@ def _fast(fn, xs, wrt, positions, eps, atol, rtol, raise_exception, n_directions
         grads = _input_grads(outs, np.split(v, np.cumsum(sizes)[:-1]), wrt)
         for pos, x, g in zip(positions, wrt, grads):
             u = rng.standard_normal(x._data.size)
-            flat = x._data.reshape(-1)
-            orig = flat.copy()
-            flat[:] = orig + eps * u
-            plus = _flat_outputs(fn, xs)
-            flat[:] = orig - eps * u
-            minus = _flat_outputs(fn, xs)
-            flat[:] = orig
-            numerical = float((plus - minus) @ v / (2 * eps))
+            numerical = float(directional(lambda: _flat_outputs(fn, xs), x._data, u, eps) @ v)
             analytical = float(g @ u)
             if abs(analytical - numerical) > atol + rtol * abs(numerical):
                 where = _locate(fn, xs, x, g, v, eps, atol, rtol) if raise_exception else ""
