@@ -17,15 +17,7 @@ import numpy as np
 
 from .autograd import Function
 from .grads import OuterGrad
-from .kernels import matmul
-
-
-def _sigmoid(a: np.ndarray) -> np.ndarray:
-    out = np.negative(a)
-    with np.errstate(over="ignore", under="ignore"):
-        np.exp(out, out=out)
-    out += 1
-    return np.reciprocal(out, out=out)
+from .kernels import matmul, sigmoid
 
 
 class RNNStep(Function):
@@ -55,9 +47,9 @@ class LSTMStep(Function):
         H = h.shape[1]
         gates = xw + matmul(h, whh_t)
         act = np.empty_like(gates)
-        act[:, : 2 * H] = _sigmoid(gates[:, : 2 * H])  # i, f
+        act[:, : 2 * H] = sigmoid(gates[:, : 2 * H])  # i, f
         act[:, 2 * H : 3 * H] = np.tanh(gates[:, 2 * H : 3 * H])  # g
-        act[:, 3 * H :] = _sigmoid(gates[:, 3 * H :])  # o
+        act[:, 3 * H :] = sigmoid(gates[:, 3 * H :])  # o
         i, f, gg, o = act[:, :H], act[:, H : 2 * H], act[:, 2 * H : 3 * H], act[:, 3 * H :]
         out = np.empty((h.shape[0], 2 * H), dtype=gates.dtype)
         c_next = out[:, H:]
@@ -93,7 +85,7 @@ class GRUStep(Function):
         H = h.shape[1]
         hw = matmul(h, whh_t)
         hw += bhh
-        rz = _sigmoid(xw[:, : 2 * H] + hw[:, : 2 * H])
+        rz = sigmoid(xw[:, : 2 * H] + hw[:, : 2 * H])
         r, z = rz[:, :H], rz[:, H:]
         n = np.tanh(xw[:, 2 * H :] + r * hw[:, 2 * H :])
         out = h - n

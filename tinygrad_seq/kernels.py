@@ -205,3 +205,15 @@ def malloc_settings() -> dict | None:
 
 if os.environ.get("TINYGRAD_SEQ_MALLOC_TUNING", "1") != "0":
     tune_malloc()
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + e^-x) elementwise into a new array, exactly 0 or 1 far out: (*s) -> (*s)."""
+    # For x << 0, e^-x overflows to inf and gives exactly 0, the limit; for x >> 0 it underflows
+    # to 0 and gives exactly 1. Neither is an error, so both are silenced. (The cheaper
+    # (1 + tanh(x/2)) / 2 loses all relative precision in the tail, x << 0.)
+    out = np.negative(x, out=np.empty_like(x))  # out= keeps 0-d results arrays
+    with np.errstate(over="ignore", under="ignore"):
+        np.exp(out, out=out)
+    out += 1
+    return np.reciprocal(out, out=out)

@@ -384,14 +384,7 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(ctx, a):
-        # 1 / (1 + e^-a): for a << 0, e^-a overflows to inf and gives exactly 0, the limit; for
-        # a >> 0 it underflows to 0 and gives exactly 1. Neither is an error, so both are silenced.
-        # (The cheaper (1 + tanh(a/2)) / 2 loses all relative precision in the tail, a << 0.)
-        out = np.negative(a, out=np.empty_like(a))  # out= keeps 0-d results arrays
-        with np.errstate(over="ignore", under="ignore"):
-            np.exp(out, out=out)
-        out += 1
-        np.reciprocal(out, out=out)
+        out = kernels.sigmoid(a)  # exact 0 and 1 far out, without overflow warnings
         ctx.save_for_backward(out)
         return out
 
