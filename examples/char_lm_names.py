@@ -23,8 +23,7 @@ from typing import Any
 
 from tinygrad_seq import viz
 from tinygrad_seq.data import Vocab, names_dataset
-from tinygrad_seq.generate import sample
-from tinygrad_seq.training import save_lm, train_char_lm, unigram_baseline
+from tinygrad_seq.tasks import sample, save_lm, train_char_lm, unigram_baseline
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

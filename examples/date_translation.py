@@ -31,7 +31,7 @@ import tinygrad_seq as ts
 from tinygrad_seq import nn, optim
 from tinygrad_seq.data import Vocab, make_dates, pad_sequences
 from tinygrad_seq.nn import functional as F
-from tinygrad_seq.training import limit_blas_threads, progress_bar
+from tinygrad_seq.tasks import limit_blas_threads, progress_bar
 
 T_Y = 10  # every ISO date 'YYYY-MM-DD' has 10 characters
 

@@ -25,7 +25,7 @@ import tinygrad_seq as ts
 from tinygrad_seq import nn, optim
 from tinygrad_seq.data import BatchIterator, Vocab, load_names
 from tinygrad_seq.nn import functional as F
-from tinygrad_seq.training import limit_blas_threads, progress_bar
+from tinygrad_seq.tasks import limit_blas_threads, progress_bar
 
 CLASSES = ("female", "male")
 

@@ -32,7 +32,7 @@ import numpy as np
 import tinygrad_seq as ts
 from tinygrad_seq import nn, optim, viz
 from tinygrad_seq.nn import functional as F
-from tinygrad_seq.training import limit_blas_threads, progress_bar
+from tinygrad_seq.tasks import limit_blas_threads, progress_bar
 
 LAYERS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 NAMES = {"rnn": "RNN", "gru": "GRU", "lstm": "LSTM"}

@@ -27,8 +27,7 @@ MODULES = [
     ("tinygrad_seq.viz", "Graph drawings and plots"),
     ("tinygrad_seq.io", "Checkpoints"),
     ("tinygrad_seq.kernels", "Numpy/BLAS helpers, the large-array cache and malloc tuning"),
-    ("tinygrad_seq.training", "Training the character language model"),
-    ("tinygrad_seq.models", "Ready-made models"),
+    ("tinygrad_seq.tasks", "The applications: character language model, training, sampling, demo"),
 ]
 
 

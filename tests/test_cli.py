@@ -109,7 +109,7 @@ def test_demo_writes_everything(tmp_path):
     assert {"names_lm.safetensors", "samples.txt", "loss.png", "grad_flow.png"} <= names
     assert any(n.startswith("graph.") for n in names)
     assert "wrote" in proc.stdout and "unigram baseline" in proc.stdout
-    model, vocab = __import__("tinygrad_seq.training", fromlist=["load_lm"]).load_lm(
+    model, vocab = __import__("tinygrad_seq.tasks", fromlist=["load_lm"]).load_lm(
         tmp_path / "out" / "names_lm.safetensors"
     )
     assert len(vocab) == model.head.out_features

@@ -38,7 +38,7 @@ def test_help_describes_the_example(name, capsys):
 
 
 def test_char_lm_names(tmp_path):
-    from tinygrad_seq.training import load_lm
+    from tinygrad_seq.tasks import load_lm
 
     res = run("char_lm_names", tmp_path, "--cell", "gru")
     assert len(res["train_loss"]) == len(res["val_loss"]) == 2

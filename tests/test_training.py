@@ -1,4 +1,4 @@
-"""Tests of tinygrad_seq.training: batches, baseline, the training loop, checkpoints."""
+"""Tests of tinygrad_seq.tasks: batches, baseline, the training loop, sampling, checkpoints."""
 
 import math
 
@@ -8,14 +8,15 @@ import pytest
 import tinygrad_seq as ts
 from tinygrad_seq import io
 from tinygrad_seq.data import Vocab, names_dataset
-from tinygrad_seq.generate import log_likelihood, sample
-from tinygrad_seq.models import CharLM
-from tinygrad_seq.training import (
+from tinygrad_seq.tasks import (
     IGNORE_INDEX,
+    CharLM,
     TrainResult,
     evaluate_lm,
     lm_batch,
     load_lm,
+    log_likelihood,
+    sample,
     save_lm,
     train_char_lm,
     unigram_baseline,

@@ -291,10 +291,10 @@ def test_save_dot_source_and_unknown_suffix(tmp_path):
 
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
 def test_graph_command(tmp_path, cell):
-    path = viz.graph_command(cell, steps=3, collapse="cell", output=tmp_path / "g.svg",
+    path = ts.tasks.graph_command(cell, steps=3, collapse="cell", output=tmp_path / "g.svg",
                              show_grads=True)  # fmt: skip
     assert path.exists()
     if shutil.which("dot"):
         assert path.suffix == ".svg" and b"cell l0 t=2" in path.read_bytes()
     with pytest.raises(ValueError, match="cell must be one of"):
-        viz.graph_command("transformer")
+        ts.tasks.graph_command("transformer")

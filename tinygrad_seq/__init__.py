@@ -37,9 +37,9 @@ from .dtypes import (
     set_default_dtype,
 )
 from .errors import AnomalyError, GraphFreedError
-from .generate import log_likelihood, sample
 from .io import CheckpointError, load, load_into, load_metadata, save
 from .random import manual_seed
+from .tasks import log_likelihood, sample
 from .tensor import (
     Tensor,
     addcmul,

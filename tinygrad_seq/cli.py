@@ -1,6 +1,6 @@
 """The `tinygrad-seq` command: demo, train, sample, score, graph and gradcheck.
 
-Every sub-command is a thin layer over the library (training.py, generate.py, viz, compare.py).
+Every sub-command is a thin layer over the library (tasks/, viz, check/).
 Errors a user can cause (a missing or corrupt checkpoint, a checkpoint of another kind, a bad
 option value, an unreadable text file) end the command with one line on stderr and exit code 2,
 never a traceback; files are written atomically, so nothing is left half-written.
@@ -15,7 +15,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-CELLS = ("rnn", "gru", "lstm")
+from . import tasks
+
+CELLS = tuple(tasks.CELLS)  # "rnn", "gru", "lstm"
 
 
 class UsageError(Exception):
@@ -78,7 +80,7 @@ def _split(texts: list[str], seed: int, val_fraction: float = 0.1) -> tuple[list
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train a character LM and save it as a checkpoint."""
-    from .training import save_lm, train_char_lm, unigram_baseline
+    from .tasks import save_lm, train_char_lm, unigram_baseline
 
     texts = _load_texts(args.data)
     train, val = _split(texts, args.seed)
@@ -107,8 +109,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_sample(args: argparse.Namespace) -> int:
     """Print COUNT sampled sequences from a checkpoint."""
-    from .generate import sample
-    from .training import load_lm
+    from .tasks import load_lm, sample
 
     model, vocab = load_lm(args.checkpoint)
     for i in range(args.n):
@@ -129,8 +130,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def cmd_score(args: argparse.Namespace) -> int:
     """Print the texts ranked by their log-likelihood under a checkpoint."""
-    from .generate import log_likelihood
-    from .training import load_lm
+    from .tasks import load_lm, log_likelihood
 
     model, vocab = load_lm(args.checkpoint)
     scored = [(log_likelihood(model, vocab, t), t) for t in args.texts]
@@ -145,7 +145,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 def cmd_graph(args: argparse.Namespace) -> int:
     """Draw an unrolled recurrent model and save the picture."""
-    from .viz import graph_command
+    from .tasks import graph_command
 
     path = graph_command(
         cell=args.cell,
@@ -186,7 +186,7 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Train the names LM for up to a minute and write checkpoint and pictures to a folder."""
-    from .demo import run_demo
+    from .tasks.demo import run_demo
 
     written = run_demo(
         out=Path(args.out),

@@ -8,7 +8,6 @@ extra (`pip install tinygrad_seq[plot]`).
 from ..autograd import keep_values
 from ._colors import grad_color
 from ._graph_model import walk
-from .cli_graph import graph_command
 from .graph import GraphvizNotFoundWarning, draw_graph, record_grads, save
 from .plots import (
     grad_flow,
@@ -24,7 +23,6 @@ __all__ = [
     "grad_color",
     "grad_flow",
     "keep_values",
-    "graph_command",
     "lstm_gate_activations",
     "plot_gates",
     "plot_grad_flow",

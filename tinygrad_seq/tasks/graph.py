@@ -10,12 +10,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .. import nn
 from ..random import get_generator, manual_seed
 from ..tensor import Tensor
-from .graph import draw_graph, record_grads, save
-
-_CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
+from ..viz import draw_graph, record_grads, save
+from .charlm import CELLS
 
 
 def graph_command(
@@ -35,13 +33,13 @@ def graph_command(
     show_grads the graph is drawn after backward, coloured by gradient norm. Without graphviz's
     `dot` program the .dot source is written instead (see viz.save).
     """
-    if cell not in _CELLS:
-        raise ValueError(f"graph: cell must be one of {', '.join(_CELLS)}, got {cell!r}")
+    if cell not in CELLS:
+        raise ValueError(f"graph: cell must be one of {', '.join(CELLS)}, got {cell!r}")
     for name, v in (("steps", steps), ("layers", layers), ("hidden", hidden), ("inputs", inputs)):
         if not isinstance(v, int) or isinstance(v, bool) or v < 1:
             raise ValueError(f"graph: {name} must be a positive int, got {v!r}")
     manual_seed(seed)
-    model = _CELLS[cell](inputs, hidden, num_layers=layers)
+    model = CELLS[cell](inputs, hidden, num_layers=layers)
     x = Tensor(get_generator().standard_normal((steps, 1, inputs)).astype("float32"))
     out, _ = model(x)
     loss = (out * out).mean()

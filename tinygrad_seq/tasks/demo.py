@@ -11,12 +11,15 @@ from pathlib import Path
 
 import numpy as np
 
-from . import nn, viz
-from .data import load_names
-from .generate import sample
-from .random import manual_seed
-from .tensor import Tensor
-from .training import save_lm, train_char_lm, unigram_baseline
+from .. import nn, viz
+from ..autograd import no_grad
+from ..data import load_names
+from ..random import manual_seed
+from ..tensor import Tensor
+from .charlm import save_lm, unigram_baseline
+from .graph import graph_command
+from .sample import sample
+from .train import EarlyStopping, train_char_lm
 
 
 def _grad_flow_models(seed: int, steps: int = 60) -> dict:
@@ -26,32 +29,14 @@ def _grad_flow_models(seed: int, steps: int = 60) -> dict:
         manual_seed(seed)
         layer = cls(8, 32, retain_states=True)
         if cls is nn.LSTM:  # forget-gate bias 1 (Jozefowicz et al.): the cell starts by remembering
-            layer.bias_ih_l0._data[32:64] = 1.0
-            layer.bias_hh_l0._data[32:64] = 0.0
+            with no_grad():
+                layer.bias_ih_l0[32:64] = 1.0
+                layer.bias_hh_l0[32:64] = 0.0
         x = Tensor(np.random.default_rng(seed).standard_normal((steps, 4, 8)).astype(np.float32))
         out, _ = layer(x)
         out[-1].sum().backward()
         layers[name] = layer
     return layers
-
-
-class _EarlyStopping:
-    """Training callback: stop when validation loss has not improved for `patience` epochs."""
-
-    def __init__(self, patience: int):
-        self.patience, self.best, self.best_epoch, self.state = patience, float("inf"), -1, None
-
-    def __call__(self, epoch: int, result) -> bool:
-        val = result.history["val_loss"][-1]
-        if val < self.best:
-            self.best, self.best_epoch = val, epoch
-            self.state = {k: v._data.copy() for k, v in result.model.state_dict().items()}
-        return epoch - self.best_epoch >= self.patience
-
-    def restore(self, model) -> None:
-        """Put the best epoch's weights back into the model."""
-        if self.state is not None:
-            model.load_state_dict(self.state)
 
 
 def run_demo(
@@ -65,7 +50,7 @@ def run_demo(
         f"names: {len(train)} for training, {len(val)} for validation; training a {cell.upper()}"
         f" for up to {seconds:.0f} s (it stops early once validation loss stops improving)"
     )
-    stopper = _EarlyStopping(patience=3)
+    stopper = EarlyStopping(patience=3)
     result = train_char_lm(
         train,
         cell=cell,
@@ -113,7 +98,7 @@ def run_demo(
     )
     written.append((curve, "training and validation loss per epoch"))
     graph = Path(
-        viz.graph_command(
+        graph_command(
             cell=cell,
             steps=3,
             layers=1,

@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import no_grad
-from .random import get_generator
-from .tensor import Tensor
+from ..autograd import no_grad
+from ..random import get_generator
+from ..tensor import Tensor
 
 
 def _check_model(model: Any, vocab: Any) -> None:

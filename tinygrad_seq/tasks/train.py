@@ -1,61 +1,35 @@
-"""Training a character-level language model: the course's "dinosaur names" loop, reusable.
+"""The training loop of the character language model: the course's "dinosaur names" loop.
 
-A language model predicts every next symbol: the input at step t is the previous symbol (x<1> is
-<bos>, the course's x<1> = 0) and the target y<t> is the symbol itself, ending with <eos>, so
-
-    inputs   <bos>  e     m     m     a
-    targets  e      m     m     a     <eos>
-
-The loss is the cross-entropy summed over time steps and averaged over the real (non-padded)
-symbols of the batch: nats per symbol. Padded steps carry the target `ignore_index`, so they add
-nothing to the loss, and the recurrent layer gets `lengths=` so its state stops at each name's
-end. Each step is: forward, backward through time, clip the gradients (the course's remedy for
+Each step is: forward, backward through time, clip the gradients (the course's remedy for
 exploding gradients: rescale the joint norm, or clip each element to [-c, c]), Adam update.
-
-The yardstick is the unigram model, which ignores all context and predicts every symbol with its
-training frequency: a language model that has learnt anything about order must beat its
-cross-entropy on held-out texts. `save_lm` / `load_lm` keep model weights, model config and
-vocabulary together in one safetensors checkpoint.
+`train_char_lm` runs epochs of such steps over shuffled batches, with an optional validation
+set, time limit and per-epoch callback (`EarlyStopping` is one); `progress_bar` and
+`limit_blas_threads` serve the examples too.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
-import os
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import io, nn, optim
-from .autograd import no_grad
-from .data import Vocab, pad_sequences
-from .functional import cross_entropy
-from .models import CharLM
-from .random import manual_seed
-from .tensor import Tensor
+from .. import nn, optim
+from ..data import Vocab
+from ..random import manual_seed
+from .charlm import CharLM, batch_loss, evaluate_lm
 
 __all__ = [
-    "CHECKPOINT_KIND",
-    "IGNORE_INDEX",
+    "EarlyStopping",
     "TrainResult",
-    "evaluate_lm",
     "limit_blas_threads",
-    "lm_batch",
-    "load_lm",
     "progress_bar",
-    "save_lm",
     "train_char_lm",
-    "unigram_baseline",
 ]
-
-IGNORE_INDEX = -100
-CHECKPOINT_KIND = "tinygrad_seq.CharLM"
-CHECKPOINT_VERSION = 1
 
 
 @dataclass
@@ -65,70 +39,6 @@ class TrainResult:
     model: CharLM
     vocab: Vocab
     history: dict[str, list[float]] = field(default_factory=dict)
-
-
-# ------------------------------------------------------------------------------------ batches
-
-
-def lm_batch(
-    texts: Sequence[str], vocab: Vocab, ignore_index: int = IGNORE_INDEX
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """N texts -> inputs (L, N) int64 (<bos>+text), lengths (N,), targets (L, N) (text+<eos>)."""
-    if not texts:
-        raise ValueError("lm_batch: got no texts")
-    inputs, lengths = pad_sequences(
-        [vocab.encode(t, add_bos=True) for t in texts], vocab.pad_index, batch_first=False
-    )
-    targets, _ = pad_sequences(
-        [vocab.encode(t, add_eos=True) for t in texts], ignore_index, batch_first=False
-    )
-    return inputs, lengths, targets
-
-
-def _batch_loss(model: CharLM, vocab: Vocab, texts: Sequence[str]) -> tuple[Tensor, int]:
-    """Mean cross-entropy per real symbol of one batch (a 0-d Tensor) and that symbol count."""
-    x, lengths, y = lm_batch(texts, vocab)
-    logits, _ = model(Tensor(x), lengths=lengths)
-    loss = cross_entropy(logits.reshape(-1, len(vocab)), y.reshape(-1), ignore_index=IGNORE_INDEX)
-    return loss, int(lengths.sum())
-
-
-@no_grad()
-def evaluate_lm(model: CharLM, vocab: Vocab, texts: Sequence[str], batch_size: int = 256) -> float:
-    """Mean cross-entropy (nats per symbol, <eos> included) of a model on texts: a float."""
-    was_training = model.training
-    model.eval()
-    total, count = 0.0, 0
-    try:
-        for i in range(0, len(texts), batch_size):
-            loss, n = _batch_loss(model, vocab, texts[i : i + batch_size])
-            total += float(loss.item()) * n
-            count += n
-    finally:
-        model.train(was_training)
-    return total / max(count, 1)
-
-
-def unigram_baseline(train_texts: Iterable[str], val_texts: Iterable[str], vocab: Vocab) -> float:
-    """Cross-entropy (nats/symbol) on val_texts of the train symbol frequencies, <eos> included.
-
-    Add-one smoothing over the symbols a model can predict (all but <pad> and <bos>) keeps an
-    unseen symbol's probability above zero.
-    """
-    counts = Counter()
-    for t in train_texts:
-        counts.update(vocab.encode(t, add_eos=True))
-    outputs = [i for i in range(len(vocab)) if i not in (vocab.pad_index, vocab.bos_index)]
-    total = sum(counts.values()) + len(outputs)
-    logp = {i: math.log((counts[i] + 1) / total) for i in outputs}
-    nll, n = 0.0, 0
-    for t in val_texts:
-        for i in vocab.encode(t, add_eos=True):
-            nll -= logp[i]
-            n += 1
-    if n == 0:
-        raise ValueError("unigram_baseline: val_texts hold no symbols")
-    return nll / n
 
 
 # ------------------------------------------------------------------------------------ training
@@ -211,7 +121,7 @@ def _run_epoch(
     total, count, norms = 0.0, 0, []
     model.train()
     for start in range(0, len(order), o.batch_size):
-        loss, n = _batch_loss(model, vocab, [texts[i] for i in order[start : start + o.batch_size]])
+        loss, n = batch_loss(model, vocab, [texts[i] for i in order[start : start + o.batch_size]])
         opt.zero_grad()
         loss.backward()
         norms.append(_clip(model, o.clip, o.clip_value))
@@ -322,53 +232,24 @@ def _record(
     bar.set_postfix(post)
 
 
-# ---------------------------------------------------------------------------------- checkpoints
+class EarlyStopping:
+    """train_char_lm callback: stop once validation loss has not improved for `patience` epochs.
 
+    It keeps a copy of the best epoch's weights; `restore(model)` puts them back.
+    """
 
-def save_lm(result: TrainResult | tuple[CharLM, Vocab], path: str | os.PathLike) -> None:
-    """Write a TrainResult (or (model, vocab)) to one safetensors file: weights, config, vocab."""
-    model, vocab = (result.model, result.vocab) if isinstance(result, TrainResult) else result
-    if not isinstance(model, CharLM) or not isinstance(vocab, Vocab):
-        raise TypeError(
-            f"save_lm: expected a TrainResult or (CharLM, Vocab), got "
-            f"({type(model).__name__}, {type(vocab).__name__})"
-        )
-    metadata = {
-        "kind": CHECKPOINT_KIND,
-        "kind_version": CHECKPOINT_VERSION,
-        "model_config": dict(model.config),
-        "vocab": vocab.to_json(),
-    }
-    if isinstance(result, TrainResult) and result.history:
-        metadata["history"] = result.history
-    io.save(model.state_dict(), path, metadata=metadata)
+    def __init__(self, patience: int):
+        self.patience, self.best, self.best_epoch, self.state = patience, float("inf"), -1, None
 
+    def __call__(self, epoch: int, result: TrainResult) -> bool:
+        """-> True to stop: no better validation loss for `patience` epochs."""
+        val = result.history["val_loss"][-1]
+        if val < self.best:
+            self.best, self.best_epoch = val, epoch
+            self.state = {k: v.clone() for k, v in result.model.state_dict().items()}
+        return epoch - self.best_epoch >= self.patience
 
-def load_lm(path: str | os.PathLike) -> tuple[CharLM, Vocab]:
-    """Read a save_lm checkpoint -> (CharLM in eval mode, Vocab); CheckpointError if it is not."""
-    who = f"checkpoint {os.fspath(path)!r}"
-    meta = io.load_metadata(path)  # raises CheckpointError for missing/garbage files
-    if meta.get("kind") != CHECKPOINT_KIND:
-        found = f"kind {meta['kind']!r}" if "kind" in meta else "no 'kind' entry in its metadata"
-        raise io.CheckpointError(
-            f"{who}: is not a character language model checkpoint written by save_lm "
-            f"(expected kind {CHECKPOINT_KIND!r}, found {found})"
-        )
-    if meta.get("kind_version") != CHECKPOINT_VERSION:
-        raise io.CheckpointError(
-            f"{who}: CharLM checkpoint version {meta.get('kind_version')!r} is not supported "
-            f"(this code reads version {CHECKPOINT_VERSION})"
-        )
-    try:
-        vocab = Vocab.from_json(meta["vocab"])
-        model = CharLM(**meta["model_config"])
-    except (KeyError, TypeError, ValueError) as e:
-        raise io.CheckpointError(f"{who}: has a broken CharLM config or vocabulary ({e})") from e
-    if model.head.out_features != len(vocab):
-        raise io.CheckpointError(
-            f"{who}: the model predicts {model.head.out_features} symbols but the vocabulary "
-            f"has {len(vocab)}"
-        )
-    io.load_into(model, path)
-    model.eval()
-    return model, vocab
+    def restore(self, model: nn.Module) -> None:
+        """Put the best epoch's weights back into the model."""
+        if self.state is not None:
+            model.load_state_dict(self.state)
