@@ -987,6 +987,8 @@ class Tensor:
 
     def narrow(self, dim: int, start: int, length: int) -> Tensor:
         """The view of positions start .. start+length-1 along dim."""
+        if self.ndim == 0:
+            raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
         (d,) = _dims(dim, self.ndim)
         if start < 0:
             start += self.shape[d]
@@ -999,6 +1001,8 @@ class Tensor:
 
     def select(self, dim: int, index: int) -> Tensor:
         """The view at position index along dim (that dimension removed)."""
+        if self.ndim == 0:
+            raise RuntimeError("select() cannot be applied to a 0-dim tensor.")
         (d,) = _dims(dim, self.ndim)
         return self[(slice(None),) * d + (int(index),)]
 
