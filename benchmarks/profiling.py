@@ -88,7 +88,8 @@ def profile_cell(cfg: Config, cell: str, steps: int = 3) -> str:
 @contextlib.contextmanager
 def _op_timers(table: dict) -> Iterator[None]:
     """Time every Function's forward and backward, and the engine's deferred gradient work."""
-    from tinygrad_seq import autograd, fused, grads, ops
+    from tinygrad_seq import autograd, grads, ops
+    from tinygrad_seq.nn import rnn
 
     patched: list = []
 
@@ -108,7 +109,7 @@ def _op_timers(table: dict) -> Iterator[None]:
         setattr(owner, name, staticmethod(wrapper) if static else wrapper)
         patched.append((owner, name, orig))
 
-    for mod in (ops, fused):
+    for mod in (ops, rnn):
         for obj in vars(mod).values():
             if isinstance(obj, type) and issubclass(obj, autograd.Function):
                 if obj is not autograd.Function and "forward" in obj.__dict__:

@@ -24,8 +24,7 @@ from .module import (
     Sequential,
     StateDictError,
 )
-from .recurrent import GRUCell, LSTMCell, RNNCell
-from .recurrent_layers import GRU, LSTM, RNN, RNNBase
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
 
 __all__ = [
     "BCEWithLogitsLoss",

@@ -1,4 +1,5 @@
-"""Recurrent cells and layers: PyTorch parity, gradchecks, BPTT length, retained states, errors."""
+"""nn.rnn: cells and layers (PyTorch parity, gradchecks, BPTT length, retained states, errors)
+and the fused steps (gradients equal to the composed steps', gradchecks)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from helpers import require_torch
 
 import tinygrad_seq as ts
 from tinygrad_seq import nn
+from tinygrad_seq.nn import rnn
 
 MODES = [("RNN", "tanh"), ("RNN", "relu"), ("GRU", None), ("LSTM", None)]
 
@@ -434,6 +436,20 @@ def test_cell_errors():
         nn.LSTM(3, 0)
 
 
+def test_constructors_take_pytorchs_arguments_in_pytorchs_order():
+    rnn_layer = nn.RNN(3, 4, 2, "relu", False, True, 0.5, True)  # nonlinearity fourth
+    assert (rnn_layer.num_layers, rnn_layer.nonlinearity, rnn_layer.bias) == (2, "relu", False)
+    assert (rnn_layer.batch_first, rnn_layer.dropout, rnn_layer.bidirectional) == (True, 0.5, True)
+    for cls in (nn.LSTM, nn.GRU):
+        layer = cls(3, 4, 2, False, True, 0.5, True, retain_states=True, fused=True)
+        assert (layer.num_layers, layer.bias, layer.batch_first) == (2, False, True)
+        assert (layer.dropout, layer.bidirectional) == (0.5, True)
+        assert layer.retain_states and layer.fused
+    assert nn.GRU(3, 4, 2, reset_after=False).reset_after is False
+    with pytest.raises(TypeError):  # ours are keyword-only: PyTorch's LSTM has proj_size there
+        nn.LSTM(3, 4, 1, True, False, 0.0, False, True)
+
+
 def test_dtype_mismatch_is_a_clear_error():
     layer = nn.GRU(3, 4)
     with pytest.raises(
@@ -445,3 +461,95 @@ def test_dtype_mismatch_is_a_clear_error():
     layer.double()
     out, _ = layer(ts.randn(5, 2, 3, dtype=ts.float64))  # fine once the module matches
     assert out.dtype == ts.float64
+
+
+# ----------------------------------------------------------------------------- fused steps
+
+FUSED_MODES = [("RNN", {}), ("RNN", {"nonlinearity": "relu"}), ("GRU", {}), ("LSTM", {})]
+FUSED_CASES = list(
+    itertools.product(FUSED_MODES, [1, 2], [False, True], [True, False], [False, True])
+)
+
+
+def _fused_run(layer, x, h0, lengths, r):
+    xt = ts.tensor(x, requires_grad=True)
+    hx = None
+    if h0 is not None:
+        hx = tuple(ts.tensor(h, requires_grad=True) for h in h0)
+        hx = hx if isinstance(layer, nn.LSTM) else hx[0]
+    out, hn = layer(xt, hx, lengths=lengths)
+    finals = list(hn) if isinstance(hn, tuple) else [hn]
+    loss = (out * ts.tensor(r)).sum() + sum((f * f).sum() for f in finals)
+    loss.backward()
+    grads = [xt.grad.data] + [p.grad.data for p in layer.parameters()]
+    if hx is not None:
+        grads += [h.grad.data for h in (hx if isinstance(hx, tuple) else (hx,))]
+    return out.data, [f.data for f in finals], grads
+
+
+@pytest.mark.parametrize(
+    "case", FUSED_CASES, ids=lambda c: f"{c[0][0]}{c[0][1]}-L{c[1]}-bi{c[2]}-bias{c[3]}-len{c[4]}"
+)
+def test_fused_equals_composed(case):
+    (mode, kw), layers, bidir, bias, use_lengths = case
+    T, N, I, H = 6, 3, 4, 5
+    ts.manual_seed(0)
+    composed = getattr(nn, mode)(I, H, num_layers=layers, bidirectional=bidir, bias=bias, **kw)
+    composed.double()
+    fast = getattr(nn, mode)(
+        I, H, num_layers=layers, bidirectional=bidir, bias=bias, fused=True, **kw
+    ).double()
+    fast.load_state_dict(composed.state_dict())
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((T, N, I))
+    D = 2 if bidir else 1
+    h0 = [rng.standard_normal((D * layers, N, H)) for _ in range(2)]
+    r = rng.standard_normal((T, N, D * H))
+    lengths = [6, 2, 4] if use_lengths else None
+    a = _fused_run(composed, x, h0, lengths, r)
+    b = _fused_run(fast, x, h0, lengths, r)
+    np.testing.assert_allclose(b[0], a[0], atol=1e-13)
+    for fa, fb in zip(a[1], b[1]):
+        np.testing.assert_allclose(fb, fa, atol=1e-13)
+    for ga, gb in zip(a[2], b[2]):
+        np.testing.assert_allclose(gb, ga, atol=1e-12)
+
+
+@pytest.mark.parametrize("row", [None, 1], ids=["one-step", "row-of-sequence"])
+@pytest.mark.parametrize("op", ["rnn", "rnn-relu", "lstm", "gru", "gru-nobias"])
+def test_gradcheck_fused_steps(op, row):
+    rng = np.random.default_rng(2)
+    N, H = 2, 3
+    G = {"lstm": 4, "gru": 3, "gru-nobias": 3}.get(op, 1)
+    t = lambda *s: ts.tensor(rng.standard_normal(s), requires_grad=True)  # noqa: E731
+    lead = (N,) if row is None else (3, N)  # with row=t, xw is the whole sequence's projection
+    xw, h, whh_t = t(*lead, G * H), t(N, H), t(H, G * H)
+    if op.startswith("rnn"):
+        if op == "rnn-relu":  # keep pre-activations away from the kink at 0
+            xw = ts.tensor(np.abs(xw.data) + 2.0, requires_grad=True)
+        relu = op == "rnn-relu"
+        fn = lambda xw, h, w: rnn.RNNStep.apply(xw, h, w, relu=relu, row=row)  # noqa: E731
+        assert ts.gradcheck(fn, (xw, h, whh_t))
+    elif op == "lstm":
+        fn = lambda xw, h, c, w: rnn.LSTMStep.apply(xw, h, c, w, row=row)  # noqa: E731
+        assert ts.gradcheck(fn, (xw, h, t(N, H), whh_t))
+    elif op == "gru":
+        fn = lambda xw, h, w, b: rnn.GRUStep.apply(xw, h, w, b, row=row)  # noqa: E731
+        assert ts.gradcheck(fn, (xw, h, whh_t, t(H)))
+    else:
+        fn = lambda xw, h, w: rnn.GRUStep.apply(xw, h, w, row=row)  # noqa: E731
+        assert ts.gradcheck(fn, (xw, h, whh_t))
+
+
+def test_fused_course_gru_is_refused():
+    with pytest.raises(ValueError, match=r"reset_after=True\) only"):
+        nn.GRU(3, 4, reset_after=False, fused=True)
+
+
+def test_fused_keeps_retained_states_and_scopes():
+    layer = nn.LSTM(2, 3, fused=True, retain_states=True)
+    out, _ = layer(ts.randn(4, 1, 2))
+    out.sum().backward()
+    assert len(layer.states["l0"]["h"]) == 4
+    assert all(h.grad is not None for h in layer.states["l0"]["h"])
+    assert "fused=True" in repr(layer)
