@@ -19,7 +19,9 @@ import numpy as np
 
 from . import ops
 from .random import get_generator
-from .tensor import Tensor, maximum, where
+
+# the activations are tensor.py's functions, here too so that F.relu, F.softmax, ... exist
+from .tensor import Tensor, log_softmax, maximum, relu, sigmoid, softmax, tanh, where  # noqa: F401
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -59,34 +61,6 @@ def _divide(total: Tensor, count: float) -> Tensor:
     """total / count; a count of zero gives nan (as PyTorch's mean over no targets) quietly."""
     with np.errstate(divide="ignore", invalid="ignore"):
         return total / float(count)
-
-
-# ----------------------------------------------------------------------------- activations
-
-
-def relu(input: Tensor) -> Tensor:
-    """(*) -> (*): max(x, 0) element-wise."""
-    return input.relu()
-
-
-def tanh(input: Tensor) -> Tensor:
-    """(*) -> (*): tanh element-wise."""
-    return input.tanh()
-
-
-def sigmoid(input: Tensor) -> Tensor:
-    """(*) -> (*): 1 / (1 + e^-x) element-wise."""
-    return input.sigmoid()
-
-
-def softmax(input: Tensor, dim: int) -> Tensor:
-    """(*) -> (*): exp(x) / sum(exp(x)) along dim, stable for large values."""
-    return input.softmax(dim)
-
-
-def log_softmax(input: Tensor, dim: int) -> Tensor:
-    """(*) -> (*): x - logsumexp(x) along dim, stable for large values."""
-    return input.log_softmax(dim)
 
 
 # ----------------------------------------------------------------------------- layers

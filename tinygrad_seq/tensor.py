@@ -1231,49 +1231,49 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor) -> Tensor:
     return ops.AddMM.apply(input._floating(), mat1._floating(), mat2._floating())
 
 
-def exp(x: Tensor) -> Tensor:
-    """e^x element-wise."""
-    return x.exp()
+def exp(input: Tensor) -> Tensor:
+    """(*) -> (*): e^x element-wise."""
+    return input.exp()
 
 
-def log(x: Tensor) -> Tensor:
-    """Natural log element-wise."""
-    return x.log()
+def log(input: Tensor) -> Tensor:
+    """(*) -> (*): natural log element-wise."""
+    return input.log()
 
 
-def tanh(x: Tensor) -> Tensor:
-    """tanh element-wise."""
-    return x.tanh()
+def tanh(input: Tensor) -> Tensor:
+    """(*) -> (*): tanh element-wise."""
+    return input.tanh()
 
 
-def sigmoid(x: Tensor) -> Tensor:
-    """Logistic sigmoid element-wise."""
-    return x.sigmoid()
+def sigmoid(input: Tensor) -> Tensor:
+    """(*) -> (*): 1 / (1 + e^-x) element-wise."""
+    return input.sigmoid()
 
 
-def relu(x: Tensor) -> Tensor:
-    """max(x, 0) element-wise."""
-    return x.relu()
+def relu(input: Tensor) -> Tensor:
+    """(*) -> (*): max(x, 0) element-wise."""
+    return input.relu()
 
 
-def softmax(x: Tensor, dim: int) -> Tensor:
-    """Softmax along dim (stable)."""
-    return x.softmax(dim)
+def softmax(input: Tensor, dim: int) -> Tensor:
+    """(*) -> (*): exp(x) / sum(exp(x)) along dim, stable for large values."""
+    return input.softmax(dim)
 
 
-def log_softmax(x: Tensor, dim: int) -> Tensor:
-    """Log-softmax along dim (stable)."""
-    return x.log_softmax(dim)
+def log_softmax(input: Tensor, dim: int) -> Tensor:
+    """(*) -> (*): x - logsumexp(x) along dim, stable for large values."""
+    return input.log_softmax(dim)
 
 
-def logsumexp(x: Tensor, dim: int, keepdim: bool = False) -> Tensor:
-    """log(sum(exp(x))) along dim (stable)."""
-    return x.logsumexp(dim, keepdim)
+def logsumexp(input: Tensor, dim: int, keepdim: bool = False) -> Tensor:
+    """(*) -> (*) less dim: log(sum(exp(x))) along dim, stable for large values."""
+    return input.logsumexp(dim, keepdim)
 
 
-def clamp(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
-    """Clip values of x to [min, max]."""
-    return x.clamp(min, max)
+def clamp(input: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
+    """(*) -> (*): values clipped to [min, max]."""
+    return input.clamp(min, max)
 
 
 autograd.register_tensor_class(Tensor)  # ops can make Tensors from here on
