@@ -11,6 +11,7 @@ docs/api.md is generated: `scripts/gen_api_docs.py --check` must find it up to d
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import sys
@@ -179,3 +180,30 @@ def test_api_reference_is_up_to_date():
         f"scripts/gen_api_docs.py --check exited with {proc.returncode}:\n"
         f"{proc.stdout}{proc.stderr}"
     )
+
+
+def test_architecture_lists_every_module_of_the_package():
+    """docs/architecture.md's "Files at a glance" names each module of the tree, and no other."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    table = text[text.index("## Files at a glance") :]
+    listed = set(re.findall(r"^\| `([\w/]+\.py)` \|", table, flags=re.M))
+    package = ROOT / "tinygrad_seq"
+    actual = {p.relative_to(package).as_posix() for p in package.rglob("*.py")}
+    assert listed == actual, (
+        f"not in the table: {sorted(actual - listed)}; in the table but not in the tree: "
+        f"{sorted(listed - actual)}"
+    )
+
+
+def test_layers_picture_places_every_module_in_a_layer():
+    """scripts/draw_layers.py knows a layer for every box, and no arrow points up a layer."""
+    spec = importlib.util.spec_from_file_location(
+        "draw_layers", ROOT / "scripts" / "draw_layers.py"
+    )
+    layers = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(layers)
+    mods = layers.modules()
+    rank = {b: i for i, (_, boxes) in enumerate(layers.LAYERS) for b in boxes}
+    assert {layers.box(m) for m in mods} - {"__init__"} <= set(rank)
+    upward = [(a, b) for a, b in layers.edges(mods) if rank[a] > rank[b]]
+    assert not upward, f"imports pointing up a layer: {upward}"

@@ -336,7 +336,8 @@ class Function:
     def apply(cls, *tensors: Any, **attrs: Any) -> Any:
         """Run forward on the tensors' arrays and, in grad mode, record the node for backward."""
         # Per input: needs a gradient?, its edge (its node, or the leaf Tensor itself), its array.
-        # Spelled out up to three inputs: comprehensions would cost 3% of a small RNN's step.
+        # Spelled out up to three inputs: comprehensions cost a measurable share of a small
+        # RNN's step (benchmarks/RESULTS.md).
         if len(tensors) == 1:
             (a,) = tensors
             needs, edges, arrays = (a.requires_grad,), (a._ctx or a,), (a._data,)

@@ -186,8 +186,8 @@ _ONEHOT_MAX = 1 << 22  # entries of the one-hot matrix _add_rows may build (16 M
 def _add_rows(buf: np.ndarray, key: tuple, value: np.ndarray) -> bool:
     """buf[idx] += value for rows picked by one integer array (an embedding's gradient).
 
-    Done as one matmul, onehot(idx)^T @ value, when the one-hot matrix is small: np.add.at
-    takes 3.7 ms for 8,000 rows of 64 numbers into a (64, 64) table, the matmul 0.6 ms.
+    Done as one matmul, onehot(idx)^T @ value, when the one-hot matrix is small: BLAS adds many
+    rows into a small table several times faster than np.add.at's element-wise loop.
     -> False when the key is not of that form (the caller falls back to np.add.at).
     """
     if len(key) != 1 or type(key[0]) is not np.ndarray or buf.dtype.kind != "f":
