@@ -163,7 +163,6 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     """Compare autodiff, hand-derived and finite-difference gradients for recurrent cells."""
     import numpy as np
 
-    from . import nn
     from .check import compare_gradients
     from .random import manual_seed
 
@@ -171,7 +170,7 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     all_ok = True
     for cell in cells:
         manual_seed(args.seed)
-        layer = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[cell](args.inputs, args.hidden)
+        layer = tasks.CELLS[cell](args.inputs, args.hidden)
         x = np.random.default_rng(args.seed).standard_normal((args.steps, args.batch, args.inputs))
         report = compare_gradients(layer, x)
         print(
