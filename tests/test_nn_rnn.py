@@ -1,5 +1,6 @@
-"""nn.rnn: cells and layers (PyTorch parity, gradchecks, BPTT length, retained states, errors)
-and the fused steps (gradients equal to the composed steps', gradchecks)."""
+"""Tests of tinygrad_seq.nn.rnn: cells and layers (PyTorch parity, gradchecks, BPTT length,
+retained states, errors) and the fused steps (gradients equal to the composed steps',
+gradchecks)."""
 
 from __future__ import annotations
 

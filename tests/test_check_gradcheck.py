@@ -1,4 +1,4 @@
-"""gradcheck itself: passes correct gradients, and explains a wrong one (input, element, values)."""
+"""Tests of tinygrad_seq.check.gradcheck: passes correct gradients, explains a wrong one."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""PyTorch's in-place semantics, run as the same script text under tinygrad_seq and PyTorch.
+"""tensor.py's in-place semantics, run as the same script text under tinygrad_seq and PyTorch.
+
+The second test file of tinygrad_seq/tensor.py (test_tensor.py holds the rest of the Tensor
+API): tensor.py is large, and its in-place and view rules are a subject of their own.
 
 Every in-place op meets every situation where autograd has a rule about it: a leaf under
 no_grad, a leaf outside it (an error), an intermediate of the graph, a tensor another op saved
@@ -434,7 +437,7 @@ def test_saved_tensor_error_names_the_op_scope_and_line_under_detect_anomaly():
     msg = str(err.value)
     assert "modified by an inplace operation" in msg and "is at version 1" in msg
     assert "expected version 0" in msg and "Contiguous (scope rnn" in msg
-    assert "test_inplace.py" in msg  # the user's line that created the op
+    assert "test_tensor_inplace.py" in msg  # the user's line that created the op
 
 
 def test_saved_tensor_error_names_the_time_step():
