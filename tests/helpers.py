@@ -83,3 +83,6 @@ KINDS = [
 KIND_IDS = ["rnn-tanh", "rnn-relu", "lstm", "gru-pytorch", "gru-course"]
 LAYERS = {"rnn": ts.nn.RNN, "lstm": ts.nn.LSTM, "gru": ts.nn.GRU}
 CELLS = {"rnn": ts.nn.RNNCell, "lstm": ts.nn.LSTMCell, "gru": ts.nn.GRUCell}
+
+# a few words for the character LM of tinygrad_seq.tasks (conftest's tiny_lm is trained on them)
+LM_TEXTS = ["anna", "bob", "abba", "ann", "nab", "ba"]

@@ -287,14 +287,3 @@ def test_save_dot_source_and_unknown_suffix(tmp_path):
     assert viz.save(graph, tmp_path / "sub" / "g.dot").read_text() == graph.source
     with pytest.raises(ValueError, match=r"\.svg, \.png, \.pdf"):
         viz.save(graph, tmp_path / "g.jpeg")
-
-
-@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
-def test_graph_command(tmp_path, cell):
-    path = ts.tasks.graph_command(cell, steps=3, collapse="cell", output=tmp_path / "g.svg",
-                             show_grads=True)  # fmt: skip
-    assert path.exists()
-    if shutil.which("dot"):
-        assert path.suffix == ".svg" and b"cell l0 t=2" in path.read_bytes()
-    with pytest.raises(ValueError, match="cell must be one of"):
-        ts.tasks.graph_command("transformer")
