@@ -1,4 +1,4 @@
-"""Tests of tinygrad_seq.functional (nn.functional): losses, linear, embedding, dropout, ...
+"""Tests of tinygrad_seq.functional (called as nn.functional): losses, linear, embedding, ...
 
 Losses are checked against PyTorch in float64 for every reduction, ignore_index, class
 weights, label smoothing, 2-D, N-d and unbatched logits, and probability targets; then for
@@ -14,7 +14,6 @@ import pytest
 from helpers import check_parity, require_torch
 
 import tinygrad_seq as ts
-from tinygrad_seq import functional as TF
 from tinygrad_seq.nn import functional as F
 
 REDUCTIONS = ["mean", "sum", "none"]
@@ -28,11 +27,6 @@ def _targets(rng, in_shape, t_shape, ignore_index):
     if ignore_index is not None and t.ndim:
         t.reshape(-1)[::3] = ignore_index  # every third target ignored
     return t
-
-
-def test_nn_functional_reexports_the_package_functions():
-    assert F.cross_entropy is TF.cross_entropy and F.linear is TF.linear
-    assert set(F.__all__) <= set(dir(TF))
 
 
 # ----------------------------------------------------------------------------- cross-entropy
