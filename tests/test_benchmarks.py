@@ -59,6 +59,7 @@ def test_numpy_ref_equals_tinygrad_seq_in_float64(cell):
     assert set(diffs) == {"loss", *PARAM_NAMES}
 
 
+@pytest.mark.parity
 @pytest.mark.parametrize("cell", CELLS)
 def test_numpy_ref_equals_torch_in_float64(cell):
     require_torch()
