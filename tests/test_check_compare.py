@@ -3,8 +3,7 @@
 For every cell and sequence layer (RNN tanh/relu, LSTM, GRU in PyTorch's and the course's
 variant) the autodiff gradients through nn and the converters equal the hand-derived ones to
 1e-10 in float64 and both equal central differences. A deliberately wrong manual backward must
-make the report fail and point at the parameter, the gate and the first diverging step. One
-hand-computed language-model training step equals the same step done with nn, F and optim.
+make the report fail and point at the parameter, the gate and the first diverging step.
 """
 
 from __future__ import annotations
@@ -17,13 +16,12 @@ from helpers import CELLS, KIND_IDS, KINDS, LAYERS
 
 import tinygrad_seq as ts
 from tinygrad_seq import functional as F
-from tinygrad_seq import nn, optim
+from tinygrad_seq import nn
 from tinygrad_seq.check.compare import GradientReport, compare_gradients, replay_bptt
 from tinygrad_seq.manual import convert as cv
 from tinygrad_seq.manual import (
     gru_backward,
     gru_forward,
-    lm_training_step,
     lstm,
     lstm_backward,
     lstm_forward,
@@ -291,67 +289,6 @@ def test_bad_modules_and_inputs_are_rejected():
         compare_gradients(nn.RNN(3, 4), x, h0=np.zeros((1, 4)))
     with pytest.raises(TypeError, match="one-element Tensor"):
         compare_gradients(nn.RNN(3, 4), x, loss=lambda out: out)
-
-
-# ------------------------------------------------------------------------- one training step
-
-
-def _nn_lm_step(kind, kwargs, params, X, Y, a_prev, lr, clip, freeze_bias_hh):
-    """The same step with nn: layer + read-out Parameters, F.cross_entropy, clip, optim.SGD."""
-    layer = LAYERS[kind](X.shape[0], a_prev.shape[0], **kwargs)
-    recurrent = {k: v for k, v in params.items() if k not in ("Wya", "by")}
-    cv.course_to_module(recurrent, layer)
-    Wya, by = nn.Parameter(params["Wya"].copy()), nn.Parameter(params["by"][:, 0].copy())
-    h0 = ts.Tensor(cv.state_from_course(a_prev, layer=True))
-    h0 = (h0, ts.zeros(*h0.shape, dtype=ts.float64)) if kind == "lstm" else h0
-    out, _ = layer(ts.Tensor(cv.sequence_from_course(X)), h0)
-    T, m = out.shape[:2]
-    logits = (out @ Wya.T + by).reshape(T * m, Wya.shape[0])
-    loss = F.cross_entropy(logits, Y.T.reshape(T * m), reduction="sum")
-    trained = [p for k, p in layer.named_parameters() if not (freeze_bias_hh and "bias_hh" in k)]
-    loss.backward()
-    nn.utils.clip_grad_value_(trained + [Wya, by], clip)
-    optim.SGD(trained + [Wya, by], lr=lr).step()
-    return layer, Wya, by, float(loss.item()), out
-
-
-LM_CELLS = [("rnn", "rnn", {}), ("lstm", "lstm", {}), ("gru", "gru_pytorch", {}),
-            ("gru", "gru", {"reset_after": False})]  # fmt: skip
-
-
-@pytest.mark.parametrize("kind,cell,kwargs", LM_CELLS, ids=[c[1] for c in LM_CELLS])
-def test_lm_training_step_equals_nn_step(kind, cell, kwargs):
-    ts.set_default_dtype(ts.float64)
-    rng = np.random.default_rng(22)
-    n_x, n_a, m, T = 5, 4, 3, 4
-    X = np.eye(n_x)[:, rng.integers(0, n_x, size=(m, T))]  # one-hot (n_x, m, T_x)
-    Y = rng.integers(0, n_x, size=(m, T))
-    a_prev = rng.standard_normal((n_a, m)) * 0.5
-    params = cv.module_to_course(LAYERS[kind](n_x, n_a, **kwargs))
-    params.update(Wya=rng.standard_normal((n_x, n_a)), by=rng.standard_normal((n_x, 1)))
-    state = (a_prev, np.zeros_like(a_prev)) if kind == "lstm" else a_prev
-    loss, grads, a_last, new = lm_training_step(X, Y, state, params, 0.05, 0.5, cell=cell)
-    recurrent = {k: v for k, v in params.items() if k not in ("Wya", "by")}
-    reset_after = kwargs.get("reset_after", True)
-    old_nn = cv.course_to_state_dict(recurrent, kind, reset_after, layer=True)
-    layer, Wya, by, nn_loss, out = _nn_lm_step(kind, kwargs, params, X, Y, a_prev, 0.05, 0.5, False)
-    assert nn_loss == pytest.approx(loss, rel=1e-13)
-    np.testing.assert_allclose(out.data[-1].T, a_last[0] if kind == "lstm" else a_last, atol=1e-14)
-    # every nn parameter took its step with the manual (clipped) gradient, mapped to nn names
-    mapped = cv.grads_to_nn(grads, kind, reset_after, layer=True)
-    for name, p in layer.named_parameters():
-        np.testing.assert_allclose(p.grad.data, mapped[name], atol=1e-12, err_msg=name)
-        np.testing.assert_allclose(p.data, old_nn[name] - 0.05 * mapped[name], atol=1e-12)
-    np.testing.assert_allclose(Wya.data, new["Wya"], atol=1e-12)
-    np.testing.assert_allclose(by.data, new["by"][:, 0], atol=1e-12)
-    if cell == "gru_pytorch":
-        return  # b_hn sits in bias_hh unfolded: bias_hh cannot be frozen as a whole
-    # with one trainable bias (bias_hh frozen at 0) the nn step IS the course step
-    layer, *_ = _nn_lm_step(kind, kwargs, params, X, Y, a_prev, 0.05, 0.5, True)
-    after = cv.module_to_course(layer)
-    for k, v in after.items():
-        if isinstance(v, np.ndarray):
-            np.testing.assert_allclose(v, new[k], atol=1e-12, rtol=0, err_msg=k)
 
 
 def test_docs_example_is_the_real_output():
