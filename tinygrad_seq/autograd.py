@@ -361,8 +361,9 @@ class Function:
             raise errors.op_failed(cls.__name__, e, [a.shape for a in arrays]) from None
         if _anomaly:
             errors.check_forward(ctx, arrays, out)
-        if type(out) is not np.ndarray:
-            out = np.asarray(out)  # numpy returns scalars, not 0-d arrays, from 0-d math
+        if type(out) is not np.ndarray:  # numpy returns scalars, not 0-d arrays, from 0-d math
+            scalar, out = out, np.asarray(out)  # an output saved for backward is this array too
+            ctx.saved_tensors = tuple(out if a is scalar else a for a in ctx.saved_tensors)
         if build:
             ctx.out_shape, ctx.out_dtype = out.shape, out.dtype
             if _keep_values:
