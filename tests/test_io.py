@@ -1,4 +1,4 @@
-"""Checkpoints: safetensors round trips, nesting, metadata, atomic writes and clear errors."""
+"""Tests of tinygrad_seq.io: safetensors round trips, nesting, metadata, atomic writes, errors."""
 
 import errno
 import json

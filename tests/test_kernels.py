@@ -1,4 +1,5 @@
-"""tinygrad_seq.kernels: cached large blocks are reused only once nothing refers to them."""
+"""Tests of tinygrad_seq.kernels: cached large blocks are reused only once nothing refers to
+them; malloc tuning."""
 
 from __future__ import annotations
 

@@ -1,5 +1,10 @@
 """Tests of tinygrad_seq.optim: PyTorch parity, state_dict, zero_grad, validation, no graph.
 
+One file for optimizer.py, sgd.py, adam.py, adagrad.py and rmsprop.py: every test runs over
+one table of the five algorithms and their options (the contract is the same, only the update
+rule differs), and the base class is tested through them; per-algorithm files would each
+repeat the table. The learning-rate schedulers have their own, test_optim_lr_scheduler.py.
+
 The parity tests drive both libraries with the same parameters and the same seeded sequence
 of gradient arrays (set directly on .grad), so any difference is in the update rule alone.
 """

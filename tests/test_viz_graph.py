@@ -1,4 +1,5 @@
-"""viz.draw_graph / save / record_grads: clusters per time step, collapsing, windows, colours."""
+"""Tests of tinygrad_seq.viz.graph: draw_graph / save / record_grads: clusters per time step,
+collapsing, windows, colours (with its private parts, _graph_model.py and _colors.py)."""
 
 from __future__ import annotations
 

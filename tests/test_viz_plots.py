@@ -1,4 +1,5 @@
-"""viz.grad_flow and the matplotlib figures: vanishing vs carried gradients, valid PNG files."""
+"""Tests of tinygrad_seq.viz.plots: grad_flow and the matplotlib figures (vanishing vs carried
+gradients, valid PNG files)."""
 
 from __future__ import annotations
 
