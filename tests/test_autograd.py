@@ -18,6 +18,7 @@ from helpers import check_parity, require_torch
 import tinygrad_seq as ts
 from tinygrad_seq import autograd
 from tinygrad_seq.autograd import Function
+from tinygrad_seq.check.finite_diff import directional
 
 # ----------------------------------------------------------------------------- accumulation
 
@@ -99,7 +100,8 @@ def test_intermediate_gradients_not_kept():
     x = ts.tensor([1.0, 2.0], requires_grad=True)
     h = x * 2
     h.tanh().sum().backward()
-    assert h.grad is None and x.grad is not None
+    assert h.grad is None
+    np.testing.assert_allclose(x.grad.data, 2 * (1 - np.tanh([2.0, 4.0]) ** 2), atol=1e-6)
 
 
 # ----------------------------------------------------------------------------- long graphs
@@ -107,18 +109,22 @@ def test_intermediate_gradients_not_kept():
 
 def test_20000_op_chain_at_default_recursion_limit():
     assert sys.getrecursionlimit() <= 1000 + 100  # the default (pytest may add a little)
-    x = ts.tensor([0.5, -0.25], requires_grad=True)
+    x = ts.tensor([0.5, -0.25], requires_grad=True, dtype=ts.float64)
     y = x
+    v, dv = np.array([0.5, -0.25]), np.ones(2)  # the same chain in numpy, with dy/dx carried along
     for i in range(20_000):
         y = y * 1.0001 if i % 2 else y + 0.001
-        y = y.tanh() if i % 1000 == 0 else y
+        v, dv = (v * 1.0001, dv * 1.0001) if i % 2 else (v + 0.001, dv)
+        if i % 1000 == 0:
+            y = y.tanh()
+            v, dv = np.tanh(v), dv * (1 - np.tanh(v) ** 2)
     loss = y.sum()
     depth, node = 0, loss.grad_fn
     while node is not None:
         node, depth = node.next_functions[0], depth + 1
     assert depth > 20_000
     loss.backward()
-    assert np.isfinite(x.grad.numpy()).all() and (x.grad.numpy() > 0).all()
+    np.testing.assert_allclose(x.grad.data, dv, rtol=1e-10)
     del loss, y, node
     gc.collect()  # tearing the long graph down must not overflow the C stack either
 
@@ -140,7 +146,13 @@ def test_unrolled_recurrence_of_10000_steps():
     for t in range(10_000):
         h = (h * w + xs[t]).tanh()
     h.sum().backward()
-    assert w.grad is not None and np.isfinite(w.grad.data).all()
+    # by then h sits at the fixed point h = tanh(w h + 0.1), where dh/dw = (1 - h^2) (h + w dh/dw)
+    fixed = 0.0
+    for _ in range(200):
+        fixed = np.tanh(0.5 * fixed + 0.1)
+    slope = 1 - fixed**2
+    np.testing.assert_allclose(h.item(), fixed, rtol=1e-12)
+    np.testing.assert_allclose(w.grad.data, [slope * fixed / (1 - slope * 0.5)], rtol=1e-6)
 
 
 # ----------------------------------------------------------------------------- freed graphs
@@ -186,12 +198,16 @@ def test_retain_graph_allows_repeated_backward():
 def test_detach_cuts_the_freed_graph_truncated_bptt():
     w = ts.tensor([0.5], requires_grad=True)
     h = ts.tensor([1.0])
+    expected, v = 0.0, 1.0  # numpy: each batch's dh/dw from its detached start, summed
     for _ in range(3):  # three "batches"; each carries the state over, detached
+        dv = 0.0
         for _ in range(4):
             h = (h * w).tanh()
+            v, dv = np.tanh(0.5 * v), (1 - np.tanh(0.5 * v) ** 2) * (v + 0.5 * dv)
         h.sum().backward()
         h = h.detach()
-    assert w.grad is not None
+        expected += dv
+    np.testing.assert_allclose(w.grad.data, [expected], rtol=1e-5)
 
 
 def test_intermediate_gradients_are_released_as_soon_as_consumed():
@@ -305,7 +321,8 @@ def test_retain_grad():
     np.testing.assert_allclose(h.grad.data, 1 - np.tanh([3.0, -6.0]) ** 2)
     assert k.grad is None
     x.retain_grad()  # a no-op on leaves, which always keep .grad
-    assert not x.retains_grad and x.grad is not None
+    assert not x.retains_grad
+    np.testing.assert_allclose(x.grad.data, 3 * (1 - np.tanh([3.0, -6.0]) ** 2) + 4)
 
 
 # ----------------------------------------------------------------------------- anomaly
@@ -366,6 +383,11 @@ def test_detect_anomaly_accepts_intentional_infinities():
         p = x.masked_fill(ts.tensor([[False, True, False]]), float("-inf")).softmax(-1)
         (p * ts.tensor([[1.0, 2.0, 3.0]])).sum().backward()
     assert np.isfinite(x.grad.data).all() and x.grad.data[0, 1] == 0.0
+    # L = sum p v with p = softmax over the unmasked entries: dL/dx_k = p_k (v_k - L)
+    e = np.exp([1.0, 3.0])
+    q = e / e.sum()
+    loss = q @ [1.0, 3.0]
+    np.testing.assert_allclose(x.grad.data[0, [0, 2]], q * ([1.0, 3.0] - loss), rtol=1e-5)
 
 
 # ----------------------------------------------------------------------------- Functions
@@ -556,4 +578,10 @@ def test_rnn_graph_holds_about_one_state_per_step():
     # kept alive would add a whole `state` more
     assert held < 1.5 * state, f"graph holds {held / state:.2f}x the hidden states"
     loss.backward()
-    assert rnn.weight_hh_l0.grad is not None
+    # the gradient itself: along a random direction u, the derivative of the loss by
+    # central differences (two forward passes) is grad . u
+    u = np.random.default_rng(0).standard_normal((H, H))
+    w_hh = rnn.weight_hh_l0.detach().numpy()  # shares memory: perturbed in place
+    with ts.no_grad():
+        slope = directional(lambda: rnn(x)[0].sum().item(), w_hh, u)
+    np.testing.assert_allclose(np.sum(rnn.weight_hh_l0.grad.numpy() * u), slope, rtol=1e-6)
