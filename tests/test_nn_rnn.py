@@ -13,7 +13,7 @@ from helpers import require_torch
 
 import tinygrad_seq as ts
 from tinygrad_seq import nn
-from tinygrad_seq.check.finite_diff import partials
+from tinygrad_seq.check.finite_diff import directional, partials
 from tinygrad_seq.nn import rnn
 
 MODES = [("RNN", "tanh"), ("RNN", "relu"), ("GRU", None), ("LSTM", None)]
@@ -275,12 +275,24 @@ def test_course_gru_differs_from_pytorch_gru_with_same_weights():
 def test_bptt_3000_steps_at_default_recursion_limit():
     assert sys.getrecursionlimit() <= 1000 * 10  # nothing raised it for us
     ts.manual_seed(6)
-    layer = nn.LSTM(2, 3)
-    x = ts.randn(3000, 1, 2, requires_grad=True)
+    layer = nn.LSTM(2, 3).double()
+    x = ts.randn(3000, 1, 2, dtype=ts.float64, requires_grad=True)
     out, (h, c) = layer(x)
     (out.sum() + h.sum()).backward()
     assert np.isfinite(x.grad.data).all()
-    assert x.grad.numpy()[0].any()  # the gradient reached the first step
+    x_data = x.detach().numpy()  # shares memory with x: the checks below perturb it in place
+
+    def loss():
+        with ts.no_grad():
+            out, (h, _) = layer(x)
+            return (out.sum() + h.sum()).item()
+
+    # the gradient that reached the first step, entry by entry, and all of it along a direction
+    first = partials(loss, x_data, entries=[0, 1])[:2]
+    np.testing.assert_allclose(x.grad.numpy()[0, 0], first, rtol=1e-6, atol=1e-9)
+    u = np.random.default_rng(6).standard_normal(x.shape)
+    slope = directional(loss, x_data, u)
+    np.testing.assert_allclose(np.sum(x.grad.numpy() * u), slope, rtol=1e-6)
 
 
 # ----------------------------------------------------------------------------- retained states
@@ -544,8 +556,13 @@ def test_fused_course_gru_is_refused():
 
 def test_fused_keeps_retained_states_and_scopes():
     layer = nn.LSTM(2, 3, fused=True, retain_states=True)
-    out, _ = layer(ts.randn(4, 1, 2))
-    out.sum().backward()
+    composed = nn.LSTM(2, 3, retain_states=True)
+    composed.load_state_dict(layer.state_dict())
+    x = ts.randn(4, 1, 2)
+    for m in (layer, composed):
+        m(x)[0].sum().backward()
     assert len(layer.states["l0"]["h"]) == 4
-    assert all(h.grad is not None for h in layer.states["l0"]["h"])
+    # each retained state's dL/dh_t is the composed layer's
+    for mine, ref in zip(layer.states["l0"]["h"], composed.states["l0"]["h"], strict=True):
+        np.testing.assert_allclose(mine.grad.numpy(), ref.grad.numpy(), rtol=1e-5, atol=1e-7)
     assert "fused=True" in repr(layer)
