@@ -62,6 +62,8 @@ def test_softmax_and_sigmoid_are_stable():
     assert np.all(np.isfinite(s))
     np.testing.assert_allclose(s.sum(axis=0), 1.0)
     np.testing.assert_allclose(s[:, 0], [1.0, 0.0, 0.0])
+    e = math.exp(-1.0)  # column 1 is softmax([-1, -1, 0]) after shifting by its max
+    np.testing.assert_allclose(s[:, 1], np.array([e, e, 1.0]) / (2 * e + 1), rtol=1e-14)
     with np.errstate(over="raise", invalid="raise", divide="raise"):  # underflow is fine
         g = sigmoid(np.array([-800.0, -30.0, 0.0, 30.0, 800.0]))
     np.testing.assert_allclose(g, [0.0, 1 / (1 + math.exp(30)), 0.5, 1 / (1 + math.exp(-30)), 1])

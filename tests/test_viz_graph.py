@@ -189,10 +189,20 @@ def test_size_guard_explains_how_to_narrow():
 
 
 def test_record_grads_keeps_every_intermediate_gradient():
-    m, loss = run(T=3)
+    ts.manual_seed(0)
+    out, _ = nn.LSTM(2, 3)(ts.randn(3, 1, 2))
+    squares = out**2
+    loss = squares.mean()
     assert viz.record_grads(loss) > 30
     loss.backward()
     assert all(gm.grad_norm(t) is not None for t in gm.walk([loss]) if t.requires_grad)
+    # what is kept is dL/d(output) of each op; near the loss it has a closed form
+    n = out.numel()
+    assert gm.grad_norm(loss.grad_fn) == pytest.approx(1.0)  # dL/dL
+    assert gm.grad_norm(squares.grad_fn) == pytest.approx(np.sqrt(n) / n)  # mean: 1/n each
+    dl_dout = 2 * out.detach().numpy() / n
+    assert gm.grad_norm(out.grad_fn) == pytest.approx(np.linalg.norm(dl_dout), rel=1e-6)
+    np.testing.assert_allclose(np.asarray(out.grad_fn.grad), dl_dout, rtol=1e-6)
 
 
 def test_grad_colours_follow_gradient_norms():
