@@ -34,6 +34,37 @@ IDS = [f"{name}-" + ",".join(f"{k}={v}" for k, v in kw.items()) for name, kw in 
 STEPS = 40
 
 
+def _warmup_then_decay(epoch):
+    return min(1.0, (epoch + 1) / 5) * 0.9 ** max(0, epoch - 5)
+
+
+class _Halving:
+    """A callable object with state: LambdaLR's state_dict saves its __dict__."""
+
+    def __init__(self, every):
+        self.every = every
+
+    def __call__(self, epoch):
+        return 0.5 ** (epoch // self.every)
+
+
+# the schedulers above have closed forms checked by hand below; these are checked by parity only
+MORE_SCHEDULERS = [
+    ("LambdaLR", {"lr_lambda": _warmup_then_decay}),
+    ("LambdaLR", {"lr_lambda": [_warmup_then_decay, lambda e: 1.0 / (1 + e)]}),
+    ("MultiStepLR", {"milestones": [3, 8, 8, 20]}),
+    ("MultiStepLR", {"milestones": [5, 2], "gamma": 0.5}),
+    ("LinearLR", {}),
+    ("LinearLR", {"start_factor": 0.2, "end_factor": 0.9, "total_iters": 12}),
+    ("LinearLR", {"start_factor": 1.0, "end_factor": 0.0, "total_iters": 30}),
+]
+PARITY = SCHEDULERS + MORE_SCHEDULERS
+PARITY_IDS = IDS + [
+    f"{name}-" + ",".join(f"{k}={getattr(v, '__name__', v)}" for k, v in kw.items())
+    for name, kw in MORE_SCHEDULERS
+]
+
+
 def _params(seed=0):
     rng = np.random.default_rng(seed)
     return [rng.standard_normal((3, 2)), rng.standard_normal((4,))]
@@ -70,7 +101,7 @@ def _lrs(opt, sched, steps=STEPS):
 
 
 @pytest.mark.parity
-@pytest.mark.parametrize("name,kwargs", SCHEDULERS, ids=IDS)
+@pytest.mark.parametrize("name,kwargs", PARITY, ids=PARITY_IDS)
 def test_parity_learning_rates(name, kwargs):
     torch = require_torch()
     _, opt, sched = _ours(name, kwargs)
@@ -80,7 +111,7 @@ def test_parity_learning_rates(name, kwargs):
 
 
 @pytest.mark.parity
-@pytest.mark.parametrize("name,kwargs", SCHEDULERS, ids=IDS)
+@pytest.mark.parametrize("name,kwargs", PARITY, ids=PARITY_IDS)
 def test_parity_closed_form_step_with_epoch(name, kwargs):
     torch = require_torch()
     _, opt, sched = _ours(name, kwargs)
@@ -96,7 +127,7 @@ def test_parity_closed_form_step_with_epoch(name, kwargs):
 
 
 @pytest.mark.parity
-@pytest.mark.parametrize("name,kwargs", SCHEDULERS, ids=IDS)
+@pytest.mark.parametrize("name,kwargs", PARITY, ids=PARITY_IDS)
 def test_parity_chained_with_an_optimizer(name, kwargs):
     """SGD with momentum, scheduled: the parameter trajectories agree for 25 steps."""
     torch = require_torch()
@@ -240,3 +271,62 @@ def test_module_is_reachable_both_ways():
 
     assert tinygrad_seq.optim.lr_scheduler is mod
     assert mod.StepLR is StepLR and optim.lr_scheduler.CosineAnnealingLR is CosineAnnealingLR
+
+
+# ----------------------------------------------------------------------------- LambdaLR, ...
+
+
+def test_lambda_lr_state_dict_saves_callable_objects_not_functions():
+    p = ts.Tensor(np.zeros(2), requires_grad=True)
+    q = ts.Tensor(np.zeros(2), requires_grad=True)
+    halving = _Halving(every=2)
+    opt = optim.SGD([{"params": [p]}, {"params": [q]}], lr=0.1)
+    sched = optim.lr_scheduler.LambdaLR(opt, [_warmup_then_decay, halving])
+    _lrs(opt, sched, 3)
+    saved = sched.state_dict()
+    assert saved["lr_lambdas"] == [None, {"every": 2}]
+    halving.every = 7
+    fresh = optim.lr_scheduler.LambdaLR(
+        optim.SGD([{"params": [p]}, {"params": [q]}], lr=0.1), [_warmup_then_decay, halving]
+    )
+    fresh.load_state_dict(saved)
+    assert halving.every == 2 and fresh.lr_lambdas[1] is halving
+    assert fresh.last_epoch == 3 and fresh.get_last_lr() == sched.get_last_lr()
+
+
+@pytest.mark.parametrize("name,kwargs", MORE_SCHEDULERS, ids=PARITY_IDS[len(IDS) :])
+def test_more_schedulers_state_dict_round_trip(name, kwargs):
+    _, opt, sched = _ours(name, kwargs)
+    straight = _lrs(opt, sched, 20)
+    _, opt, sched = _ours(name, kwargs)
+    _lrs(opt, sched, 9)
+    _, fresh_opt, fresh = _ours(name, kwargs)
+    fresh_opt.load_state_dict(opt.state_dict())
+    fresh.load_state_dict(sched.state_dict())
+    assert _lrs(fresh_opt, fresh, 11) == straight[9:]
+
+
+def test_linear_lr_and_multistep_closed_forms():
+    _, opt, sched = _ours("LinearLR", {"start_factor": 0.25, "total_iters": 4})
+    for epoch, lrs in enumerate(_lrs(opt, sched, 8)):
+        factor = 0.25 + 0.75 * min(epoch, 4) / 4
+        assert lrs == pytest.approx([0.1 * factor, 0.05 * factor], rel=1e-14)
+    _, opt, sched = _ours("MultiStepLR", {"milestones": [2, 5, 5], "gamma": 0.5})
+    want = [1, 1, 0.5, 0.5, 0.5, 0.125, 0.125]
+    for epoch, lrs in enumerate(_lrs(opt, sched, 6)):
+        assert lrs == pytest.approx([0.1 * want[epoch], 0.05 * want[epoch]], rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    "make,error,message",
+    [
+        (lambda opt: optim.lr_scheduler.LambdaLR(opt, [abs, abs]), ValueError, "Expected 1"),
+        (lambda opt: optim.lr_scheduler.LambdaLR(opt, 0.5), TypeError, "callable"),
+        (lambda opt: optim.lr_scheduler.LinearLR(opt, start_factor=0), ValueError, "Starting"),
+        (lambda opt: optim.lr_scheduler.LinearLR(opt, end_factor=1.5), ValueError, "Ending"),
+    ],
+)
+def test_more_validation(make, error, message):
+    opt = optim.SGD([ts.Tensor(np.zeros(2), requires_grad=True)], lr=0.1)
+    with pytest.raises(error, match=message):
+        make(opt)

@@ -8,6 +8,9 @@ PyTorch. With eta_0 = base lr and e = last_epoch:
     StepLR:            eta_e = eta_0 * gamma ** (e // step_size)
     ExponentialLR:     eta_e = eta_0 * gamma ** e
     CosineAnnealingLR: eta_e = eta_min + (eta_0 - eta_min) * (1 + cos(pi * e / T_max)) / 2
+    LambdaLR:          eta_e = eta_0 * lr_lambda(e)
+    MultiStepLR:       eta_e = eta_0 * gamma ** (number of milestones <= e)
+    LinearLR:          eta_e = eta_0 * (start + (end - start) * min(e, total_iters) / total_iters)
 
 Like PyTorch 2.x, `step()` computes these *recursively* from the groups' current "lr" (so that
 other code, or a second scheduler, may also change the rate and the changes compose), for
@@ -21,9 +24,13 @@ cosine schedule climbs back up to eta_0 and repeats with period 2 * T_max, as Py
 
 from __future__ import annotations
 
+import bisect
 import copy
 import math
+import types
 import warnings
+from collections import Counter
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .optimizer import Optimizer
@@ -195,3 +202,133 @@ class CosineAnnealingLR(LRScheduler):
             + (base_lr - self.eta_min) * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
             for base_lr in self.base_lrs
         ]
+
+
+class LambdaLR(LRScheduler):
+    """Set each group's lr to base_lr * lr_lambda(epoch) (one function, or one per group)."""
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
+        last_epoch: int = -1,
+    ):
+        n = len(optimizer.param_groups) if isinstance(optimizer, Optimizer) else 0
+        if isinstance(lr_lambda, (list, tuple)):
+            if len(lr_lambda) != n:
+                raise ValueError(f"Expected {n} lr_lambdas, but got {len(lr_lambda)}")
+            self.lr_lambdas = list(lr_lambda)
+        else:
+            self.lr_lambdas = [lr_lambda] * n
+        for fn in self.lr_lambdas:
+            if not callable(fn):
+                raise TypeError(f"lr_lambda must be callable, got {type(fn).__name__}")
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        """base_lr * lr_lambda(last_epoch), per group."""
+        return [
+            base_lr * fn(self.last_epoch)
+            for fn, base_lr in zip(self.lr_lambdas, self.base_lrs, strict=True)
+        ]
+
+    def state_dict(self) -> dict[str, Any]:
+        """As the base class; lr_lambdas: each callable object's __dict__, None for functions."""
+        state = {
+            k: copy.deepcopy(v)
+            for k, v in self.__dict__.items()
+            if k not in ("optimizer", "lr_lambdas")
+        }
+        state["lr_lambdas"] = [
+            None if isinstance(fn, types.FunctionType) else copy.deepcopy(fn.__dict__)
+            for fn in self.lr_lambdas
+        ]
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore state_dict() output; callable objects get their saved __dict__ back."""
+        if not isinstance(state_dict, dict):
+            raise ValueError(f"expected a dict, got {type(state_dict).__name__}")
+        saved = state_dict.get("lr_lambdas", [None] * len(self.lr_lambdas))
+        if len(saved) != len(self.lr_lambdas):
+            raise ValueError(
+                f"LambdaLR.load_state_dict: {len(saved)} saved lr_lambdas, but this scheduler "
+                f"has {len(self.lr_lambdas)}"
+            )
+        lambdas = self.lr_lambdas  # the functions themselves are never replaced
+        super().load_state_dict({**state_dict, "lr_lambdas": None})
+        self.lr_lambdas = lambdas
+        for fn, fn_state in zip(self.lr_lambdas, saved):
+            if fn_state is not None:
+                fn.__dict__.update(copy.deepcopy(fn_state))
+
+
+class MultiStepLR(LRScheduler):
+    """Multiply every group's lr by gamma at each epoch listed in milestones."""
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        milestones: Iterable[int],
+        gamma: float = 0.1,
+        last_epoch: int = -1,
+    ):
+        self.milestones = Counter(milestones)
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        """lr * gamma ** (times last_epoch is listed in milestones)."""
+        groups = self.optimizer.param_groups
+        if self.last_epoch not in self.milestones:
+            return [group["lr"] for group in groups]
+        return [group["lr"] * self.gamma ** self.milestones[self.last_epoch] for group in groups]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        """base_lr * gamma ** (number of milestones <= last_epoch)."""
+        milestones = sorted(self.milestones.elements())
+        passed = bisect.bisect_right(milestones, self.last_epoch)
+        return [base_lr * self.gamma**passed for base_lr in self.base_lrs]
+
+
+class LinearLR(LRScheduler):
+    """Scale lr by a factor going linearly from start_factor to end_factor over total_iters."""
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        start_factor: float = 1.0 / 3,
+        end_factor: float = 1.0,
+        total_iters: int = 5,
+        last_epoch: int = -1,
+    ):
+        if not 0 < start_factor <= 1:
+            raise ValueError(
+                "Starting multiplicative factor expected to be greater than 0 and less or equal "
+                f"to 1, got start_factor={start_factor}"
+            )
+        if not 0 <= end_factor <= 1:
+            raise ValueError(
+                f"Ending multiplicative factor expected to be between 0 and 1, got {end_factor}"
+            )
+        self.start_factor = start_factor
+        self.end_factor = end_factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        """The ratio of successive factors times the current lr (PyTorch's recursive form)."""
+        groups = self.optimizer.param_groups
+        if self.last_epoch == 0:
+            return [group["lr"] * self.start_factor for group in groups]
+        if self._is_initial or self.last_epoch > self.total_iters:
+            return [group["lr"] for group in groups]
+        delta = self.end_factor - self.start_factor
+        ratio = 1.0 + delta / (self.total_iters * self.start_factor + (self.last_epoch - 1) * delta)
+        return [group["lr"] * ratio for group in groups]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        """base_lr * (start + (end - start) * min(total_iters, last_epoch) / total_iters)."""
+        done = min(self.total_iters, self.last_epoch) / self.total_iters
+        factor = self.start_factor + (self.end_factor - self.start_factor) * done
+        return [base_lr * factor for base_lr in self.base_lrs]
