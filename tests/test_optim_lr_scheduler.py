@@ -330,3 +330,229 @@ def test_more_validation(make, error, message):
     opt = optim.SGD([ts.Tensor(np.zeros(2), requires_grad=True)], lr=0.1)
     with pytest.raises(error, match=message):
         make(opt)
+
+
+# ----------------------------------------------------------------------------- OneCycleLR
+
+ONE_CYCLE = [
+    ("SGD", {"lr": 0.1, "momentum": 0.9}, {"max_lr": 0.5, "total_steps": 40}),
+    (
+        "SGD",
+        {"lr": 0.1, "momentum": 0.9},
+        {"max_lr": [0.5, 0.2], "total_steps": 40, "anneal_strategy": "linear", "pct_start": 0.25},
+    ),
+    (
+        "SGD",
+        {"lr": 0.1, "momentum": 0.9, "nesterov": True},
+        {"max_lr": 0.3, "epochs": 4, "steps_per_epoch": 10, "three_phase": True},
+    ),
+    (
+        "SGD",
+        {"lr": 0.1},
+        {
+            "max_lr": 0.3,
+            "total_steps": 40,
+            "cycle_momentum": False,
+            "div_factor": 10.0,
+            "final_div_factor": 100.0,
+        },
+    ),
+    (
+        "Adam",
+        {"lr": 0.01},
+        {
+            "max_lr": 0.05,
+            "total_steps": 40,
+            "base_momentum": [0.8, 0.7],
+            "max_momentum": 0.9,
+            "three_phase": True,
+            "anneal_strategy": "linear",
+        },
+    ),
+    ("AdamW", {"lr": 0.01}, {"max_lr": 0.05, "total_steps": 40, "pct_start": 0.5}),
+    ("RMSprop", {"lr": 0.01, "momentum": 0.5}, {"max_lr": 0.05, "total_steps": 40}),
+]
+
+
+def _one_cycle_run(lib, ps, opt_name, opt_kwargs, kwargs, grads):
+    """Step an optimizer under OneCycleLR; per step: lrs, momenta (or beta1s), parameters."""
+    opt = getattr(lib.optim, opt_name)(_groups(ps), **opt_kwargs)
+    sched = lib.optim.lr_scheduler.OneCycleLR(opt, **kwargs)
+    out = []
+    for step_grads in grads:
+        for p, g in zip(ps, step_grads):
+            p.grad = lib.tensor(g)
+        opt.step()
+        sched.step()
+        moms = [g["betas"][0] if "betas" in g else g.get("momentum") for g in opt.param_groups]
+        values = [np.asarray(p.detach()).copy() for p in ps]
+        out.append((sched.get_last_lr(), moms, values))
+    return out
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("opt_name,opt_kwargs,kwargs", ONE_CYCLE)
+def test_parity_one_cycle(opt_name, opt_kwargs, kwargs):
+    """lr, momentum and the parameter trajectory agree with torch at every step of the cycle."""
+    torch = require_torch()
+    rng = np.random.default_rng(3)
+    grads = [[rng.standard_normal(a.shape) for a in _params()] for _ in range(39)]
+    ours = _one_cycle_run(
+        ts,
+        [ts.Tensor(a, requires_grad=True) for a in _params()],
+        opt_name,
+        opt_kwargs,
+        kwargs,
+        grads,
+    )
+    theirs = _one_cycle_run(
+        torch,
+        [torch.tensor(a, requires_grad=True) for a in _params()],
+        opt_name,
+        opt_kwargs,
+        kwargs,
+        grads,
+    )
+    for step, ((lr, mom, vals), (lr_t, mom_t, vals_t)) in enumerate(zip(ours, theirs)):
+        np.testing.assert_allclose(lr, lr_t, rtol=1e-14, atol=1e-17, err_msg=f"step {step}")
+        assert mom == pytest.approx(mom_t, rel=1e-14), step
+        for v, v_t in zip(vals, vals_t):
+            np.testing.assert_allclose(v, v_t, rtol=1e-12, atol=1e-12, err_msg=f"step {step}")
+
+
+def test_one_cycle_shape_and_state_dict():
+    p = ts.Tensor(np.zeros(2), requires_grad=True)
+    opt = optim.SGD([p], lr=0.1, momentum=0.9)
+    sched = optim.lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=10)
+    assert sched.get_last_lr() == [pytest.approx(1.0 / 25)]
+    assert opt.param_groups[0]["momentum"] == 0.95
+    lrs = _lrs(opt, sched, 5)
+    saved_opt, saved = opt.state_dict(), sched.state_dict()
+    rest = [r[0] for r in _lrs(opt, sched, 4)[1:]]  # to the last step, 9
+    assert max(r[0] for r in lrs) == pytest.approx(1.0) and rest[-1] == pytest.approx(1e-4 / 25)
+    q = ts.Tensor(np.zeros(2), requires_grad=True)
+    fresh_opt = optim.SGD([q], lr=0.1, momentum=0.9)
+    fresh = optim.lr_scheduler.OneCycleLR(fresh_opt, max_lr=1.0, total_steps=10)
+    fresh_opt.load_state_dict(saved_opt)
+    fresh.load_state_dict(saved)
+    assert [r[0] for r in _lrs(fresh_opt, fresh, 4)[1:]] == rest
+    fresh.step()  # step 10 = total_steps is still allowed, as in PyTorch
+    with pytest.raises(ValueError, match="Tried to step 11 times"):
+        fresh.step()
+
+
+@pytest.mark.parametrize(
+    "opt_kwargs,kwargs,error,message",
+    [
+        ({}, {"max_lr": 1.0}, ValueError, "either total_steps OR"),
+        ({}, {"max_lr": 1.0, "total_steps": 0}, ValueError, "total_steps"),
+        ({}, {"max_lr": 1.0, "epochs": 2, "steps_per_epoch": 1.5}, ValueError, "steps_per_ep"),
+        ({}, {"max_lr": 1.0, "total_steps": 5, "pct_start": 1}, ValueError, "pct_start"),
+        ({}, {"max_lr": 1.0, "total_steps": 5, "anneal_strategy": "exp"}, ValueError, "'cos'"),
+        ({}, {"max_lr": [1.0, 2.0], "total_steps": 5}, ValueError, "expected 1 values"),
+        ({"momentum": 0.0}, {"max_lr": 1.0, "total_steps": 5}, None, None),
+    ],
+)
+def test_one_cycle_validation(opt_kwargs, kwargs, error, message):
+    opt = optim.SGD([ts.Tensor(np.zeros(2), requires_grad=True)], lr=0.1, **opt_kwargs)
+    if error is None:
+        optim.lr_scheduler.OneCycleLR(opt, **kwargs)
+        return
+    with pytest.raises(error, match=message):
+        optim.lr_scheduler.OneCycleLR(opt, **kwargs)
+
+
+def test_one_cycle_needs_momentum_or_betas():
+    opt = optim.Adagrad([ts.Tensor(np.zeros(2), requires_grad=True)], lr=0.1)
+    with pytest.raises(ValueError, match="momentum or beta1"):
+        optim.lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=5)
+    optim.lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=5, cycle_momentum=False)
+
+
+# ----------------------------------------------------------------------------- ReduceLROnPlateau
+
+PLATEAU = [
+    {},
+    {"patience": 2},
+    {"patience": 1, "factor": 0.5, "cooldown": 2},
+    {"mode": "max", "patience": 1, "threshold": 0.05},
+    {"mode": "max", "patience": 0, "threshold_mode": "abs", "threshold": 0.1, "factor": 0.3},
+    {"mode": "min", "patience": 1, "threshold_mode": "abs", "threshold": 0.2, "min_lr": 0.004},
+    {"patience": 0, "factor": 0.5, "min_lr": [0.02, 0.0], "eps": 1e-3},
+]
+
+
+def _plateau_metrics(n=60, seed=2):
+    """A noisy loss that falls, flattens and rises: every branch of the rules is taken."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    return list(np.exp(-t / 10) + 0.002 * t + 0.05 * rng.standard_normal(n))
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("kwargs", PLATEAU, ids=[str(k) for k in PLATEAU])
+def test_parity_reduce_on_plateau(kwargs):
+    torch = require_torch()
+
+    def run(lib, ps, metric_type):
+        opt = lib.optim.SGD(_groups(ps), lr=0.1, momentum=0.9)
+        sched = lib.optim.lr_scheduler.ReduceLROnPlateau(opt, **kwargs)
+        out = []
+        for m in _plateau_metrics():
+            opt.step()
+            sched.step(metric_type(m))
+            out.append(
+                (
+                    sched.get_last_lr(),
+                    sched.num_bad_epochs,
+                    sched.cooldown_counter,
+                    sched.best,
+                    sched.last_epoch,
+                )
+            )
+        return out
+
+    ours = run(ts, [ts.Tensor(a, requires_grad=True) for a in _params()], ts.tensor)
+    theirs = run(torch, [torch.tensor(a, requires_grad=True) for a in _params()], torch.tensor)
+    assert ours == theirs
+    assert len({tuple(r[0]) for r in ours}) > 1 or kwargs == {}  # the lr did change
+
+
+def test_reduce_on_plateau_state_dict_round_trip():
+    def make():
+        ps = [ts.Tensor(a, requires_grad=True) for a in _params()]
+        opt = optim.SGD(_groups(ps), lr=0.1)
+        return opt, optim.lr_scheduler.ReduceLROnPlateau(opt, patience=1, cooldown=1)
+
+    metrics = _plateau_metrics()
+    opt, sched = make()
+    straight = []
+    for m in metrics:
+        sched.step(m)
+        straight.append(sched.get_last_lr())
+    opt, sched = make()
+    for m in metrics[:20]:
+        sched.step(m)
+    fresh_opt, fresh = make()
+    fresh_opt.load_state_dict(opt.state_dict())
+    fresh.load_state_dict(sched.state_dict())
+    resumed = []
+    for m in metrics[20:]:
+        fresh.step(m)
+        resumed.append(fresh.get_last_lr())
+    assert resumed == straight[20:]
+
+
+@pytest.mark.parametrize(
+    "kwargs,error,message",
+    [
+        ({"factor": 1.0}, ValueError, "Factor should be < 1.0"),
+        ({"mode": "maximum"}, ValueError, "mode 'maximum' is unknown"),
+        ({"threshold_mode": "relative"}, ValueError, "threshold mode"),
+        ({"min_lr": [0.1, 0.2]}, ValueError, "expected 1 values for min_lr"),
+    ],
+)
+def test_reduce_on_plateau_validation(kwargs, error, message):
+    opt = optim.SGD([ts.Tensor(np.zeros(2), requires_grad=True)], lr=0.1)
+    with pytest.raises(error, match=message):
+        optim.lr_scheduler.ReduceLROnPlateau(opt, **kwargs)

@@ -12,6 +12,13 @@ PyTorch. With eta_0 = base lr and e = last_epoch:
     MultiStepLR:       eta_e = eta_0 * gamma ** (number of milestones <= e)
     LinearLR:          eta_e = eta_0 * (start + (end - start) * min(e, total_iters) / total_iters)
 
+`OneCycleLR` is stepped once per batch: lr anneals (cos or linear) from max_lr / div_factor up
+to max_lr over pct_start of total_steps and down to initial_lr / final_div_factor (with
+three_phase, back to initial_lr first), while the momentum (or Adam's beta1) cycles the other
+way between max_momentum and base_momentum. `ReduceLROnPlateau` is stepped with a metric,
+`step(val_loss)`, and multiplies lr by factor once the metric has not improved by threshold for
+more than patience epochs, then waits cooldown epochs before counting again.
+
 Like PyTorch 2.x, `step()` computes these *recursively* from the groups' current "lr" (so that
 other code, or a second scheduler, may also change the rate and the changes compose), for
 example cosine annealing as
@@ -332,3 +339,262 @@ class LinearLR(LRScheduler):
         done = min(self.total_iters, self.last_epoch) / self.total_iters
         factor = self.start_factor + (self.end_factor - self.start_factor) * done
         return [base_lr * factor for base_lr in self.base_lrs]
+
+
+def _per_group(name: str, optimizer: Optimizer, value: Any) -> list:
+    """A value per parameter group: a list/tuple of the right length, or one value for all."""
+    n = len(optimizer.param_groups)
+    if isinstance(value, (list, tuple)):
+        if len(value) != n:
+            raise ValueError(f"expected {n} values for {name}, got {len(value)}")
+        return list(value)
+    return [value] * n
+
+
+def _anneal(strategy: str, start: float, end: float, pct: float) -> float:
+    """From start (pct=0) to end (pct=1), along half a cosine or a straight line."""
+    if strategy == "cos":
+        return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+    return (end - start) * pct + start
+
+
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy: lr up to max_lr then down to min_lr, momentum the other way; per batch."""
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        max_lr: float | list[float],
+        total_steps: int | None = None,
+        epochs: int | None = None,
+        steps_per_epoch: int | None = None,
+        pct_start: float = 0.3,
+        anneal_strategy: str = "cos",
+        cycle_momentum: bool = True,
+        base_momentum: float | list[float] = 0.85,
+        max_momentum: float | list[float] = 0.95,
+        div_factor: float = 25.0,
+        final_div_factor: float = 1e4,
+        three_phase: bool = False,
+        last_epoch: int = -1,
+    ):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        self.total_steps = self._count_steps(total_steps, epochs, steps_per_epoch)
+        if (
+            isinstance(pct_start, bool)
+            or not isinstance(pct_start, float)
+            or not 0 <= pct_start <= 1
+        ):
+            raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(
+                f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}"
+            )
+        self.anneal_strategy = anneal_strategy
+        self._schedule_phases = self._phases(pct_start, three_phase)
+        if last_epoch == -1:
+            for group, top in zip(optimizer.param_groups, _per_group("max_lr", optimizer, max_lr)):
+                group["initial_lr"] = top / div_factor
+                group["max_lr"] = top
+                group["min_lr"] = group["initial_lr"] / final_div_factor
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            self._init_momentum(optimizer, base_momentum, max_momentum, last_epoch)
+        super().__init__(optimizer, last_epoch)
+
+    def _count_steps(self, total_steps: Any, epochs: Any, steps_per_epoch: Any) -> int:
+        def positive_int(x: Any) -> bool:
+            return isinstance(x, int) and not isinstance(x, bool) and x > 0
+
+        if total_steps is not None:
+            if not positive_int(total_steps):
+                raise ValueError(f"Expected positive integer total_steps, but got {total_steps}")
+            return total_steps
+        if epochs is None or steps_per_epoch is None:
+            raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch)")
+        if not positive_int(epochs):
+            raise ValueError(f"Expected positive integer epochs, but got {epochs}")
+        if not positive_int(steps_per_epoch):
+            raise ValueError(
+                f"Expected positive integer steps_per_epoch, but got {steps_per_epoch}"
+            )
+        return epochs * steps_per_epoch
+
+    def _phases(self, pct_start: float, three_phase: bool) -> list[dict[str, Any]]:
+        """Each phase: its last step and the group keys it anneals lr and momentum between."""
+        warm_end = float(pct_start * self.total_steps) - 1
+        last = self.total_steps - 1
+        if not three_phase:
+            return [
+                dict(
+                    end_step=warm_end,
+                    lr=("initial_lr", "max_lr"),
+                    momentum=("max_momentum", "base_momentum"),
+                ),
+                dict(
+                    end_step=last,
+                    lr=("max_lr", "min_lr"),
+                    momentum=("base_momentum", "max_momentum"),
+                ),
+            ]
+        return [
+            dict(
+                end_step=warm_end,
+                lr=("initial_lr", "max_lr"),
+                momentum=("max_momentum", "base_momentum"),
+            ),
+            dict(
+                end_step=float(2 * pct_start * self.total_steps) - 2,
+                lr=("max_lr", "initial_lr"),
+                momentum=("base_momentum", "max_momentum"),
+            ),
+            dict(
+                end_step=last,
+                lr=("initial_lr", "min_lr"),
+                momentum=("max_momentum", "max_momentum"),
+            ),
+        ]
+
+    def _init_momentum(
+        self, optimizer: Optimizer, base_momentum: Any, max_momentum: Any, last_epoch: int
+    ) -> None:
+        if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+            raise ValueError(
+                "optimizer must support momentum or beta1 with `cycle_momentum` option enabled "
+                f"({type(optimizer).__name__} has neither 'momentum' nor 'betas')"
+            )
+        self.use_beta1 = "betas" in optimizer.defaults
+        tops = _per_group("max_momentum", optimizer, max_momentum)
+        bases = _per_group("base_momentum", optimizer, base_momentum)
+        if last_epoch != -1:
+            return
+        for group, top, base in zip(optimizer.param_groups, tops, bases, strict=True):
+            self._set_momentum(group, top)
+            group["max_momentum"] = top
+            group["base_momentum"] = base
+
+    def _set_momentum(self, group: dict, value: float) -> None:
+        if self.use_beta1:
+            group["betas"] = (value, *group["betas"][1:])
+        else:
+            group["momentum"] = value
+
+    def get_lr(self) -> list[float]:
+        """The annealed lr of the phase last_epoch is in; sets the cycled momentum as it goes."""
+        step = self.last_epoch
+        if step > self.total_steps:
+            raise ValueError(
+                f"Tried to step {step} times. The specified number of total steps is "
+                f"{self.total_steps}"
+            )
+        lrs = []
+        for group in self.optimizer.param_groups:
+            start_step = 0.0
+            for i, phase in enumerate(self._schedule_phases):
+                end_step = phase["end_step"]
+                if step <= end_step or i == len(self._schedule_phases) - 1:
+                    pct = (step - start_step) / (end_step - start_step)
+                    break
+                start_step = end_step
+            lo, hi = phase["lr"]
+            lrs.append(_anneal(self.anneal_strategy, group[lo], group[hi], pct))
+            if self.cycle_momentum:
+                lo, hi = phase["momentum"]
+                self._set_momentum(group, _anneal(self.anneal_strategy, group[lo], group[hi], pct))
+        return lrs
+
+
+class ReduceLROnPlateau(LRScheduler):
+    """Multiply lr by factor once the metric passed to step(metric) stops improving."""
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        mode: str = "min",
+        factor: float = 0.1,
+        patience: int = 10,
+        threshold: float = 1e-4,
+        threshold_mode: str = "rel",
+        cooldown: int = 0,
+        min_lr: float | list[float] = 0,
+        eps: float = 1e-8,
+    ):
+        if factor >= 1.0:
+            raise ValueError(f"Factor should be < 1.0, got factor={factor}")
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode {mode!r} is unknown! (expected 'min' or 'max')")
+        if threshold_mode not in ("rel", "abs"):
+            raise ValueError(
+                f"threshold mode {threshold_mode!r} is unknown! (expected 'rel' or 'abs')"
+            )
+        self.factor = factor
+        self.optimizer = optimizer
+        self.default_min_lr = None if isinstance(min_lr, (list, tuple)) else min_lr
+        self.min_lrs = _per_group("min_lr", optimizer, min_lr)
+        self.patience = patience
+        self.cooldown = cooldown
+        self.eps = eps
+        self.mode = mode
+        self.threshold = threshold
+        self.threshold_mode = threshold_mode
+        self.mode_worse = math.inf if mode == "min" else -math.inf
+        self.last_epoch = 0
+        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+        self._reset()
+
+    def _reset(self) -> None:
+        self.best = self.mode_worse
+        self.cooldown_counter = 0
+        self.num_bad_epochs = 0
+
+    @property
+    def in_cooldown(self) -> bool:
+        """True while the cooldown after a reduction lasts (bad epochs are not counted)."""
+        return self.cooldown_counter > 0
+
+    def _is_better(self, a: float, best: float) -> bool:
+        """Whether metric a improves on best by more than the threshold (rel or abs)."""
+        if self.mode == "min":
+            if self.threshold_mode == "rel":
+                return a < best * (1.0 - self.threshold)
+            return a < best - self.threshold
+        if self.threshold_mode == "rel":
+            return a > best * (1.0 + self.threshold)
+        return a > best + self.threshold
+
+    def step(self, metrics: Any, epoch: int | None = None) -> None:  # type: ignore[override]
+        """Record one epoch's metric (a number or 0-d tensor); reduce lr after patience bad ones."""
+        current = float(metrics)
+        self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
+        if self._is_better(current, self.best):
+            self.best = current
+            self.num_bad_epochs = 0
+        else:
+            self.num_bad_epochs += 1
+        if self.in_cooldown:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0  # bad epochs during the cooldown do not count
+        if self.num_bad_epochs > self.patience:
+            self._reduce_lr()
+            self.cooldown_counter = self.cooldown
+            self.num_bad_epochs = 0
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def _reduce_lr(self) -> None:
+        groups = self.optimizer.param_groups
+        if len(groups) != len(self.min_lrs):
+            if self.default_min_lr is None:
+                raise RuntimeError(
+                    f"The number of param groups in the optimizer ({len(groups)}) differs from "
+                    f"when ReduceLROnPlateau was initialized ({len(self.min_lrs)}), usually "
+                    "because a param group was added; set `min_lrs` to one value per group"
+                )
+            self.min_lrs = [self.default_min_lr] * len(groups)
+        for group, min_lr in zip(groups, self.min_lrs):
+            old_lr = float(group["lr"])
+            new_lr = max(old_lr * self.factor, min_lr)
+            if old_lr - new_lr > self.eps:  # changes smaller than eps are ignored
+                group["lr"] = new_lr
