@@ -415,3 +415,142 @@ def test_layer_norm_matches_torch(normalized_shape, affine):
 def test_layer_norm_shape_error():
     with pytest.raises(ValueError, match=r"trailing dimensions are \(5,\), got input of shape"):
         F.layer_norm(ts.randn(2, 4), 5)
+
+
+# ----------------------------------------------------------------------------- activations
+
+
+def _x(shape=(3, 4, 5), seed=0, zero_row=True):
+    x = np.random.default_rng(seed).standard_normal(shape)
+    if zero_row:
+        x[0, :, 0] = 0.0  # a zero vector for normalize, exact zeros for the kinks
+    return x
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_matches_torch(approximate):
+    torch = require_torch()
+    check_parity(
+        lambda x: F.gelu(x, approximate=approximate),
+        lambda x: torch.nn.functional.gelu(x, approximate=approximate),
+        [np.concatenate([_x().ravel(), [-30.0, -6.0, 0.0, 6.0, 30.0]])],
+        atol=1e-14,
+    )
+
+
+def test_gelu_rejects_an_unknown_approximation_and_keeps_float32():
+    with pytest.raises(RuntimeError, match="none or tanh"):
+        F.gelu(ts.zeros(2), approximate="fast")
+    assert F.gelu(ts.ones(2)).dtype == np.float32
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("slope", [0.01, 0.2, -0.5])
+def test_leaky_relu_matches_torch_at_the_kink_too(slope):
+    torch = require_torch()
+    check_parity(
+        lambda x: F.leaky_relu(x, slope),
+        lambda x: torch.nn.functional.leaky_relu(x, slope),
+        [_x()],
+        atol=0,
+    )
+
+
+@pytest.mark.parity
+def test_leaky_relu_inplace_changes_the_tensor_as_torch():
+    from script_parity import check_script
+
+    check_script(
+        """
+x = torch.tensor([-2.0, 0.0, 3.0], requires_grad=True)
+y = x * 1.0
+out = torch.nn.functional.leaky_relu(y, 0.1, inplace=True)
+rec("same", out is y)
+rec("y", y)
+(y * torch.tensor([1.0, 2.0, 3.0])).sum().backward()
+rec("grad", x.grad)
+torch.nn.functional.leaky_relu(x, 0.1, inplace=True)
+"""
+    )
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize(
+    "p, dim", [(2.0, 1), (2.0, -1), (1.0, 0), (3.0, 2), (float("inf"), 1), (0.5, 2)]
+)
+def test_normalize_matches_torch_zero_vectors_included(p, dim):
+    torch = require_torch()
+    check_parity(
+        lambda x: F.normalize(x, p=p, dim=dim),
+        lambda x: torch.nn.functional.normalize(x, p=p, dim=dim),
+        [_x(zero_row=p >= 1)],  # |x|^p for p < 1 has an infinite slope at 0 in both
+        atol=1e-12,
+    )
+
+
+@pytest.mark.parity
+def test_normalize_of_tiny_vectors_divides_by_eps_as_torch():
+    torch = require_torch()
+    check_parity(
+        lambda x: F.normalize(x, eps=1e-3),
+        lambda x: torch.nn.functional.normalize(x, eps=1e-3),
+        [np.array([[1e-5, -2e-5], [3.0, 4.0]])],
+        atol=1e-12,
+    )
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize(
+    "pad, value",
+    [((1, 2), None), ((1, -2, 0, 3), None), ((2, 2, 1, 1, 0, 1), 1.5), ((-1, -1), None),
+     ((0, 0, -3, 1), -2.0)],
+)  # fmt: skip
+def test_pad_constant_matches_torch(pad, value):
+    torch = require_torch()
+    check_parity(
+        lambda x: F.pad(x, pad, value=value),
+        lambda x: torch.nn.functional.pad(x, pad, value=value),
+        [_x()],
+        atol=0,
+    )
+
+
+def test_pad_errors_name_what_is_wrong():
+    x = ts.zeros(2, 3)
+    with pytest.raises(ValueError, match="even"):
+        F.pad(x, (1, 2, 3))
+    with pytest.raises(ValueError, match="twice the number of dimensions"):
+        F.pad(x, (1, 1, 1, 1, 1, 1))
+    with pytest.raises(NotImplementedError, match="only 'constant'"):
+        F.pad(x, (1, 1), mode="reflect")
+    with pytest.raises(RuntimeError, match="negative size"):
+        F.pad(x, (-2, -2))
+    assert F.pad(ts.tensor([1, 2]), (1, 0), value=7).tolist() == [7, 1, 2]
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("shape", [(5,), (3, 4), (2, 3, 4), (2, 3, 4, 2)])
+def test_softmax_without_dim_uses_torchs_implicit_dim_and_warns(name, shape):
+    torch = require_torch()
+    ours, theirs = getattr(F, name), getattr(torch.nn.functional, name)
+    x = _x(shape, zero_row=False)
+    with pytest.warns(UserWarning, match=f"Implicit dimension choice for {name} has been"):
+        check_parity(lambda t: ours(t), lambda t: theirs(t), [x])
+    with pytest.warns(UserWarning) as ours_w:
+        ours(ts.tensor(x))
+    with pytest.warns(UserWarning) as theirs_w:
+        theirs(torch.tensor(x))
+    assert str(ours_w[0].message) == str(theirs_w[0].message)
+    assert ours_w[0].filename == __file__  # stacklevel points at the caller, as PyTorch's
+
+
+@pytest.mark.parity
+def test_softmax_dtype_argument_casts_first():
+    torch = require_torch()
+    x = _x((2, 3), zero_row=False).astype(np.float32)
+    ours = F.softmax(ts.tensor(x), dim=1, dtype=ts.float64)
+    theirs = torch.nn.functional.softmax(torch.tensor(x), dim=1, dtype=torch.float64)
+    assert ours.dtype == np.float64
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=1e-15)

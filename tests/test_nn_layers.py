@@ -267,3 +267,86 @@ def test_mlp_learns_xor_with_inline_gradient_descent():
                 p.data -= lr * p.grad.data
     assert loss.item() < 0.05
     assert (model(x).argmax(1).numpy() == y.numpy()).all()
+
+
+# ----------------------------------------------------------------------------- activations
+
+
+def _module_parity(ours, theirs, x, atol=1e-14):
+    """ours(x) and theirs(x) agree in float64 in output and input gradient."""
+    torch = require_torch()
+    a, b = ts.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out_a, out_b = ours(a), theirs(b)
+    assert out_a.shape == tuple(out_b.shape)
+    np.testing.assert_allclose(out_a.detach().numpy(), out_b.detach().numpy(), atol=atol)
+    r = np.random.default_rng(1).standard_normal(out_a.shape)
+    (out_a * ts.tensor(r)).sum().backward()
+    (out_b * torch.tensor(r)).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), atol=atol)
+    assert repr(ours) == repr(theirs)
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda nn: nn.GELU(),
+        lambda nn: nn.GELU(approximate="tanh"),
+        lambda nn: nn.LeakyReLU(),
+        lambda nn: nn.LeakyReLU(0.3),
+        lambda nn: nn.Softmax(dim=1),
+        lambda nn: nn.Softmax(-1),
+        lambda nn: nn.LogSoftmax(dim=0),
+        lambda nn: nn.Identity(),
+        lambda nn: nn.Flatten(),
+        lambda nn: nn.Flatten(0, 1),
+        lambda nn: nn.Flatten(-2),
+        lambda nn: nn.Unflatten(1, (2, 2)),
+        lambda nn: nn.Unflatten(-1, (5, -1)),
+    ],
+)
+def test_activation_and_shape_modules_match_torch(make):
+    torch = require_torch()
+    x = np.random.default_rng(0).standard_normal((3, 4, 5))
+    x[0, 0, :2] = 0.0
+    _module_parity(make(nn), make(torch.nn), x)
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("cls", ["Softmax", "LogSoftmax"])
+def test_softmax_modules_without_dim_warn_at_the_callers_line(cls):
+    torch = require_torch()
+    x = np.random.default_rng(0).standard_normal((2, 3, 4))
+    with pytest.warns(UserWarning, match="Implicit dimension choice"):
+        _module_parity(getattr(nn, cls)(), getattr(torch.nn, cls)(), x)
+    with pytest.warns(UserWarning) as w:
+        getattr(nn, cls)()(ts.tensor(x))
+    assert w[0].filename == __file__  # the caller's line (torch 2.13's lands in its module.py)
+
+
+def test_unflatten_errors():
+    with pytest.raises(RuntimeError, match="don't multiply up"):
+        nn.Unflatten(1, (3, 2))(ts.zeros(2, 5))
+    with pytest.raises(TypeError, match="tuple or list"):
+        nn.Unflatten(1, 5)
+
+
+def test_mlp_with_new_layers_loads_torch_state_and_matches():
+    torch = require_torch()
+
+    def build(nn):
+        return nn.Sequential(
+            nn.Flatten(), nn.Linear(6, 4), nn.GELU(), nn.Linear(4, 4), nn.LeakyReLU(0.1),
+            nn.Unflatten(1, (2, 2)), nn.LogSoftmax(dim=-1),
+        )  # fmt: skip
+
+    torch.manual_seed(0)
+    theirs = build(torch.nn).double()
+    ours = build(nn).double()
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    x = np.random.default_rng(2).standard_normal((5, 2, 3))
+    out_a, out_b = ours(ts.tensor(x)), theirs(torch.tensor(x))
+    out_a.sum().backward()
+    out_b.sum().backward()
+    np.testing.assert_allclose(out_a.detach().numpy(), out_b.detach().numpy(), atol=1e-13)
+    _assert_same_grads(ours, theirs, atol=1e-13)

@@ -360,3 +360,49 @@ def test_repr_matches_torch():
         torch.nn.Identity(),
     )  # fmt: skip
     assert repr(ours) == repr(theirs)
+
+
+# ----------------------------------------------------------------------------- ParameterList
+
+
+@pytest.mark.parity
+def test_parameter_list_registers_wraps_and_saves_as_torch():
+    from script_parity import check_script
+
+    check_script(
+        """
+class Net(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.ws = torch.nn.ParameterList([torch.nn.Parameter(torch.ones(2, 3)), torch.zeros(3)])
+        self.ws.append(torch.full((2,), 2.0))
+        self.ws.extend([torch.nn.Parameter(torch.ones(1))])
+
+net = Net()
+rec("names", tuple(n for n, _ in net.named_parameters()))
+rec("keys", tuple(net.state_dict()))
+rec("len", len(net.ws))
+rec("wrapped", tuple(isinstance(p, torch.nn.Parameter) for p in net.ws))
+rec("requires_grad", tuple(p.requires_grad for p in net.ws))
+rec("last", net.ws[-1])
+rec("slice_len", len(net.ws[1:3]))
+net.ws[0] = torch.nn.Parameter(torch.full((2, 3), 5.0))
+loss = (net.ws[0].sum(1) * net.ws[2]).sum() + net.ws[1].sum()
+loss.backward()
+rec("g0", net.ws[0].grad)
+rec("g2", net.ws[2].grad)
+"""
+    )
+
+
+def test_parameter_list_in_an_optimizer_and_a_state_dict_round_trip():
+    pl = nn.ParameterList([ts.ones(2), ts.zeros(3)])
+    opt = ts.optim.SGD(pl.parameters(), lr=0.5)
+    (pl[0].sum() * 2 + pl[1].sum()).backward()
+    opt.step()
+    assert pl[0].tolist() == [0.0, 0.0] and pl[1].tolist() == [-0.5] * 3
+    other = nn.ParameterList([ts.zeros(2), ts.zeros(3)])
+    other.load_state_dict(pl.state_dict())
+    assert other[1].tolist() == [-0.5] * 3
+    pl += [ts.ones(1)]
+    assert len(pl) == 3 and list(pl.state_dict()) == ["0", "1", "2"]

@@ -12,16 +12,19 @@ smoothing), and reject bad input with errors that say what was expected and what
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from . import ops
+from .autograd import Function
 from .random import get_generator
 
 # the activations are tensor.py's functions, here too so that F.relu, F.softmax, ... exist
-from .tensor import Tensor, log_softmax, maximum, relu, sigmoid, softmax, tanh, where  # noqa: F401
+from .tensor import Tensor, maximum, relu, sigmoid, tanh, where  # noqa: F401
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -361,3 +364,114 @@ def binary_cross_entropy_with_logits(
     if weight is not None:
         loss = loss * _as_tensor(weight, fn, "weight").to(input.dtype)
     return _reduce(loss, reduction)
+
+
+# ----------------------------------------------------------------------------- activations
+
+
+def _softmax_dim(name: str, input: Tensor, dim: int | None, stacklevel: int) -> int:
+    """PyTorch's implicit dim, with its deprecation warning: 0 for 0-, 1- and 3-d, else 1."""
+    if dim is not None:
+        return dim
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. "
+        "Change the call to include dim=X as an argument.",
+        stacklevel=stacklevel,
+    )
+    return 0 if input.ndim in (0, 1, 3) else 1
+
+
+def softmax(
+    input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None
+) -> Tensor:
+    """(*) -> (*): exp(x) / sum(exp(x)) along dim (PyTorch's implicit dim when None)."""
+    dim = _softmax_dim("softmax", input, dim, _stacklevel)
+    return (input if dtype is None else input.to(dtype)).softmax(dim)
+
+
+def log_softmax(
+    input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None
+) -> Tensor:
+    """(*) -> (*): x - logsumexp(x) along dim (PyTorch's implicit dim when None)."""
+    dim = _softmax_dim("log_softmax", input, dim, _stacklevel)
+    return (input if dtype is None else input.to(dtype)).log_softmax(dim)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """(*) -> (*): x where x > 0, else negative_slope * x (the slope's gradient at 0 too)."""
+    out = where(input._data > 0, input, input * negative_slope)
+    return input.copy_(out) if inplace else out
+
+
+class _Erf(Function):
+    """erf(a), element-wise: numpy has no erf, so math.erf per element (float64, then cast)."""
+
+    _erf = np.frompyfunc(math.erf, 1, 1)
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return _Erf._erf(a.astype(np.float64)).astype(a.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        # d erf(a)/da = 2/sqrt(pi) exp(-a^2)
+        (a,) = ctx.saved_tensors
+        return (g * (2.0 / math.sqrt(math.pi)) * np.exp(-a * a),)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """(*) -> (*): x Phi(x) (approximate='none') or PyTorch's tanh approximation ('tanh')."""
+    x = input._floating()
+    if approximate == "none":
+        return x * 0.5 * (_Erf.apply(x * (1.0 / math.sqrt(2.0))) + 1.0)
+    if approximate == "tanh":
+        inner = (x + x * x * x * 0.044715) * math.sqrt(2.0 / math.pi)
+        return x * 0.5 * (inner.tanh() + 1.0)
+    raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
+
+
+def normalize(
+    input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Any = None
+) -> Tensor:
+    """(*) -> (*): x / max(||x||_p along dim, eps), as PyTorch (a zero vector stays zero)."""
+    if out is not None:
+        raise TypeError("normalize: out= is not supported; use the returned tensor")
+    if not p > 0:
+        raise ValueError(f"normalize: p must be positive or inf, got {p}")
+    x = input._floating()
+    if math.isinf(p):
+        norm = x.abs().amax(dim, keepdim=True)
+    else:
+        s = (x * x if p == 2 else x.abs() ** p).sum(dim, keepdim=True)
+        nonzero = s._data > 0  # PyTorch's norm has gradient 0, not nan, at a zero vector
+        norm = where(nonzero, where(nonzero, s, 1.0) ** (1.0 / p), 0.0)
+    return x / norm.clamp(min=eps)
+
+
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None):
+    """(*, d_k .. d_n) -> padded: pad = (left_n, right_n, left_n-1, ...), negative crops."""
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ValueError(
+            f"pad: padding length must be even and at most twice the number of dimensions "
+            f"({input.ndim}), got {len(pad)}"
+        )
+    if mode != "constant":
+        raise NotImplementedError(f"pad: mode {mode!r} is not supported; only 'constant' is")
+    lead = input.ndim - len(pad) // 2
+    crop, shape, place = [slice(None)] * lead, list(input.shape[:lead]), [slice(None)] * lead
+    for d in range(lead, input.ndim):
+        k = 2 * (input.ndim - 1 - d)  # the last dim's pair comes first
+        lo, hi, n = pad[k], pad[k + 1], input.shape[d]
+        crop.append(slice(max(-lo, 0), n - max(-hi, 0)))
+        size = n + lo + hi
+        if size < 0:
+            raise RuntimeError(
+                f"pad: padding ({lo}, {hi}) of dimension {d} (size {n}) gives a negative size"
+            )
+        shape.append(size)
+        place.append(slice(max(lo, 0), max(lo, 0) + max(n - max(-lo, 0) - max(-hi, 0), 0)))
+    out = Tensor(np.full(shape, 0 if value is None else value, dtype=input.dtype))
+    out[tuple(place)] = input[tuple(crop)]
+    return out

@@ -279,3 +279,112 @@ class BCEWithLogitsLoss(_Loss):
         return F.binary_cross_entropy_with_logits(
             input, target, self.weight, self.reduction, self.pos_weight
         )
+
+
+# ----------------------------------------------------------------------------- activations
+
+
+class LeakyReLU(Module):
+    """(*) -> (*): x where x > 0, else negative_slope * x."""
+
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
+        super().__init__()
+        self.negative_slope = negative_slope
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        """(*) -> (*)."""
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
+
+    def extra_repr(self) -> str:
+        """'negative_slope=0.01' (', inplace=True' when set)."""
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
+
+
+class GELU(Module):
+    """(*) -> (*): x Phi(x), exactly (approximate='none') or by PyTorch's tanh formula."""
+
+    def __init__(self, approximate: str = "none"):
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, input: Tensor) -> Tensor:
+        """(*) -> (*)."""
+        return F.gelu(input, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        """approximate='none'."""
+        return f"approximate={self.approximate!r}"
+
+
+class Softmax(Module):
+    """(*) -> (*): softmax along dim (PyTorch's implicit dim, with its warning, when None)."""
+
+    def __init__(self, dim: int | None = None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor) -> Tensor:
+        """(*) -> (*)."""
+        return F.softmax(input, self.dim, _stacklevel=5)
+
+    def extra_repr(self) -> str:
+        """'dim=1'."""
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Softmax):
+    """(*) -> (*): log_softmax along dim (PyTorch's implicit dim, with its warning, when None)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        """(*) -> (*)."""
+        return F.log_softmax(input, self.dim, _stacklevel=5)
+
+
+class Flatten(Module):
+    """(*, d_start, ..., d_end, *) -> (*, d_start * ... * d_end, *); batch dim kept by default."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, input: Tensor) -> Tensor:
+        """(*, d_start..d_end, *) -> (*, prod, *)."""
+        return input.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        """'start_dim=1, end_dim=-1'."""
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """(*, d_dim, *) -> (*, *unflattened_size, *): dimension dim split into unflattened_size."""
+
+    def __init__(self, dim: int, unflattened_size: Sequence[int]):
+        super().__init__()
+        if not isinstance(unflattened_size, (tuple, list)):
+            raise TypeError(
+                f"Unflatten: unflattened_size must be a tuple or list of ints, "
+                f"got {type(unflattened_size).__name__}"
+            )
+        self.dim, self.unflattened_size = dim, unflattened_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        """(*, d_dim, *) -> (*, *unflattened_size, *)."""
+        d = self.dim + input.ndim if self.dim < 0 else self.dim
+        if not 0 <= d < input.ndim:
+            raise IndexError(
+                f"Unflatten: dim {self.dim} is out of range for an input of {input.ndim} dims"
+            )
+        sizes = tuple(int(s) for s in self.unflattened_size)
+        known = int(np.prod([s for s in sizes if s != -1]))
+        if (-1 not in sizes and known != input.shape[d]) or (known and input.shape[d] % known):
+            raise RuntimeError(
+                f"unflatten: provided sizes {list(sizes)} don't multiply up to the size of dim "
+                f"{self.dim} ({input.shape[d]}) in the input tensor"
+            )
+        return input.reshape(input.shape[:d] + sizes + input.shape[d + 1 :])
+
+    def extra_repr(self) -> str:
+        """'dim=1, unflattened_size=(2, 3)'."""
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

@@ -440,3 +440,53 @@ class ModuleDict(Module):
     def items(self) -> Iterable[tuple]:
         """(key, module) pairs in insertion order."""
         return self._modules.items()
+
+
+class ParameterList(Module):
+    """A list of Parameters registered as '0', '1', ...; plain tensors are wrapped as Parameters."""
+
+    def __init__(self, values: Iterable[Any] | None = None):
+        super().__init__()
+        for v in values or []:
+            self.append(v)
+
+    @staticmethod
+    def _param(value: Any) -> Any:
+        if isinstance(value, Tensor) and not isinstance(value, Parameter):
+            return Parameter(value)  # PyTorch wraps a plain tensor too
+        return value
+
+    def append(self, value: Any) -> ParameterList:
+        """Add a parameter at the end; returns self."""
+        self.register_parameter(str(len(self)), self._param(value))
+        return self
+
+    def extend(self, values: Iterable[Any]) -> ParameterList:
+        """Append every parameter; returns self."""
+        for v in values:
+            self.append(v)
+        return self
+
+    def __getitem__(self, idx: int | slice) -> Any:
+        params = list(self._parameters.values())
+        return ParameterList(params[idx]) if isinstance(idx, slice) else params[idx]
+
+    def __setitem__(self, idx: int, value: Any) -> None:
+        key = list(self._parameters)[idx]
+        self.register_parameter(key, self._param(value))
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._parameters.values())
+
+    def __iadd__(self, values: Iterable[Any]) -> ParameterList:
+        return self.extend(values)
+
+    def extra_repr(self) -> str:
+        """One line per parameter: '(0): Parameter containing: [torch.float64 of size 3x4]'."""
+        return "\n".join(
+            f"({i}): Parameter containing: [{p.dtype} of size {'x'.join(map(str, p.shape))}]"
+            for i, p in enumerate(self)
+        )
