@@ -7,6 +7,8 @@ they sum the gradient back to each input's shape with `unbroadcast`.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import kernels
@@ -654,6 +656,8 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, a, axis):
+        if a.size == 0:  # an empty dim (or batch): an empty result, as PyTorch
+            return a.copy()
         e = a - a.max(axis=axis, keepdims=True)  # stable: the largest exponent is e^0
         with np.errstate(under="ignore"):  # tiny probabilities round to 0, by design
             np.exp(e, out=e)
@@ -671,8 +675,10 @@ class Softmax(Function):
 
 
 def _finite_max(a: np.ndarray, axis: int) -> np.ndarray:
+    if a.size == 0:  # an empty dim: no max, and the shift does not matter
+        return np.zeros(np.sum(a, axis=axis, keepdims=True).shape, dtype=a.dtype)
     m = a.max(axis=axis, keepdims=True)
-    return np.where(np.isfinite(m), m, 0) if a.size else m
+    return np.where(np.isfinite(m), m, 0)
 
 
 class LogSoftmax(Function):
@@ -705,7 +711,7 @@ class LogSumExp(Function):
     @staticmethod
     def forward(ctx, a, axis, keepdim):
         m = _finite_max(a, axis)
-        with np.errstate(under="ignore"):
+        with np.errstate(under="ignore", divide="ignore"):  # an empty dim: log 0 = -inf
             out = np.log(np.exp(a - m).sum(axis=axis, keepdims=True)) + m
         ctx.save_for_backward(a, out)
         ctx.args = (axis, keepdim)
@@ -958,3 +964,441 @@ class Stack(Function):
     def backward(ctx, g):
         # input i receives g's slice i along the new axis
         return tuple(np.moveaxis(g, ctx.axis, 0))
+
+
+# ----------------------------------------------------------------------------- more ops
+# PyTorch's decoding, indexing and element-wise ops (issue 16).
+
+
+class PowTensor(Function):
+    """a ** b with a tensor exponent, PyTorch's values at a = 0: (*a), (*b) -> broadcast shape."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            try:
+                out = np.power(a, b)
+            except ValueError:
+                raise _broadcast_error("PowTensor", a, b) from None
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        # d(a^b)/da = b a^(b-1) (0 where b = 0); d(a^b)/db = a^b log a (0 where a = 0, b >= 0)
+        a, b, out = ctx.saved_tensors
+        ga = gb = None
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if ctx.needs_input_grad[0]:
+                ga = unbroadcast(np.where(b == 0, 0, g * b * np.power(a, b - 1)), a.shape)
+            if ctx.needs_input_grad[1]:
+                d = np.where((a == 0) & (b >= 0), 0, out * np.log(a))
+                gb = unbroadcast(g * d, b.shape)
+        return ga, gb
+
+
+class Sin(Function):
+    """sin(a): (*s) -> (*s)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.sin(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        # d(sin a)/da = cos a
+        (a,) = ctx.saved_tensors
+        return (g * np.cos(a),)
+
+
+class Cos(Function):
+    """cos(a): (*s) -> (*s)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.cos(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        # d(cos a)/da = -sin a
+        (a,) = ctx.saved_tensors
+        return (-g * np.sin(a),)
+
+
+class Tan(Function):
+    """tan(a): (*s) -> (*s)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        out = np.tan(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        # d(tan a)/da = 1 + tan(a)^2, from the saved output
+        (y,) = ctx.saved_tensors
+        return (g * (1 + y * y),)
+
+
+class Sinh(Function):
+    """sinh(a): (*s) -> (*s)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        with np.errstate(over="ignore"):
+            return np.sinh(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        # d(sinh a)/da = cosh a
+        (a,) = ctx.saved_tensors
+        with np.errstate(over="ignore"):
+            return (g * np.cosh(a),)
+
+
+class Cosh(Function):
+    """cosh(a): (*s) -> (*s)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        with np.errstate(over="ignore"):
+            return np.cosh(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        # d(cosh a)/da = sinh a
+        (a,) = ctx.saved_tensors
+        with np.errstate(over="ignore"):
+            return (g * np.sinh(a),)
+
+
+class Log1p(Function):
+    """log(1 + a), accurate for small a: (*s) -> (*s)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log1p(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        # d log(1 + a)/da = 1 / (1 + a)
+        (a,) = ctx.saved_tensors
+        with np.errstate(divide="ignore"):
+            return (g / (1 + a),)
+
+
+class Expm1(Function):
+    """e^a - 1, accurate for small a: (*s) -> (*s)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        with np.errstate(over="ignore"):
+            out = np.expm1(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        # d(e^a - 1)/da = e^a = out + 1
+        (y,) = ctx.saved_tensors
+        return (g * (y + 1),)
+
+
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+class Erf(Function):
+    """the error function 2/sqrt(pi) int_0^a e^(-t^2) dt: (*s) -> (*s)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return _erf(a).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        # d erf(a)/da = 2/sqrt(pi) e^(-a^2)
+        (a,) = ctx.saved_tensors
+        with np.errstate(under="ignore"):
+            return (g * (2 / math.sqrt(math.pi)) * np.exp(-a * a),)
+
+
+class Step(Function):
+    """a piecewise-constant function of a (sign, floor, ceil, round): (*s) -> (*s)."""
+
+    @staticmethod
+    def forward(ctx, a, fn):
+        return fn(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        # constant between its jumps: the derivative is 0 (PyTorch's choice at the jumps too)
+        return (np.zeros_like(g),)
+
+
+class SafeSqrt(Function):
+    """sqrt(a) whose gradient is 0 where a = 0 (the 2-norm of a zero vector): (*s) -> (*s)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        out = np.sqrt(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        # d(sqrt a)/da = 1 / (2 sqrt a), taken as 0 at a = 0 (PyTorch's norm at 0)
+        (y,) = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (np.where(y == 0, 0, g / (2 * y)),)
+
+
+class Sort(Function):
+    """values of a sorted along axis by idx (the permutation, given): (*s) -> (*s) or k along axis.
+
+    Also topk's values (idx: the first k of the permutation). Each input is read at most once.
+    """
+
+    @staticmethod
+    def forward(ctx, a, idx, axis):
+        ctx.args = (a.shape, idx, axis)
+        return np.take_along_axis(a, idx, axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        # each picked element receives its output's gradient, the others 0
+        shape, idx, axis = ctx.args
+        out = np.zeros(shape, dtype=g.dtype)
+        np.put_along_axis(out, idx, g, axis)
+        return (out,)
+
+
+def along(idx: np.ndarray, axis: int) -> tuple:
+    """The index tuple that reads a[.., idx[i, j, ..], ..] at each position of idx (gather's)."""
+    grid = list(np.indices(idx.shape, sparse=True))
+    grid[axis] = idx
+    return tuple(grid)
+
+
+class Gather(Function):
+    """a's values picked along axis at idx: (*s), idx (*i) -> (*i), as torch.gather."""
+
+    @staticmethod
+    def forward(ctx, a, idx, axis):
+        ctx.args = (a.shape, idx, axis)
+        return a[along(idx, axis)]
+
+    @staticmethod
+    def backward(ctx, g):
+        # each read position receives g; repeated indices accumulate
+        shape, idx, axis = ctx.args
+        out = np.zeros(shape, dtype=g.dtype)
+        np.add.at(out, along(idx, axis), g)
+        return (out,)
+
+
+class Scatter(Function):
+    """a with src written (or added, add=True) at idx along axis: (*s), (*i) -> (*s)."""
+
+    @staticmethod
+    def forward(ctx, a, src, idx, axis, add):
+        key = along(idx, axis)
+        ctx.args = (key, idx.shape, src.shape, add)
+        out = a.copy()
+        part = src[tuple(slice(0, n) for n in idx.shape)] if src.shape != idx.shape else src
+        if add:
+            np.add.at(out, key, part)
+        else:
+            out[key] = part
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        # scatter: overwritten positions lose a's gradient; src gets g where it was written.
+        # scatter_add: a gets g everywhere and src gets g at its positions
+        key, ishape, sshape, add = ctx.args
+        ga = gs = None
+        if ctx.needs_input_grad[0]:
+            ga = g if add else g.copy()
+            if not add:
+                ga[key] = 0
+        if ctx.needs_input_grad[1]:
+            gs = np.zeros(sshape, dtype=g.dtype)
+            gs[tuple(slice(0, n) for n in ishape)] = g[key]
+        return ga, gs
+
+
+class Flip(Function):
+    """a reversed along axes, a copy: (*s) -> (*s)."""
+
+    @staticmethod
+    def forward(ctx, a, axes):
+        ctx.axes = axes
+        return np.flip(a, axes).copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        # a permutation: flip g back
+        return (np.flip(g, ctx.axes),)
+
+
+class Roll(Function):
+    """a rolled by shifts along axes (None: flattened): (*s) -> (*s)."""
+
+    @staticmethod
+    def forward(ctx, a, shifts, axes):
+        ctx.args = (shifts, axes)
+        return np.roll(a, shifts, axes)
+
+    @staticmethod
+    def backward(ctx, g):
+        # a permutation: roll g back
+        shifts, axes = ctx.args
+        return (np.roll(g, tuple(-s for s in shifts) if axes is not None else -shifts, axes),)
+
+
+class Cumsum(Function):
+    """running sums along axis: (*s) -> (*s)."""
+
+    @staticmethod
+    def forward(ctx, a, axis):
+        ctx.axis = axis
+        return np.cumsum(a, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        # d out_k/da_i = 1 for i <= k: dL/da_i = sum of g_k over k >= i (a reversed cumsum)
+        axis = ctx.axis
+        return (np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis),)
+
+
+def _exclusive_cumprod(a: np.ndarray, axis: int) -> np.ndarray:
+    """prod of a_j for j < i at each i along axis (1 at i = 0)."""
+    out = np.ones_like(a)
+    n = a.shape[axis]
+    if n > 1:
+        lead = (slice(None),) * axis
+        out[lead + (slice(1, None),)] = np.cumprod(a[lead + (slice(0, n - 1),)], axis=axis)
+    return out
+
+
+class Cumprod(Function):
+    """running products along axis: (*s) -> (*s)."""
+
+    @staticmethod
+    def forward(ctx, a, axis):
+        out = np.cumprod(a, axis=axis)
+        ctx.save_for_backward(a, out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        # d out_k/da_i = prod_{j<=k, j!=i} a_j: sum_{k>=i} g_k out_k / a_i without zeros;
+        # with zeros in a, column by column without dividing
+        a, out = ctx.saved_tensors
+        axis = ctx.axis
+        if np.all(a != 0):
+            return (np.flip(np.cumsum(np.flip(g * out, axis), axis), axis) / a,)
+        am, gm = np.moveaxis(a, axis, 0), np.moveaxis(g, axis, 0)
+        grad = np.empty_like(am)
+        for i in range(am.shape[0]):
+            left = np.prod(am[:i], axis=0)  # a_j for j < i
+            rest = np.cumprod(am[i + 1 :], axis=0)  # a_{i+1} .. a_k for k > i
+            grad[i] = left * (gm[i] + (gm[i + 1 :] * rest).sum(axis=0))
+        return (np.moveaxis(grad, 0, axis),)
+
+
+class Prod(Function):
+    """product over axis (None: all), keepdim or not: (*s) -> reduced shape."""
+
+    @staticmethod
+    def forward(ctx, a, axis, keepdim):
+        ctx.save_for_backward(a)
+        ctx.args = (axis, keepdim)
+        return np.prod(a, axis=axis, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        # d prod/da_i = the product of the others: (prod before i) * (prod after i), no division
+        (a,) = ctx.saved_tensors
+        axis, keepdim = ctx.args
+        flat = a.reshape(-1) if axis is None else a
+        ax = 0 if axis is None else axis
+        before = _exclusive_cumprod(flat, ax)
+        after = np.flip(_exclusive_cumprod(np.flip(flat, ax), ax), ax)
+        others = (before * after).reshape(a.shape)
+        g = _restore_dims(g, None if axis is None else (axis,), keepdim, a.ndim)
+        return (g * others,)
+
+
+class Tri(Function):
+    """the lower (tril) or upper (triu) triangle of the last two dims, the rest 0: (*s) -> (*s)."""
+
+    @staticmethod
+    def forward(ctx, a, k, upper):
+        ctx.args = (k, upper)
+        return np.triu(a, k) if upper else np.tril(a, k)
+
+    @staticmethod
+    def backward(ctx, g):
+        # the kept triangle passes g, the zeroed one 0
+        k, upper = ctx.args
+        return (np.triu(g, k) if upper else np.tril(g, k),)
+
+
+class Diag(Function):
+    """a 1-D vector -> the square matrix with it on diagonal k; a matrix -> its diagonal k."""
+
+    @staticmethod
+    def forward(ctx, a, k):
+        ctx.args = (a.shape, k)
+        return np.diag(a, k).copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        # the diagonal's entries pass g to where they came from, other entries 0
+        shape, k = ctx.args
+        if len(shape) == 1:
+            return (np.diag(g, k).copy(),)
+        out = np.zeros(shape, dtype=g.dtype)
+        n = g.shape[0]
+        rows = np.arange(n) + max(-k, 0)
+        out[rows, rows + k] = g
+        return (out,)
+
+
+class Einsum(Function):
+    """np.einsum(equation, *arrays): each operand's subscripts without repeats or ellipsis."""
+
+    @staticmethod
+    def forward(ctx, *arrays, inputs, output):
+        ctx.save_for_backward(*arrays)
+        ctx.args = (inputs, output)
+        return np.asarray(np.einsum(f"{','.join(inputs)}->{output}", *arrays))
+
+    @staticmethod
+    def backward(ctx, g):
+        # d/dX_i of a multilinear sum: einsum of g with the other operands, onto X_i's letters
+        arrays = ctx.saved_tensors
+        inputs, output = ctx.args
+        grads = []
+        for i, (sub, a) in enumerate(zip(inputs, arrays)):
+            if not ctx.needs_input_grad[i]:
+                grads.append(None)
+                continue
+            others = [s for j, s in enumerate(inputs) if j != i]
+            seen = set(output).union(*others)
+            kept = "".join(c for c in sub if c in seen)  # letters summed in X_i alone: spread
+            operands = [g] + [x for j, x in enumerate(arrays) if j != i]
+            part = np.einsum(f"{','.join([output] + others)}->{kept}", *operands)
+            shape = tuple(n if c in seen else 1 for c, n in zip(sub, a.shape))
+            grads.append(np.broadcast_to(part.reshape(shape), a.shape).astype(a.dtype))
+        return tuple(grads)

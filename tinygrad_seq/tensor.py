@@ -706,8 +706,8 @@ class Tensor:
         return self
 
     def __pow__(self, exponent: Any) -> Tensor:
-        if isinstance(exponent, Tensor):
-            return (exponent * self.log()).exp()
+        if isinstance(exponent, Tensor):  # PyTorch's values and gradients at 0 and < 0
+            return self._binary(ops.PowTensor, exponent)
         if not isinstance(exponent, (int, float, np.integer, np.floating)):
             raise TypeError(f"pow: expected a number or Tensor exponent, got {type(exponent)}")
         # a Python number, so that numpy never upcasts (np.float64 scalars are strongly typed)
@@ -715,7 +715,7 @@ class Tensor:
         return ops.Pow.apply(self._floating(), exponent=exponent)
 
     def __rpow__(self, base: Any) -> Tensor:
-        return (self * float(np.log(base))).exp()
+        return self._floating()._binary(ops.PowTensor, base, True)
 
     def add(self, o: Any, *, alpha: Any = 1) -> Tensor:
         """self + alpha * o (broadcasting)."""
@@ -1088,6 +1088,329 @@ class Tensor:
         n = self.shape[_dims(dim, self.ndim)[0]]
         return self.split(max(1, -(-n // chunks)), dim)
 
+    # ---- more ops (PyTorch's names)
+    def sin(self) -> Tensor:
+        """(*) -> (*): sine element-wise."""
+        return ops.Sin.apply(self._floating())
+
+    def cos(self) -> Tensor:
+        """(*) -> (*): cosine element-wise."""
+        return ops.Cos.apply(self._floating())
+
+    def tan(self) -> Tensor:
+        """(*) -> (*): tangent element-wise."""
+        return ops.Tan.apply(self._floating())
+
+    def sinh(self) -> Tensor:
+        """(*) -> (*): hyperbolic sine element-wise."""
+        return ops.Sinh.apply(self._floating())
+
+    def cosh(self) -> Tensor:
+        """(*) -> (*): hyperbolic cosine element-wise."""
+        return ops.Cosh.apply(self._floating())
+
+    def log1p(self) -> Tensor:
+        """(*) -> (*): log(1 + x), accurate for small x."""
+        return ops.Log1p.apply(self._floating())
+
+    def expm1(self) -> Tensor:
+        """(*) -> (*): e^x - 1, accurate for small x."""
+        return ops.Expm1.apply(self._floating())
+
+    def log2(self) -> Tensor:
+        """(*) -> (*): base-2 logarithm."""
+        return self.log() * (1 / np.log(2.0))
+
+    def log10(self) -> Tensor:
+        """(*) -> (*): base-10 logarithm."""
+        return self.log() * (1 / np.log(10.0))
+
+    def erf(self) -> Tensor:
+        """(*) -> (*): the error function."""
+        return ops.Erf.apply(self._floating())
+
+    def rsqrt(self) -> Tensor:
+        """(*) -> (*): 1 / sqrt(x)."""
+        return self._floating() ** -0.5
+
+    def sign(self) -> Tensor:
+        """(*) -> (*): -1, 0 or 1 by the sign of x (gradient 0)."""
+        return ops.Step.apply(self, fn=np.sign)
+
+    def floor(self) -> Tensor:
+        """(*) -> (*): largest integer <= x (gradient 0)."""
+        return self if self.dtype.kind != "f" else ops.Step.apply(self, fn=np.floor)
+
+    def ceil(self) -> Tensor:
+        """(*) -> (*): smallest integer >= x (gradient 0)."""
+        return self if self.dtype.kind != "f" else ops.Step.apply(self, fn=np.ceil)
+
+    def round(self, *, decimals: int = 0) -> Tensor:
+        """(*) -> (*): x rounded half to even, to `decimals` places (gradient 0)."""
+        if self.dtype.kind != "f":
+            return self
+        return ops.Step.apply(self, fn=lambda a: np.round(a, decimals))
+
+    def isnan(self) -> Tensor:
+        """(*) -> (*) bool: where x is NaN."""
+        return Tensor._make(np.isnan(self._data), False, None)
+
+    def isinf(self) -> Tensor:
+        """(*) -> (*) bool: where x is +-inf."""
+        return Tensor._make(np.isinf(self._data), False, None)
+
+    def isfinite(self) -> Tensor:
+        """(*) -> (*) bool: where x is neither NaN nor +-inf."""
+        return Tensor._make(np.isfinite(self._data), False, None)
+
+    def isclose(
+        self, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+    ) -> Tensor:
+        """(*), (*) -> broadcast shape, bool: |x - other| <= atol + rtol |other|."""
+        b = other._data if isinstance(other, Tensor) else np.asarray(other)
+        return Tensor._make(np.isclose(self._data, b, rtol, atol, equal_nan), False, None)
+
+    def allclose(
+        self, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+    ) -> bool:
+        """True when isclose holds everywhere."""
+        return bool(self.isclose(other, rtol, atol, equal_nan)._data.all())
+
+    def any(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        """-> bool: whether any element over dim (None: all) is nonzero."""
+        axes = _dims(dim, self.ndim)
+        return Tensor._make(np.any(self._data, axis=axes, keepdims=keepdim), False, None)
+
+    def all(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        """-> bool: whether every element over dim (None: all) is nonzero."""
+        axes = _dims(dim, self.ndim)
+        return Tensor._make(np.all(self._data, axis=axes, keepdims=keepdim), False, None)
+
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
+        """Vector p-norm over dim (None: all): p 2/'fro' (default), 1, inf, -inf, 0 or any."""
+        x = self._floating()
+        if p in ("fro", 2, 2.0):
+            return ops.SafeSqrt.apply((x * x).sum(dim, keepdim))
+        if p == float("inf"):
+            return x.abs().amax(dim, keepdim)
+        if p == float("-inf"):
+            return x.abs().amin(dim, keepdim)
+        if p == 0:
+            return (x != 0).to(x.dtype).sum(dim, keepdim)
+        if p == 1:
+            return x.abs().sum(dim, keepdim)
+        if isinstance(p, str):
+            raise ValueError(f"norm: p must be a number or 'fro', got {p!r}")
+        s = (x.abs() ** float(p)).sum(dim, keepdim)
+        return ops.PowTensor.apply(s, Tensor._make(np.asarray(1 / p, x.dtype), False, None))
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        """(*, n, m) -> (*, n, m): the lower triangle (at and below diagonal), the rest 0."""
+        if self.ndim < 2:
+            raise RuntimeError("tril: input tensor must have at least 2 dimensions")
+        return ops.Tri.apply(self, k=int(diagonal), upper=False)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        """(*, n, m) -> (*, n, m): the upper triangle (at and above diagonal), the rest 0."""
+        if self.ndim < 2:
+            raise RuntimeError("triu: input tensor must have at least 2 dimensions")
+        return ops.Tri.apply(self, k=int(diagonal), upper=True)
+
+    def diag(self, diagonal: int = 0) -> Tensor:
+        """(n,) -> (n+|k|, n+|k|) with x on diagonal k; (n, m) -> the diagonal k as a vector."""
+        if self.ndim not in (1, 2):
+            raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {self.ndim}D")
+        return ops.Diag.apply(self, k=int(diagonal))
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+        """(*) -> (values, indices) sorted along dim; NaN counts as the largest value."""
+        d = _one_dim(dim, self.ndim, "sort") if self.ndim else 0
+        if self.ndim == 0:
+            return MaxResult(self.clone(), Tensor._make(np.zeros((), np.int64), False, None))
+        idx = _sort_indices(self._data, d, descending)
+        return MaxResult(ops.Sort.apply(self, idx=idx, axis=d), Tensor._make(idx, False, None))
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+        """(*) -> (*) int64: the indices that sort x along dim."""
+        return self.sort(dim, descending, stable).indices
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+        """(*) -> (values, indices) of the k largest (smallest) along dim, k in that dim."""
+        d = _one_dim(dim, self.ndim, "topk") if self.ndim else 0
+        n = self.shape[d] if self.ndim else 1
+        if not 0 <= k <= n:
+            raise RuntimeError(f"selected index k out of range (k={k}, dim size {n})")
+        if self.ndim == 0:
+            return self.sort()
+        idx = _sort_indices(self._data, d, largest)
+        idx = np.ascontiguousarray(idx[(slice(None),) * d + (slice(0, k),)])
+        return MaxResult(ops.Sort.apply(self, idx=idx, axis=d), Tensor._make(idx, False, None))
+
+    def gather(self, dim: int, index: Any) -> Tensor:
+        """(*s), index (*i) int64 -> (*i): out[.., j, ..] = x[.., index[.., j, ..], ..] on dim."""
+        d = _one_dim(dim, self.ndim, "gather") if self.ndim else 0
+        idx = _index_array(index, "gather")
+        _check_scatter_shapes("gather", self, idx, d, None)
+        return ops.Gather.apply(self, idx=idx, axis=d)
+
+    def _scatter(self, dim: int, index: Any, src: Any, add: bool, name: str) -> Tensor:
+        d = _one_dim(dim, self.ndim, name) if self.ndim else 0
+        idx = _index_array(index, name)
+        if isinstance(src, Tensor):
+            src = src.to(self.dtype) if src.dtype != self.dtype else src
+        else:
+            src = self._other(src).to(self.dtype).expand(*idx.shape)
+        _check_scatter_shapes(name, self, idx, d, src)
+        return ops.Scatter.apply(self, src, idx=idx, axis=d, add=add)
+
+    def scatter(self, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
+        """A copy with src (a tensor or a number) written at index along dim: -> (*s)."""
+        if src is None:
+            src = value
+        return self._scatter(dim, index, src, False, "scatter")
+
+    def scatter_add(self, dim: int, index: Any, src: Tensor) -> Tensor:
+        """A copy with src added at index along dim (repeats accumulate): -> (*s)."""
+        return self._scatter(dim, index, src, True, "scatter_add")
+
+    def index_select(self, dim: int, index: Any) -> Tensor:
+        """(*s) -> (*s) with dim of len(index): the entries at index (1-D ints) along dim."""
+        idx = _index_array(index, "index_select")
+        if idx.ndim > 1:
+            raise IndexError("index_select(): Index is supposed to be a vector")
+        if self.ndim == 0:
+            return self[idx.reshape(())].reshape(idx.shape) if idx.size else self.reshape(0)
+        (d,) = _dims(dim, self.ndim)
+        return self[(slice(None),) * d + (idx.reshape(-1),)]
+
+    def masked_select(self, mask: Any) -> Tensor:
+        """(*s), bool mask broadcastable -> (k,): the entries where mask holds, in order."""
+        m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+        if m.dtype != np.bool_:
+            raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {m.dtype}")
+        shape = np.broadcast_shapes(self.shape, m.shape)
+        x = self.expand(*shape) if self.shape != shape else self
+        return x[np.broadcast_to(m, shape)]
+
+    def nonzero(self, *, as_tuple: bool = False) -> Any:
+        """(*s) -> (k, ndim) int64: the indices of the nonzero entries (as_tuple: one per dim)."""
+        if as_tuple:
+            data = self._data if self.ndim else self._data.reshape(1)
+            return tuple(Tensor._make(i.astype(np.int64), False, None) for i in np.nonzero(data))
+        return Tensor._make(np.argwhere(self._data).astype(np.int64), False, None)
+
+    def bmm(self, mat2: Tensor) -> Tensor:
+        """(b, n, k) @ (b, k, m) -> (b, n, m), no broadcasting."""
+        if self.ndim != 3 or mat2.ndim != 3:
+            raise RuntimeError(
+                f"batch1 must be a 3D tensor, got {self.ndim}D and {mat2.ndim}D operands"
+            )
+        if self.shape[0] != mat2.shape[0] or self.shape[2] != mat2.shape[1]:
+            raise RuntimeError(
+                f"bmm: shapes {list(self.shape)} and {list(mat2.shape)} do not match"
+            )
+        return self @ mat2
+
+    def baddbmm(self, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        """beta * self + alpha * (batch1 bmm batch2): (b, n, m) or broadcastable -> (b, n, m)."""
+        prod = batch1.bmm(batch2)
+        prod = prod if alpha == 1 else prod * alpha
+        if beta == 0:  # PyTorch ignores self then, even its NaNs
+            return prod
+        return (self if beta == 1 else self * beta) + prod
+
+    def outer(self, vec2: Tensor) -> Tensor:
+        """(n,), (m,) -> (n, m): x_i y_j."""
+        if self.ndim != 1 or vec2.ndim != 1:
+            raise RuntimeError("outer: expected 1-D vectors")
+        return self.reshape(-1, 1) * vec2.reshape(1, -1)
+
+    def cumsum(self, dim: int) -> Tensor:
+        """(*) -> (*): running sums along dim (integers and bools sum as int64)."""
+        x = self if self.dtype.kind == "f" else self.to(np.int64)
+        if self.ndim == 0:
+            return x.clone()
+        return ops.Cumsum.apply(x, axis=_one_dim(dim, self.ndim, "cumsum"))
+
+    def cumprod(self, dim: int) -> Tensor:
+        """(*) -> (*): running products along dim."""
+        x = self if self.dtype.kind == "f" else self.to(np.int64)
+        if self.ndim == 0:
+            return x.clone()
+        return ops.Cumprod.apply(x, axis=_one_dim(dim, self.ndim, "cumprod"))
+
+    def prod(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        """Product over dim (one int) or of all entries: -> reduced shape."""
+        x = self if self.dtype.kind == "f" else self.to(np.int64)
+        if dim is None:
+            return ops.Prod.apply(x, axis=None, keepdim=False)
+        d = _one_dim(dim, self.ndim, "prod") if self.ndim else None
+        if d is None:
+            return x.clone()
+        return ops.Prod.apply(x, axis=d, keepdim=keepdim)
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        """The tensor tiled sizes[i] times along dim i (more sizes than dims add leading dims)."""
+        sizes = tuple(sizes[0]) if len(sizes) == 1 and not _is_int(sizes[0]) else sizes
+        if len(sizes) < self.ndim:
+            raise RuntimeError(
+                "Number of dimensions of repeat dims can not be smaller than number of "
+                "dimensions of tensor"
+            )
+        shape = (1,) * (len(sizes) - self.ndim) + self.shape
+        split = tuple(n for s in shape for n in (1, s))
+        tiled = tuple(n for r, s in zip(sizes, shape) for n in (r, s))
+        out = self.reshape(split).expand(*tiled)
+        return out.reshape(tuple(r * s for r, s in zip(sizes, shape)))
+
+    def repeat_interleave(self, repeats: Any, dim: int | None = None) -> Tensor:
+        """Each entry repeated `repeats` times (an int or one count per entry) along dim."""
+        x = self.reshape(-1) if dim is None else self
+        (d,) = _dims(0 if dim is None else dim, x.ndim)
+        r = repeats._data if isinstance(repeats, Tensor) else np.asarray(repeats)
+        n = x.shape[d] if x.ndim else 1
+        if r.ndim > 0 and r.size != n:
+            raise RuntimeError(f"repeats must have the same size as input along dim, got {r.size}")
+        if np.any(r < 0):
+            raise RuntimeError("repeats can not be negative")
+        return x.index_select(d, np.repeat(np.arange(n), r.reshape(-1) if r.ndim else int(r)))
+
+    def flip(self, *dims: Any) -> Tensor:
+        """(*) -> (*): reversed along each of dims, a copy."""
+        dims = tuple(dims[0]) if len(dims) == 1 and not _is_int(dims[0]) else dims
+        if self.ndim == 0:
+            return self.clone()
+        return ops.Flip.apply(self, axes=_dims(dims, self.ndim))
+
+    def roll(self, shifts: Any, dims: Any = None) -> Tensor:
+        """(*) -> (*): entries shifted cyclically along dims (None: the flattened tensor)."""
+        if dims is None:
+            if not _is_int(shifts):
+                raise RuntimeError("roll: with dims=None, shifts must be one int")
+            return ops.Roll.apply(self, shifts=int(shifts), axes=None)
+        s = (shifts,) if _is_int(shifts) else tuple(shifts)
+        axes = _dims(dims, self.ndim)
+        if len(s) != len(axes):
+            raise RuntimeError(
+                f"shifts and dimensions must align. shifts: {len(s)}, dims: {len(axes)}"
+            )
+        return ops.Roll.apply(self, shifts=tuple(int(v) for v in s), axes=axes)
+
+    def unbind(self, dim: int = 0) -> tuple:
+        """The slices along dim, that dim removed: a tuple of shape[dim] tensors."""
+        (d,) = _dims(dim, self.ndim)
+        return tuple(self.select(d, i) for i in range(self.shape[d]))
+
+    def multinomial(
+        self, num_samples: int, replacement: bool = False, *, generator: Any = None
+    ) -> Tensor:
+        """(k,) or (n, k) weights -> (num_samples,) or (n, num_samples) int64 category draws."""
+        return multinomial(self, num_samples, replacement, generator=generator)
+
+    def bernoulli(self, *, generator: Any = None) -> Tensor:
+        """(*) probabilities -> (*): 1 with probability x, else 0 (same dtype)."""
+        return bernoulli(self, generator=generator)
+
 
 class _Untracked(Tensor):
     """What .data returns: a Tensor whose in-place changes bump no version (PyTorch's trap)."""
@@ -1274,6 +1597,461 @@ def logsumexp(input: Tensor, dim: int, keepdim: bool = False) -> Tensor:
 def clamp(input: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
     """(*) -> (*): values clipped to [min, max]."""
     return input.clamp(min, max)
+
+
+# ----------------------------------------------------------------------------- more ops
+# PyTorch's module-level functions for the methods of "more ops". max, min, any, all and round
+# would hide Python's builtins inside this module, so they are defined as tensor_max, ... and
+# exported under PyTorch's names by __init__.py.
+
+
+def _sort_indices(a: np.ndarray, axis: int, descending: bool) -> np.ndarray:
+    """The stable permutation sorting a along axis; NaN sorts as the largest value (PyTorch)."""
+    if not descending:
+        return np.argsort(a, axis=axis, kind="stable").astype(np.int64, copy=False)
+    # descending and stable: sort the reversed array ascending, then reverse the permutation
+    n = a.shape[axis]
+    rev = np.argsort(np.flip(a, axis), axis=axis, kind="stable")
+    return (n - 1 - np.flip(rev, axis)).astype(np.int64, copy=False)
+
+
+def _index_array(index: Any, op: str) -> np.ndarray:
+    idx = np.asarray(index._data if isinstance(index, Tensor) else index)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}(): Expected dtype int64 for index, got {idx.dtype}")
+    return idx.astype(np.int64, copy=False)
+
+
+def _check_scatter_shapes(op: str, x: Tensor, idx: np.ndarray, d: int, src: Any) -> None:
+    """PyTorch's rules: index has x's ndim, fits x outside dim (and src everywhere), in range."""
+    ndim = max(x.ndim, 1)
+    if idx.ndim != ndim and not (idx.ndim == 0 and x.ndim == 0):
+        raise RuntimeError(
+            f"{op}(): Index tensor must have the same number of dimensions as "
+            f"input tensor ({idx.ndim} vs {x.ndim})"
+        )
+    shape = x.shape if x.ndim else (1,)
+    for i in range(idx.ndim):
+        if i != d and idx.shape[i] > shape[i]:
+            raise RuntimeError(
+                f"{op}(): size of index {list(idx.shape)} exceeds the input's {list(x.shape)} "
+                f"in dimension {i}"
+            )
+        if src is not None and src.ndim and idx.shape[i] > src.shape[i]:
+            raise RuntimeError(
+                f"{op}(): size of index {list(idx.shape)} exceeds the source's "
+                f"{list(src.shape)} in dimension {i}"
+            )
+    n = shape[d]
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        bad = idx.min() if idx.min() < -n else idx.max()
+        raise RuntimeError(f"{op}(): index {bad} is out of bounds for dimension {d} with size {n}")
+
+
+def _random_source(generator: Any) -> np.random.Generator:
+    if generator is None:
+        return get_generator()
+    if isinstance(generator, np.random.Generator):
+        return generator
+    rng = getattr(generator, "numpy", None)  # a tinygrad_seq Generator draws from its own numpy's
+    if isinstance(rng, np.random.Generator):
+        return rng
+    raise TypeError(f"generator must be None or a Generator, got {type(generator).__name__}")
+
+
+def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+    """(*) -> (values, indices): the k largest (largest=False: smallest) entries along dim."""
+    return input.topk(k, dim, largest, sorted)
+
+
+def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+    """(*) -> (values, indices) sorted along dim."""
+    return input.sort(dim, descending, stable)
+
+
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    """(*) -> (*) int64: the indices that sort input along dim."""
+    return input.argsort(dim, descending, stable)
+
+
+def _extreme(input: Tensor, args: tuple, keepdim: Any, is_min: bool) -> Any:
+    name = "min" if is_min else "max"
+    if not args:
+        if keepdim is not None:
+            raise TypeError(f"{name}(): keepdim needs dim")
+        return input.amin() if is_min else input.amax()
+    if len(args) > 2:
+        raise TypeError(f"{name}() takes at most 3 positional arguments")
+    first = args[0]
+    if isinstance(first, Tensor):  # max(a, b): element-wise
+        if len(args) > 1 or keepdim is not None:
+            raise TypeError(f"{name}(input, other) takes no dim or keepdim")
+        return minimum(input, first) if is_min else maximum(input, first)
+    kd = bool(args[1]) if len(args) > 1 else bool(keepdim)
+    return input.min(first, kd) if is_min else input.max(first, kd)
+
+
+def tensor_max(input: Tensor, *args: Any, keepdim: Any = None) -> Any:
+    """torch.max: max(x) -> 0-d; max(x, dim, keepdim=False) -> (values, indices); max(a, b)."""
+    return _extreme(input, args, keepdim, False)
+
+
+def tensor_min(input: Tensor, *args: Any, keepdim: Any = None) -> Any:
+    """torch.min: min(x) -> 0-d; min(x, dim, keepdim=False) -> (values, indices); min(a, b)."""
+    return _extreme(input, args, keepdim, True)
+
+
+def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Index (int64) of the largest value along dim, of the flattened input when dim is None."""
+    return input.argmax(dim, keepdim)
+
+
+def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Index (int64) of the smallest value along dim, of the flattened input when dim is None."""
+    return input.argmin(dim, keepdim)
+
+
+def multinomial(
+    input: Tensor, num_samples: int, replacement: bool = False, *, generator: Any = None
+) -> Tensor:
+    """(k,) or (n, k) non-negative weights -> (num_samples,) or (n, num_samples) int64 draws."""
+    w = input._data
+    if w.ndim not in (1, 2):
+        raise RuntimeError(f"prob_dist must be 1 or 2 dim, got {w.ndim}")
+    if w.dtype.kind != "f":
+        raise RuntimeError(
+            f"multinomial only supports floating-point dtypes for input, got "
+            f"{dtypes.torch_name(w.dtype)}"
+        )
+    if num_samples <= 0:
+        raise RuntimeError(f"cannot sample n_sample <= 0 samples, got {num_samples}")
+    rows = w.reshape(-1, w.shape[-1]).astype(np.float64)
+    if not np.all(np.isfinite(rows)) or np.any(rows < 0):
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    if np.any(rows.sum(axis=1) <= 0):
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    if not replacement and num_samples > rows.shape[1]:
+        raise RuntimeError(
+            "cannot sample n_sample > prob_dist.size(-1) samples without replacement"
+        )
+    if not replacement and np.any((rows > 0).sum(axis=1) < num_samples):
+        raise RuntimeError(
+            "invalid multinomial distribution (with replacement=False, not "
+            "enough non-negative category to sample)"
+        )
+    rng = _random_source(generator)
+    out = np.stack([
+        rng.choice(rows.shape[1], num_samples, replace=replacement, p=r / r.sum()) for r in rows
+    ])  # fmt: skip
+    return Tensor._make(out.reshape(w.shape[:-1] + (num_samples,)).astype(np.int64), False, None)
+
+
+def bernoulli(input: Tensor, p: float | None = None, *, generator: Any = None) -> Tensor:
+    """(*) probabilities (or the number p) -> (*): 1 with that probability, else 0."""
+    probs = input._data if p is None else np.full(input.shape, p)
+    if np.any((probs < 0) | (probs > 1)):
+        raise RuntimeError("bernoulli: all elements of input must be in [0, 1]")
+    draws = _random_source(generator).random(input.shape) < probs
+    return Tensor._make(draws.astype(input.dtype), False, None)
+
+
+def normal(mean: Any, std: Any = 1.0, size: Any = None, *, generator: Any = None) -> Tensor:
+    """Draws from N(mean, std^2): tensor mean/std broadcast, or numbers with a size."""
+    rng = _random_source(generator)
+    if not isinstance(mean, Tensor) and not isinstance(std, Tensor):
+        if size is None:
+            raise TypeError("normal(): with number mean and std, size is required")
+        shape = tuple(size) if not _is_int(size) else (size,)
+        out = rng.normal(float(mean), float(std), shape).astype(dtypes.get_default_dtype())
+        return Tensor._make(out, False, None)
+    m = mean._data if isinstance(mean, Tensor) else np.asarray(mean)
+    s = std._data if isinstance(std, Tensor) else np.asarray(std)
+    if np.any(s < 0):
+        raise RuntimeError("normal expects all elements of std >= 0.0")
+    dtype = (mean if isinstance(mean, Tensor) else std).dtype
+    shape = np.broadcast_shapes(m.shape, s.shape)
+    return Tensor._make((m + s * rng.standard_normal(shape)).astype(dtype), False, None)
+
+
+def linspace(
+    start: float, end: float, steps: int, *, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """(steps,): steps evenly spaced values from start to end, both included."""
+    if steps < 0:
+        raise RuntimeError("linspace: number of steps must be non-negative")
+    dt = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    return Tensor(np.linspace(start, end, steps).astype(dt), requires_grad=requires_grad)
+
+
+def gather(input: Tensor, dim: int, index: Any) -> Tensor:
+    """(*s), index (*i) -> (*i): input's entries at index along dim."""
+    return input.gather(dim, index)
+
+
+def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
+    """A copy of input with src (a tensor or number) written at index along dim."""
+    return input.scatter(dim, index, src, value=value)
+
+
+def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
+    """A copy of input with src added at index along dim (repeats accumulate)."""
+    return input.scatter_add(dim, index, src)
+
+
+def index_select(input: Tensor, dim: int, index: Any) -> Tensor:
+    """The entries at index (1-D ints) along dim."""
+    return input.index_select(dim, index)
+
+
+def masked_select(input: Tensor, mask: Any) -> Tensor:
+    """(*s), bool mask -> (k,): the entries where mask holds."""
+    return input.masked_select(mask)
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
+    """(*s) -> (k, ndim) int64 indices of nonzero entries (as_tuple: one tensor per dim)."""
+    return input.nonzero(as_tuple=as_tuple)
+
+
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+    """(b, n, k) @ (b, k, m) -> (b, n, m)."""
+    return input.bmm(mat2)
+
+
+def baddbmm(
+    input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1
+) -> Tensor:
+    """beta * input + alpha * bmm(batch1, batch2) -> (b, n, m)."""
+    return input.baddbmm(batch1, batch2, beta=beta, alpha=alpha)
+
+
+def outer(input: Tensor, vec2: Tensor) -> Tensor:
+    """(n,), (m,) -> (n, m): the outer product."""
+    return input.outer(vec2)
+
+
+def cumsum(input: Tensor, dim: int) -> Tensor:
+    """(*) -> (*): running sums along dim."""
+    return input.cumsum(dim)
+
+
+def cumprod(input: Tensor, dim: int) -> Tensor:
+    """(*) -> (*): running products along dim."""
+    return input.cumprod(dim)
+
+
+def prod(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """The product over dim, or of all entries."""
+    return input.prod(dim, keepdim)
+
+
+def repeat_interleave(input: Tensor, repeats: Any, dim: int | None = None) -> Tensor:
+    """Each entry repeated along dim (None: of the flattened input)."""
+    return input.repeat_interleave(repeats, dim)
+
+
+def flip(input: Tensor, dims: Any) -> Tensor:
+    """(*) -> (*): reversed along dims."""
+    return input.flip(dims)
+
+
+def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
+    """(*) -> (*): shifted cyclically along dims."""
+    return input.roll(shifts, dims)
+
+
+def unbind(input: Tensor, dim: int = 0) -> tuple:
+    """The slices along dim, that dim removed."""
+    return input.unbind(dim)
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
+    """At most `chunks` equal pieces along dim (the last may be smaller)."""
+    return input.chunk(chunks, dim)
+
+
+def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
+    """The vector p-norm over dim (None: all entries)."""
+    return input.norm(p, dim, keepdim)
+
+
+def tensor_any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """torch.any: whether any entry over dim is nonzero (bool)."""
+    return input.any(dim, keepdim)
+
+
+def tensor_all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """torch.all: whether every entry over dim is nonzero (bool)."""
+    return input.all(dim, keepdim)
+
+
+def tensor_round(input: Tensor, *, decimals: int = 0) -> Tensor:
+    """torch.round: (*) -> (*) rounded half to even."""
+    return input.round(decimals=decimals)
+
+
+def isnan(input: Tensor) -> Tensor:
+    """(*) -> (*) bool: where input is NaN."""
+    return input.isnan()
+
+
+def isinf(input: Tensor) -> Tensor:
+    """(*) -> (*) bool: where input is +-inf."""
+    return input.isinf()
+
+
+def isfinite(input: Tensor) -> Tensor:
+    """(*) -> (*) bool: where input is finite."""
+    return input.isfinite()
+
+
+def isclose(
+    input: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+) -> Tensor:
+    """-> broadcast shape, bool: |input - other| <= atol + rtol |other|."""
+    return input.isclose(other, rtol, atol, equal_nan)
+
+
+def allclose(
+    input: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+) -> bool:
+    """True when isclose holds everywhere."""
+    return input.allclose(other, rtol, atol, equal_nan)
+
+
+def rsqrt(input: Tensor) -> Tensor:
+    """(*) -> (*): 1 / sqrt(x)."""
+    return input.rsqrt()
+
+
+def sign(input: Tensor) -> Tensor:
+    """(*) -> (*): the sign, -1, 0 or 1."""
+    return input.sign()
+
+
+def floor(input: Tensor) -> Tensor:
+    """(*) -> (*): rounded down."""
+    return input.floor()
+
+
+def ceil(input: Tensor) -> Tensor:
+    """(*) -> (*): rounded up."""
+    return input.ceil()
+
+
+def sin(input: Tensor) -> Tensor:
+    """(*) -> (*): sine."""
+    return input.sin()
+
+
+def cos(input: Tensor) -> Tensor:
+    """(*) -> (*): cosine."""
+    return input.cos()
+
+
+def tan(input: Tensor) -> Tensor:
+    """(*) -> (*): tangent."""
+    return input.tan()
+
+
+def sinh(input: Tensor) -> Tensor:
+    """(*) -> (*): hyperbolic sine."""
+    return input.sinh()
+
+
+def cosh(input: Tensor) -> Tensor:
+    """(*) -> (*): hyperbolic cosine."""
+    return input.cosh()
+
+
+def log1p(input: Tensor) -> Tensor:
+    """(*) -> (*): log(1 + x)."""
+    return input.log1p()
+
+
+def expm1(input: Tensor) -> Tensor:
+    """(*) -> (*): e^x - 1."""
+    return input.expm1()
+
+
+def log2(input: Tensor) -> Tensor:
+    """(*) -> (*): base-2 logarithm."""
+    return input.log2()
+
+
+def log10(input: Tensor) -> Tensor:
+    """(*) -> (*): base-10 logarithm."""
+    return input.log10()
+
+
+def erf(input: Tensor) -> Tensor:
+    """(*) -> (*): the error function."""
+    return input.erf()
+
+
+def tril(input: Tensor, diagonal: int = 0) -> Tensor:
+    """(*, n, m) -> (*, n, m): the lower triangle, the rest 0."""
+    return input.tril(diagonal)
+
+
+def triu(input: Tensor, diagonal: int = 0) -> Tensor:
+    """(*, n, m) -> (*, n, m): the upper triangle, the rest 0."""
+    return input.triu(diagonal)
+
+
+def diag(input: Tensor, diagonal: int = 0) -> Tensor:
+    """(n,) -> a square matrix with input on diagonal k; (n, m) -> its diagonal k."""
+    return input.diag(diagonal)
+
+
+def _einsum_subscripts(equation: str, ndims: list) -> tuple[list, str]:
+    """equation -> (one letter string per operand, output letters), '...' spelled out."""
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    inputs = lhs.split(",")
+    if len(inputs) != len(ndims):
+        raise RuntimeError(f"einsum(): {len(inputs)} operands in the equation, {len(ndims)} given")
+    used = set(eq)
+    spare = [c for c in "ZYXWVUTSRQPONMLKJIHGFEDCBA" if c not in used]
+    n_ell = max(
+        [n - len(s.replace("...", "")) for s, n in zip(inputs, ndims) if "..." in s], default=0
+    )
+    ell = "".join(reversed(spare[:n_ell]))
+    out = []
+    for s, n in zip(inputs, ndims):
+        if "..." in s:
+            k = n - len(s.replace("...", ""))
+            s = s.replace("...", ell[n_ell - k :] if k else "")
+        if len(s) != n:
+            raise RuntimeError(
+                f"einsum(): the subscripts {s!r} do not match an operand of {n} dimensions"
+            )
+        out.append(s)
+    if arrow:
+        output = rhs.replace("...", ell)
+    else:
+        letters = "".join(out)
+        singles = sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ell)
+        output = ell + "".join(singles)
+    return out, output
+
+
+def einsum(equation: str, *operands: Any) -> Tensor:
+    """Einstein summation (torch.einsum), differentiable; operands as arguments or one list."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    inputs, output = _einsum_subscripts(equation, [t.ndim for t in operands])
+    if any(len(set(s)) != len(s) for s in inputs) and any(t.requires_grad for t in operands):
+        raise NotImplementedError(
+            "einsum: the gradient of an operand with a repeated subscript (a diagonal such as "
+            "'ii') is not supported; take it with diag() or diagonal indexing first"
+        )
+    xs = (
+        [t._floating() for t in operands]
+        if any(t.dtype.kind == "f" for t in operands)
+        else list(operands)
+    )
+    return ops.Einsum.apply(*xs, inputs=tuple(inputs), output=output)
 
 
 autograd.register_tensor_class(Tensor)  # ops can make Tensors from here on

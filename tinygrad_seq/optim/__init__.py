@@ -13,15 +13,18 @@ The training loop has PyTorch's shape::
 
 Every optimizer follows PyTorch's update rule exactly (each module's docstring gives the
 equations): SGD (momentum, dampening, Nesterov), Adam / AdamW (bias correction, AMSGrad),
-Adagrad (lr_decay) and RMSprop (centered, momentum). All accept per-group options and
-`maximize`, and save and restore their state with state_dict() / load_state_dict().
+Adagrad (lr_decay) and RMSprop (centered, momentum); LBFGS re-evaluates the loss through
+`step(closure)`, optionally with a strong-Wolfe line search (one group, no `maximize`). The
+others accept per-group options and `maximize`; all save and restore their state with
+state_dict() / load_state_dict().
 """
 
 from . import lr_scheduler
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
+from .lbfgs import LBFGS
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
+__all__ = ["LBFGS", "SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
