@@ -19,6 +19,7 @@ from tinygrad_seq import optim
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from helpers import require_torch  # noqa: E402
+from script_parity import check_script  # noqa: E402
 
 
 def _rosenbrock(lib, start=(-1.5, 2.0)):
@@ -248,7 +249,7 @@ def test_loads_a_pytorch_state_dict():
     "make,error,message",
     [
         (lambda p: optim.LBFGS(p, lr=-1.0), ValueError, "lr"),
-        (lambda p: optim.LBFGS(p, line_search_fn="armijo"), ValueError, "strong_wolfe"),
+        (lambda p: optim.LBFGS(p, line_search_fn="armijo"), RuntimeError, "strong_wolfe"),
         (lambda p: optim.LBFGS([{"params": p[:1]}, {"params": p[1:]}]), ValueError, "groups"),
         (lambda p: optim.LBFGS(p).step(), TypeError, "closure"),
         (
@@ -262,3 +263,62 @@ def test_validation(make, error, message):
     params = [ts.zeros(2, requires_grad=True), ts.zeros(3, requires_grad=True)]
     with pytest.raises(error, match=message):
         make(params)
+
+
+FIT_SCRIPT = """
+model = torch.nn.Linear(3, 2)
+with torch.no_grad():
+    model.weight.copy_(torch.tensor(np.array([[0.1, -0.2, 0.3], [0.5, 0.0, -0.4]])))
+    model.bias.zero_()
+rng = np.random.default_rng(0)
+x = torch.tensor(rng.standard_normal((16, 3)))
+y = torch.tensor(rng.standard_normal((16, 2)))
+opt = torch.optim.LBFGS(model.parameters(), lr=1, max_iter=6, line_search_fn=LINE_SEARCH)
+loss_fn = torch.nn.MSELoss()
+
+def closure():
+    opt.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    return loss
+
+for i in range(3):
+    rec(f"loss{i}", opt.step(closure))
+    rec(f"weight{i}", model.weight)
+    rec(f"bias{i}", model.bias)
+state = opt.state[model.weight]
+rec("counts", (state["func_evals"], state["n_iter"]))
+rec("grad", model.weight.grad)
+"""
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("line_search", [None, "strong_wolfe"])
+def test_script_parity_fitting_a_linear_model(line_search):
+    """A whole program (nn.Linear, MSELoss, LBFGS closure) records the same under both."""
+    check_script(FIT_SCRIPT.replace("LINE_SEARCH", repr(line_search)), atol=1e-10)
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize(
+    "script,phrase",
+    [
+        (
+            "a = torch.zeros(2, requires_grad=True)\nb = torch.zeros(2, requires_grad=True)\n"
+            "torch.optim.LBFGS([{'params': [a]}, {'params': [b]}])",
+            "per-parameter options",
+        ),
+        (
+            "a = torch.ones(2, requires_grad=True)\n"
+            "opt = torch.optim.LBFGS([a], line_search_fn='backtracking')\n"
+            "def closure():\n"
+            "    loss = (a ** 2).sum()\n"
+            "    loss.backward()\n"
+            "    return loss\n"
+            "opt.step(closure)",
+            "only 'strong_wolfe' is supported",
+        ),
+    ],
+)
+def test_script_parity_errors(script, phrase):
+    check_script(script, error_contains=phrase)

@@ -180,10 +180,11 @@ class LBFGS(Optimizer):
         self._params: list[Tensor] = self.param_groups[0]["params"]
 
     def _check_group(self, group: dict[str, Any]) -> None:
-        """lr >= 0; line_search_fn None or "strong_wolfe"."""
+        """lr >= 0; line_search_fn None or "strong_wolfe" (RuntimeError, PyTorch's type)."""
         check_range("lr", group["lr"])
         if group["line_search_fn"] not in (None, "strong_wolfe"):
-            raise ValueError(
+            # PyTorch raises this RuntimeError at the first step(); we raise it up front
+            raise RuntimeError(
                 "only 'strong_wolfe' is supported as line_search_fn, got "
                 f"{group['line_search_fn']!r}"
             )
