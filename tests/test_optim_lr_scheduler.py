@@ -556,3 +556,44 @@ def test_reduce_on_plateau_validation(kwargs, error, message):
     opt = optim.SGD([ts.Tensor(np.zeros(2), requires_grad=True)], lr=0.1)
     with pytest.raises(error, match=message):
         optim.lr_scheduler.ReduceLROnPlateau(opt, **kwargs)
+
+
+@pytest.mark.parity
+def test_pytorch_scheduler_state_dicts_load_and_continue():
+    """ReduceLROnPlateau and OneCycleLR state saved by torch resumes here on the same path."""
+    torch = require_torch()
+    metrics = _plateau_metrics()
+
+    def plateau(lib, ps):
+        opt = lib.optim.SGD(_groups(ps), lr=0.1)
+        return opt, lib.optim.lr_scheduler.ReduceLROnPlateau(opt, patience=1, cooldown=2)
+
+    opt_t, sched_t = plateau(torch, [torch.tensor(a, requires_grad=True) for a in _params()])
+    opt, sched = plateau(ts, [ts.Tensor(a, requires_grad=True) for a in _params()])
+    for m in metrics[:25]:
+        sched_t.step(m)
+    opt.load_state_dict(opt_t.state_dict())
+    sched.load_state_dict(sched_t.state_dict())
+    for m in metrics[25:]:
+        sched_t.step(m)
+        sched.step(m)
+        assert sched.get_last_lr() == sched_t.get_last_lr()
+
+    def one_cycle(lib, ps):
+        opt = lib.optim.Adam(_groups(ps), lr=0.01)
+        return opt, lib.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=30)
+
+    opt_t, sched_t = one_cycle(torch, [torch.tensor(a, requires_grad=True) for a in _params()])
+    opt, sched = one_cycle(ts, [ts.Tensor(a, requires_grad=True) for a in _params()])
+    for _ in range(10):
+        opt_t.step()
+        sched_t.step()
+    opt.load_state_dict(opt_t.state_dict())
+    sched.load_state_dict(sched_t.state_dict())
+    for _ in range(20):
+        opt.step()
+        opt_t.step()
+        sched.step()
+        sched_t.step()
+        assert sched.get_last_lr() == pytest.approx(sched_t.get_last_lr(), rel=1e-14)
+        assert opt.param_groups[0]["betas"][0] == pytest.approx(opt_t.param_groups[0]["betas"][0])

@@ -391,7 +391,7 @@ class OneCycleLR(LRScheduler):
             raise ValueError(
                 f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}"
             )
-        self.anneal_strategy = anneal_strategy
+        self._anneal_func_type = anneal_strategy  # PyTorch's state_dict key
         self._schedule_phases = self._phases(pct_start, three_phase)
         if last_epoch == -1:
             for group, top in zip(optimizer.param_groups, _per_group("max_lr", optimizer, max_lr)):
@@ -422,38 +422,32 @@ class OneCycleLR(LRScheduler):
         return epochs * steps_per_epoch
 
     def _phases(self, pct_start: float, three_phase: bool) -> list[dict[str, Any]]:
-        """Each phase: its last step and the group keys it anneals lr and momentum between."""
+        """Each phase: its last step and the group keys it anneals between (PyTorch's layout)."""
+
+        def phase(end_step: float, lrs: tuple[str, str], momenta: tuple[str, str]) -> dict:
+            return {
+                "end_step": end_step,
+                "start_lr": lrs[0],
+                "end_lr": lrs[1],
+                "start_momentum": momenta[0],
+                "end_momentum": momenta[1],
+            }
+
         warm_end = float(pct_start * self.total_steps) - 1
         last = self.total_steps - 1
         if not three_phase:
             return [
-                dict(
-                    end_step=warm_end,
-                    lr=("initial_lr", "max_lr"),
-                    momentum=("max_momentum", "base_momentum"),
-                ),
-                dict(
-                    end_step=last,
-                    lr=("max_lr", "min_lr"),
-                    momentum=("base_momentum", "max_momentum"),
-                ),
+                phase(warm_end, ("initial_lr", "max_lr"), ("max_momentum", "base_momentum")),
+                phase(last, ("max_lr", "min_lr"), ("base_momentum", "max_momentum")),
             ]
         return [
-            dict(
-                end_step=warm_end,
-                lr=("initial_lr", "max_lr"),
-                momentum=("max_momentum", "base_momentum"),
+            phase(warm_end, ("initial_lr", "max_lr"), ("max_momentum", "base_momentum")),
+            phase(
+                float(2 * pct_start * self.total_steps) - 2,
+                ("max_lr", "initial_lr"),
+                ("base_momentum", "max_momentum"),
             ),
-            dict(
-                end_step=float(2 * pct_start * self.total_steps) - 2,
-                lr=("max_lr", "initial_lr"),
-                momentum=("base_momentum", "max_momentum"),
-            ),
-            dict(
-                end_step=last,
-                lr=("initial_lr", "min_lr"),
-                momentum=("max_momentum", "max_momentum"),
-            ),
+            phase(last, ("initial_lr", "min_lr"), ("max_momentum", "max_momentum")),
         ]
 
     def _init_momentum(
@@ -488,7 +482,7 @@ class OneCycleLR(LRScheduler):
                 f"Tried to step {step} times. The specified number of total steps is "
                 f"{self.total_steps}"
             )
-        lrs = []
+        lrs, anneal = [], self._anneal_func_type
         for group in self.optimizer.param_groups:
             start_step = 0.0
             for i, phase in enumerate(self._schedule_phases):
@@ -497,11 +491,10 @@ class OneCycleLR(LRScheduler):
                     pct = (step - start_step) / (end_step - start_step)
                     break
                 start_step = end_step
-            lo, hi = phase["lr"]
-            lrs.append(_anneal(self.anneal_strategy, group[lo], group[hi], pct))
+            lrs.append(_anneal(anneal, group[phase["start_lr"]], group[phase["end_lr"]], pct))
             if self.cycle_momentum:
-                lo, hi = phase["momentum"]
-                self._set_momentum(group, _anneal(self.anneal_strategy, group[lo], group[hi], pct))
+                start, end = group[phase["start_momentum"]], group[phase["end_momentum"]]
+                self._set_momentum(group, _anneal(anneal, start, end, pct))
         return lrs
 
 
