@@ -1,6 +1,6 @@
 """tinygrad_seq: a small reverse-mode autodiff framework on numpy for sequence models."""
 
-from . import check, data, functional, kernels, manual, nn, optim
+from . import check, data, functional, kernels, manual, nn, optim, utils
 from .autograd import (
     detect_anomaly,
     enable_grad,
@@ -240,6 +240,7 @@ __all__ = [
     "tanh",
     "tensor",
     "Tensor",
+    "utils",
     "where",
     "zeros",
     "zeros_like",

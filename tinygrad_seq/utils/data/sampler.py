@@ -1,0 +1,150 @@
+"""Samplers: the order in which a DataLoader visits a dataset's indices, as torch.utils.data.
+
+A sampler is an iterable of indices; a BatchSampler groups another sampler's indices into lists
+of batch_size. Random samplers draw from a numpy Generator: the one passed as `generator`, or,
+when it is None, the package generator at the moment iteration starts
+(`tinygrad_seq.random.get_generator()`), so `tinygrad_seq.manual_seed(s)` makes the order
+repeatable. The orders are not PyTorch's (a different generator), only their kind is.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator, Sized
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+
+from ...random import get_generator
+
+T_co = TypeVar("T_co", covariant=True)
+
+
+def resolve_generator(generator: Any, where: str) -> np.random.Generator:
+    """None -> the package generator now; a numpy Generator -> itself; else a TypeError.
+
+    A generator object that wraps a numpy Generator in its `.numpy` attribute (the shape of a
+    torch.Generator-like class) is accepted too and drawn from through that attribute.
+    """
+    if generator is None:
+        return get_generator()
+    if isinstance(generator, np.random.Generator):
+        return generator
+    wrapped = getattr(generator, "numpy", None)
+    if isinstance(wrapped, np.random.Generator):
+        return wrapped
+    raise TypeError(
+        f"{where}: expected generator to be None, a numpy Generator "
+        f"(np.random.default_rng(seed)) or a Generator, got {type(generator).__name__}"
+    )
+
+
+class Sampler(Generic[T_co]):
+    """Base class of samplers: iterating one yields indices (or lists of indices)."""
+
+    def __iter__(self) -> Iterator[T_co]:
+        raise NotImplementedError
+
+
+class SequentialSampler(Sampler[int]):
+    """Indices 0, 1, ..., len(data_source) - 1 in order."""
+
+    def __init__(self, data_source: Sized) -> None:
+        self.data_source = data_source
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(len(self.data_source)))
+
+    def __len__(self) -> int:
+        return len(self.data_source)
+
+
+class RandomSampler(Sampler[int]):
+    """num_samples random indices in [0, n): permutations, or i.i.d. draws with replacement."""
+
+    def __init__(
+        self,
+        data_source: Sized,
+        replacement: bool = False,
+        num_samples: int | None = None,
+        generator: np.random.Generator | None = None,
+    ) -> None:
+        self.data_source = data_source
+        self.replacement = replacement
+        self._num_samples = num_samples
+        self.generator = generator
+        if not isinstance(self.replacement, bool):
+            raise TypeError(
+                f"replacement should be a boolean value, but got replacement={self.replacement}"
+            )
+        if not isinstance(self.num_samples, int) or self.num_samples <= 0:
+            raise ValueError(
+                "num_samples should be a positive integer value, but got "
+                f"num_samples={self.num_samples}"
+            )
+        if generator is not None:
+            resolve_generator(generator, "RandomSampler")
+
+    @property
+    def num_samples(self) -> int:
+        """How many indices one pass yields (len(data_source) unless given)."""
+        return len(self.data_source) if self._num_samples is None else self._num_samples
+
+    def __iter__(self) -> Iterator[int]:
+        n = len(self.data_source)
+        rng = resolve_generator(self.generator, "RandomSampler")
+        if self.replacement:
+            yield from rng.integers(0, n, size=self.num_samples).tolist()
+            return
+        # without replacement: whole permutations, then the head of one more (as PyTorch)
+        for _ in range(self.num_samples // n):
+            yield from rng.permutation(n).tolist()
+        yield from rng.permutation(n)[: self.num_samples % n].tolist()
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class SubsetRandomSampler(Sampler[int]):
+    """The given indices, in a random order drawn at each pass."""
+
+    def __init__(
+        self, indices: Iterable[int], generator: np.random.Generator | None = None
+    ) -> None:
+        self.indices = indices
+        self.generator = generator
+
+    def __iter__(self) -> Iterator[int]:
+        rng = resolve_generator(self.generator, "SubsetRandomSampler")
+        for i in rng.permutation(len(self.indices)).tolist():
+            yield self.indices[i]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+class BatchSampler(Sampler[list]):
+    """Groups a sampler's indices into lists of batch_size (the last one shorter or dropped)."""
+
+    def __init__(self, sampler: Sampler | Iterable[int], batch_size: int, drop_last: bool) -> None:
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
+            raise ValueError(
+                f"batch_size should be a positive integer value, but got batch_size={batch_size}"
+            )
+        if not isinstance(drop_last, bool):
+            raise ValueError(f"drop_last should be a boolean value, but got drop_last={drop_last}")
+        self.sampler = sampler
+        self.batch_size = batch_size
+        self.drop_last = drop_last
+
+    def __iter__(self) -> Iterator[list]:
+        indices = iter(self.sampler)
+        while True:
+            batch = list(itertools.islice(indices, self.batch_size))
+            if not batch or (self.drop_last and len(batch) < self.batch_size):
+                return
+            yield batch
+
+    def __len__(self) -> int:
+        n = len(self.sampler)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
