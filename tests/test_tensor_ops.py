@@ -391,3 +391,215 @@ def test_float32_stays_float32(c: Case, shapes: tuple) -> None:
 def test_torch_parity(c: Case, shapes: tuple) -> None:
     torch = require_torch()
     check_parity(lambda *xs: c.fn(ts, *xs), lambda *xs: c.fn(torch, *xs), c.inputs(shapes))
+
+
+# ----------------------------------------------------------------------------- indices, ties, NaN
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, x: lib.sort(x, 1),
+        lambda lib, x: x.sort(dim=0, descending=True, stable=True),
+        lambda lib, x: lib.argsort(x, dim=-1, descending=True, stable=True),
+        lambda lib, x: lib.sort(x.flatten(), stable=True, descending=True),
+        lambda lib, x: lib.max(x, 1),
+        lambda lib, x: lib.min(x, 0, True),
+        lambda lib, x: (lib.argmax(x), lib.argmin(x, 1), lib.argmax(x, 0, keepdim=True)),
+        lambda lib, x: lib.nonzero(x > 0),
+        lambda lib, x: lib.nonzero(x > 0, as_tuple=True),
+        lambda lib, x: (lib.any(x > 1), lib.all(x > -5, 1), (x > 0).any(0, keepdim=True)),
+        lambda lib, x: (lib.isnan(x), lib.isinf(x), lib.isfinite(x)),
+        lambda lib, x: lib.cumsum(x > 0, 1),
+        lambda lib, x: lib.prod((x > 0).long() + 1, 0),
+    ],
+)
+def test_indices_and_bool_results_match_torch(call):
+    """Ties keep their order (stable), NaN sorts as the largest, as in PyTorch."""
+    torch = require_torch()
+    x = np.array([[1.0, 3.0, 1.0, -2.0], [0.5, np.nan, 0.5, np.inf], [2.0, 2.0, -1.0, 2.0]])
+    ours = _tuple(call(ts, ts.tensor(x)))
+    theirs = _tuple(call(torch, torch.tensor(x)))
+    assert len(ours) == len(theirs)
+    for o, t in zip(ours, theirs):
+        assert o.dtype == t.numpy().dtype
+        np.testing.assert_array_equal(o.numpy(), t.numpy())
+
+
+@pytest.mark.parity
+def test_topk_indices_match_torch():
+    """Without ties (PyTorch leaves the order of tied entries unspecified)."""
+    torch = require_torch()
+    x = np.random.default_rng(0).standard_normal((3, 5))
+    for call in (
+        lambda lib, x: lib.topk(x, 3, 1),
+        lambda lib, x: x.topk(2, 0, largest=False, sorted=True),
+        lambda lib, x: x.topk(0, 1),
+    ):
+        for o, t in zip(call(ts, ts.tensor(x)), call(torch, torch.tensor(x))):
+            np.testing.assert_array_equal(o.numpy(), t.numpy())
+
+
+def test_sort_topk_values_carry_gradients_to_their_positions():
+    x = ts.tensor([[3.0, 1.0, 2.0]], requires_grad=True)
+    values, indices = x.topk(2)
+    (values * ts.tensor([[10.0, 1.0]])).sum().backward()
+    assert indices.tolist() == [[0, 2]]
+    assert x.grad.tolist() == [[10.0, 0.0, 1.0]]
+
+
+def test_torch_max_overloads():
+    x = ts.tensor([[1.0, 5.0], [7.0, 2.0]])
+    assert ts.max(x).item() == 7.0 and ts.min(x).item() == 1.0
+    values, indices = ts.max(x, 1)
+    assert values.tolist() == [5.0, 7.0] and indices.tolist() == [1, 0]
+    assert ts.max(x, dim=0, keepdim=True).values.shape == (1, 2)
+    assert ts.min(x, ts.tensor([3.0, 3.0])).tolist() == [[1.0, 3.0], [3.0, 2.0]]
+    with pytest.raises(TypeError):
+        ts.max(x, ts.tensor([1.0]), keepdim=True)
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, x: x.topk(5),
+        lambda lib, x: x.gather(1, lib.tensor([[0, 4]])),
+        lambda lib, x: x.gather(1, lib.tensor([0, 1])),
+        lambda lib, x: x.scatter(1, lib.tensor([[4]]), 1.0),
+        lambda lib, x: x.repeat(2),
+        lambda lib, x: lib.bmm(x, x),
+        lambda lib, x: lib.multinomial(x.abs(), 5),
+        lambda lib, x: lib.multinomial(x, 1),
+        lambda lib, x: x.diag().diag().unsqueeze(0).diag(),
+        lambda lib, x: x[0].tril(),
+    ],
+)
+def test_errors_are_pytorchs_kinds(call):
+    torch = require_torch()
+    x = np.array([[1.0, -2.0, 3.0, 0.5], [0.0, 1.0, 2.0, 4.0]])
+    with pytest.raises(Exception) as theirs:
+        call(torch, torch.tensor(x))
+    with pytest.raises(type(theirs.value)):
+        call(ts, ts.tensor(x))
+
+
+def test_einsum_repeated_subscript_gradient_is_refused_clearly():
+    x = ts.tensor(np.eye(3), requires_grad=True)
+    with pytest.raises(NotImplementedError, match="repeated subscript"):
+        ts.einsum("ii->i", x)
+    assert ts.einsum("ii->i", x.detach()).tolist() == [1.0, 1.0, 1.0]
+
+
+# ----------------------------------------------------------------------------- sampling
+
+
+def test_multinomial_is_seeded_unnormalised_and_without_replacement_distinct():
+    w = ts.tensor([[1.0, 0.0, 3.0, 4.0], [0.0, 0.0, 2.0, 2.0]])  # rows need not sum to 1
+    ts.manual_seed(3)
+    a = ts.multinomial(w, 2)
+    ts.manual_seed(3)
+    b = w.multinomial(2)
+    assert a.dtype == np.int64 and a.shape == (2, 2) and a.tolist() == b.tolist()
+    for row, weights in zip(a.tolist(), w.tolist()):
+        assert len(set(row)) == 2 and all(weights[i] > 0 for i in row)
+    draws = ts.multinomial(ts.tensor([1.0, 3.0]), 20000, replacement=True)
+    assert draws.shape == (20000,)
+    assert abs(draws.numpy().mean() - 0.75) < 0.02  # P(1) = 3 / 4
+
+
+def test_multinomial_takes_a_generator():
+    g = np.random.default_rng(0)
+    out = ts.multinomial(ts.tensor([0.2, 0.8]), 3, True, generator=g)
+    assert out.shape == (3,)
+    with pytest.raises(TypeError, match="generator"):
+        ts.multinomial(ts.tensor([0.2, 0.8]), 1, generator=42)
+
+
+def test_bernoulli_normal_linspace():
+    ts.manual_seed(0)
+    p = ts.tensor([0.0, 1.0, 0.5] * 1000, dtype=ts.float64)
+    b = ts.bernoulli(p)
+    assert b.dtype == np.float64 and b[0::3].sum().item() == 0 and b[1::3].sum().item() == 1000
+    assert abs(b[2::3].mean().item() - 0.5) < 0.06
+    n = ts.normal(2.0, 0.5, (4000,))
+    assert n.dtype == np.float32 and abs(n.mean().item() - 2.0) < 0.05
+    m = ts.normal(ts.zeros(3, 2), ts.ones(2))
+    assert m.shape == (3, 2)
+    line = ts.linspace(0, 1, 5)
+    assert line.dtype == np.float32 and line.tolist() == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert ts.linspace(-1, 1, 3, dtype=ts.float64, requires_grad=True).requires_grad
+
+
+@pytest.mark.parity
+def test_isclose_allclose_match_torch():
+    torch = require_torch()
+    a = np.array([1.0, 1.0 + 1e-9, np.nan, np.inf, 2.0])
+    b = np.array([1.0, 1.0, np.nan, np.inf, 2.1])
+    for kw in ({}, {"equal_nan": True}, {"rtol": 0.1}):
+        np.testing.assert_array_equal(
+            ts.isclose(ts.tensor(a), ts.tensor(b), **kw).numpy(),
+            torch.isclose(torch.tensor(a), torch.tensor(b), **kw).numpy(),
+        )
+        assert ts.allclose(ts.tensor(a), ts.tensor(b), **kw) == torch.allclose(
+            torch.tensor(a), torch.tensor(b), **kw
+        )
+
+
+# ----------------------------------------------------------------------------- edge numerics
+
+
+def _values_and_grads(lib, fn, arrays):
+    xs = [lib.tensor(a, requires_grad=True) for a in arrays]
+    out = fn(lib, *xs)
+    out.sum().backward()
+    return out.detach().numpy(), [x.grad.numpy() for x in xs]
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize(
+    "fn, arrays",
+    [
+        # x ** y at x = 0: 0^0 = 1, 0^y = 0 or inf; d/dy 0 where x = 0 and y >= 0
+        (lambda lib, x, y: x**y, [[0.0, 0.0, 0.0, 2.0], [0.0, 1.0, -1.0, 2.0]]),
+        (lambda lib, y: 0.0**y, [[0.0, 1.0, 2.5, -1.0]]),
+        # negative base, whole-number exponent: (-2)^2 = 4, (-2)^3 = -8
+        (lambda lib, x, y: x**y, [[-2.0, -2.0, -3.0], [2.0, 3.0, 0.0]]),
+        (lambda lib, y: (-2.0) ** y, [[2.0, 3.0]]),
+        # zero spread: var's gradient is 0, std's NaN (0 / 0), as PyTorch
+        (lambda lib, x: x.var(), [[1.5, 1.5, 1.5]]),
+        (lambda lib, x: x.std(), [[1.5, 1.5, 1.5]]),
+        (lambda lib, x: x.var(0, correction=0), [[[2.0, 1.0], [2.0, 3.0]]]),
+        # the 2-norm of a zero vector: value 0, gradient 0
+        (lambda lib, x: x.norm(), [[0.0, 0.0, 0.0]]),
+        (lambda lib, x: x.norm(dim=1), [[[0.0, 0.0], [3.0, 4.0]]]),
+    ],
+)
+def test_edge_numerics_match_torch(fn, arrays):
+    torch = require_torch()
+    arrays = [np.array(a) for a in arrays]
+    with np.errstate(all="ignore"):
+        out_o, grads_o = _values_and_grads(ts, fn, arrays)
+    out_t, grads_t = _values_and_grads(torch, fn, arrays)
+    np.testing.assert_allclose(out_o, out_t, rtol=1e-12)
+    for go, gt in zip(grads_o, grads_t):
+        np.testing.assert_allclose(go, gt, rtol=1e-12)
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("shape, dim", [((3, 0), 1), ((0, 3), 1), ((0, 3), 0), ((2, 0, 2), 1)])
+def test_softmax_family_over_empty_dims_matches_torch(shape, dim):
+    """softmax and log_softmax: an empty result; logsumexp over an empty dim: -inf."""
+    torch = require_torch()
+    x, t = ts.zeros(*shape, requires_grad=True), torch.zeros(*shape, requires_grad=True)
+    for name in ("softmax", "log_softmax", "logsumexp"):
+        out_o, out_t = getattr(x, name)(dim), getattr(t, name)(dim)
+        assert out_o.shape == tuple(out_t.shape)
+        np.testing.assert_array_equal(out_o.detach().numpy(), out_t.detach().numpy())
+        out_o.sum().backward()
+        out_t.sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())

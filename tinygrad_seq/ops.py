@@ -657,11 +657,12 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, a, axis):
         if a.size == 0:  # an empty dim (or batch): an empty result, as PyTorch
-            return a.copy()
-        e = a - a.max(axis=axis, keepdims=True)  # stable: the largest exponent is e^0
-        with np.errstate(under="ignore"):  # tiny probabilities round to 0, by design
-            np.exp(e, out=e)
-        e /= e.sum(axis=axis, keepdims=True)
+            e = a.copy()
+        else:
+            e = a - a.max(axis=axis, keepdims=True)  # stable: the largest exponent is e^0
+            with np.errstate(under="ignore"):  # tiny probabilities round to 0, by design
+                np.exp(e, out=e)
+            e /= e.sum(axis=axis, keepdims=True)
         ctx.save_for_backward(e)
         ctx.axis = axis
         return e
@@ -687,10 +688,10 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, a, axis):
         out = a - _finite_max(a, axis)  # shifted: the largest exponent is e^0
-        with np.errstate(under="ignore"):
-            e = np.exp(out)
-        lse = np.log(e.sum(axis=axis, keepdims=True))
-        out -= lse  # in place: one array for shifted and the result
+        if a.size:  # else an empty dim (or batch): an empty result, as PyTorch
+            with np.errstate(under="ignore"):
+                e = np.exp(out)
+            out -= np.log(e.sum(axis=axis, keepdims=True))  # in place: one array for both
         ctx.save_for_backward(out)
         ctx.axis = axis
         return out

@@ -887,8 +887,8 @@ class Tensor:
         return (d * d).sum(dim, keepdim) / max(n - correction, 0)
 
     def std(self, dim: Any = None, keepdim: bool = False, *, correction: int = 1) -> Tensor:
-        """Standard deviation over dim (sqrt of var)."""
-        return self.var(dim, keepdim, correction=correction).sqrt()
+        """Standard deviation over dim (sqrt of var); gradient 0 at zero spread, as PyTorch."""
+        return ops.SafeSqrt.apply(self.var(dim, keepdim, correction=correction))
 
     def _extreme(self, dim: Any, keepdim: bool, is_min: bool) -> Any:
         axes = _dims(dim, self.ndim)
@@ -1222,7 +1222,7 @@ class Tensor:
             raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {self.ndim}D")
         return ops.Diag.apply(self, k=int(diagonal))
 
-    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+    def sort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Any:
         """(*) -> (values, indices) sorted along dim; NaN counts as the largest value."""
         d = _one_dim(dim, self.ndim, "sort") if self.ndim else 0
         if self.ndim == 0:
@@ -1230,9 +1230,9 @@ class Tensor:
         idx = _sort_indices(self._data, d, descending)
         return MaxResult(ops.Sort.apply(self, idx=idx, axis=d), Tensor._make(idx, False, None))
 
-    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    def argsort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
         """(*) -> (*) int64: the indices that sort x along dim."""
-        return self.sort(dim, descending, stable).indices
+        return self.sort(dim, descending, stable=stable).indices
 
     def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
         """(*) -> (values, indices) of the k largest (smallest) along dim, k in that dim."""
@@ -1664,14 +1664,16 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     return input.topk(k, dim, largest, sorted)
 
 
-def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Any:
     """(*) -> (values, indices) sorted along dim."""
-    return input.sort(dim, descending, stable)
+    return input.sort(dim, descending, stable=stable)
 
 
-def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+def argsort(
+    input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False
+) -> Tensor:
     """(*) -> (*) int64: the indices that sort input along dim."""
-    return input.argsort(dim, descending, stable)
+    return input.argsort(dim, descending, stable=stable)
 
 
 def _extreme(input: Tensor, args: tuple, keepdim: Any, is_min: bool) -> Any:
@@ -1691,14 +1693,14 @@ def _extreme(input: Tensor, args: tuple, keepdim: Any, is_min: bool) -> Any:
     return input.min(first, kd) if is_min else input.max(first, kd)
 
 
-def tensor_max(input: Tensor, *args: Any, keepdim: Any = None) -> Any:
+def tensor_max(input: Tensor, *args: Any, dim: Any = None, keepdim: Any = None) -> Any:
     """torch.max: max(x) -> 0-d; max(x, dim, keepdim=False) -> (values, indices); max(a, b)."""
-    return _extreme(input, args, keepdim, False)
+    return _extreme(input, args if dim is None else (dim, *args), keepdim, False)
 
 
-def tensor_min(input: Tensor, *args: Any, keepdim: Any = None) -> Any:
+def tensor_min(input: Tensor, *args: Any, dim: Any = None, keepdim: Any = None) -> Any:
     """torch.min: min(x) -> 0-d; min(x, dim, keepdim=False) -> (values, indices); min(a, b)."""
-    return _extreme(input, args, keepdim, True)
+    return _extreme(input, args if dim is None else (dim, *args), keepdim, True)
 
 
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
