@@ -26,6 +26,7 @@ from tinygrad_seq.utils.data import (
     Subset,
     SubsetRandomSampler,
     TensorDataset,
+    WeightedRandomSampler,
     default_collate,
     default_convert,
     random_split,
@@ -136,6 +137,17 @@ def test_samplers():
     wr = list(RandomSampler(range(3), replacement=True, num_samples=50))
     assert len(wr) == 50 and set(wr) <= {0, 1, 2}
     assert sorted(SubsetRandomSampler([7, 8, 9])) == [7, 8, 9]
+
+
+def test_weighted_random_sampler():
+    rng = np.random.default_rng(0)
+    draws = list(WeightedRandomSampler([1.0, 3.0, 0.0], 4000, generator=rng))
+    counts = np.bincount(draws, minlength=3)
+    assert counts[2] == 0 and abs(counts[1] / 4000 - 0.75) < 0.03
+    # without replacement: each index once, zero weights last (as torch.multinomial)
+    order = list(WeightedRandomSampler([0.0, 5.0, 5.0], 3, replacement=False, generator=rng))
+    assert sorted(order[:2]) == [1, 2] and order[2] == 0
+    assert list(WeightedRandomSampler(ts.tensor([0.0, 2.0]), 2)) == [1, 1]
 
 
 def test_random_sampler_follows_manual_seed_and_generator():
@@ -361,6 +373,11 @@ rec("shuffled", tuple(sorted(int(v) for _, y in perm for v in (y / 1.5).tolist()
 rs = D.RandomSampler(range(4), replacement=True, num_samples=9)
 got = list(rs)
 rec("rs", (len(rs), len(got), all(0 <= i < 4 for i in got)))
+ws = list(D.WeightedRandomSampler([1.0, 0.0, 2.0], 3, replacement=False))
+rec("weighted", (sorted(ws[:2]), ws[2]))
+ws = list(D.WeightedRandomSampler([1.0, 0.0, 2.0], 30))
+rec("weighted_repl", (len(ws), 1 in ws))
+rec("worker_info", D.get_worker_info())
 rs = D.RandomSampler(range(4), num_samples=10)
 got = list(rs)
 rec("rs_perm", (tuple(sorted(got[:4])), tuple(sorted(got[4:8])), len(set(got[8:]))))
@@ -450,6 +467,14 @@ ERRORS = {
     "abstract_stream": ("D.IterableDataset()", "abstract"),
     "setattr": ("D.DataLoader(range(3)).sampler = None", "should not be set after"),
     "no_len": ("len(D.DataLoader(D.Dataset()))", None),
+    "w_shape": ("D.WeightedRandomSampler([[1.0, 2.0]], 2)", "1d sequence"),
+    "w_num": ("D.WeightedRandomSampler([1.0], 0)", "num_samples=0"),
+    "w_repl": ("D.WeightedRandomSampler([1.0], 1, replacement=1)", "replacement=1"),
+    "w_many": ("list(D.WeightedRandomSampler([1.0, 2.0], 5, False))", "n_sample >"),
+    "w_neg": ("list(D.WeightedRandomSampler([-1.0, 2.0], 2))", "entry < 0"),
+    "w_nan": ("list(D.WeightedRandomSampler([float('nan'), 2.0], 2))", "entry < 0"),
+    "w_inf": ("list(D.WeightedRandomSampler([float('inf'), 2.0], 2))", "infinity or NaN"),
+    "w_zero": ("list(D.WeightedRandomSampler([0.0, 0.0], 2))", "sum of probabilities"),
 }
 
 

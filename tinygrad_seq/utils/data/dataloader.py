@@ -21,6 +21,11 @@ from .dataset import Dataset, IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, resolve_generator
 
 
+def get_worker_info() -> None:
+    """Always None: every dataset runs in the calling process (PyTorch's answer outside workers)."""
+    return None
+
+
 class InfiniteConstantSampler(Sampler):
     """None forever: an IterableDataset's loader has no indices, only a number per batch."""
 

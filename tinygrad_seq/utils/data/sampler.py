@@ -10,7 +10,7 @@ repeatable. The orders are not PyTorch's (a different generator), only their kin
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Sized
+from collections.abc import Iterable, Iterator, Sequence, Sized
 from typing import Any, Generic, TypeVar
 
 import numpy as np
@@ -121,6 +121,70 @@ class SubsetRandomSampler(Sampler[int]):
 
     def __len__(self) -> int:
         return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler[int]):
+    """num_samples indices in [0, len(weights)), index i drawn with probability ~ weights[i]."""
+
+    def __init__(
+        self,
+        weights: Sequence[float],
+        num_samples: int,
+        replacement: bool = True,
+        generator: np.random.Generator | None = None,
+    ) -> None:
+        if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
+            raise ValueError(
+                f"num_samples should be a positive integer value, but got num_samples={num_samples}"
+            )
+        if not isinstance(replacement, bool):
+            raise ValueError(
+                f"replacement should be a boolean value, but got replacement={replacement}"
+            )
+        w = np.asarray(weights.numpy() if hasattr(weights, "numpy") else weights, dtype=np.float64)
+        if w.ndim != 1:
+            raise ValueError(
+                f"weights should be a 1d sequence but given weights have shape {tuple(w.shape)}"
+            )
+        self.weights = w
+        self.num_samples = num_samples
+        self.replacement = replacement
+        self.generator = generator
+
+    def _check_distribution(self) -> None:
+        """torch.multinomial's checks, raised when drawing as PyTorch raises them."""
+        w = self.weights
+        if not self.replacement and self.num_samples > w.size:
+            raise RuntimeError(
+                "cannot sample n_sample > prob_dist.size(-1) samples without replacement"
+            )
+        if not np.all(w >= 0):  # NaN fails this test too, and PyTorch reports it this way
+            raise RuntimeError(
+                "invalid multinomial distribution (encountering probability entry < 0)"
+            )
+        if np.any(np.isinf(w)):
+            raise RuntimeError(
+                "invalid multinomial distribution "
+                "(encountering probability entry = infinity or NaN)"
+            )
+        if w.sum() <= 0:
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+
+    def __iter__(self) -> Iterator[int]:
+        self._check_distribution()
+        rng = resolve_generator(self.generator, "WeightedRandomSampler")
+        p = self.weights / self.weights.sum()
+        if self.replacement:
+            yield from rng.choice(p.size, size=self.num_samples, p=p).tolist()
+            return
+        # without replacement: sort exponential clocks E_i / w_i (an ordering drawn in
+        # proportion to the weights); zero weights never ring, so they come last, as in PyTorch
+        with np.errstate(divide="ignore"):
+            clocks = rng.exponential(size=p.size) / p
+        yield from np.argsort(clocks, kind="stable")[: self.num_samples].tolist()
+
+    def __len__(self) -> int:
+        return self.num_samples
 
 
 class BatchSampler(Sampler[list]):
