@@ -8,9 +8,14 @@ checked against numpy, by a float64 gradcheck, in float32, and against PyTorch (
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from helpers import check_parity, require_torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from test_ops import Case, _tuple, case, mask_for
 
 import tinygrad_seq as ts
@@ -137,6 +142,12 @@ MORE = [
         lambda c, a, b: 0.5 * c - 2.0 * (a @ b),
         ((2, 3, 5), (2, 3, 4), (2, 4, 5)),
         ((5,), (2, 3, 4), (2, 4, 5)),
+    ),
+    case(
+        "baddbmm_beta0",
+        lambda lib, c, a, b: lib.baddbmm(c, a, b, beta=0),
+        lambda c, a, b: a @ b,
+        ((2, 3, 5), (2, 3, 4), (2, 4, 5)),
     ),
     case("outer", lambda lib, a, b: lib.outer(a, b), np.outer, ((3,), (4,))),
     case("cumsum", lambda lib, a: lib.cumsum(a, 1), lambda a: np.cumsum(a, 1), ((3, 4),)),
@@ -577,6 +588,9 @@ def _values_and_grads(lib, fn, arrays):
         # the 2-norm of a zero vector: value 0, gradient 0
         (lambda lib, x: x.norm(), [[0.0, 0.0, 0.0]]),
         (lambda lib, x: x.norm(dim=1), [[[0.0, 0.0], [3.0, 4.0]]]),
+        (lambda lib, x: x.norm(3), [[0.0, 0.0, 0.0]]),
+        (lambda lib, x: x.norm(0.5, 1), [[[0.0, 0.0], [3.0, 0.0]]]),
+        (lambda lib, x: x.norm(1.5, 0), [[0.0, -2.0, 0.0]]),
     ],
 )
 def test_edge_numerics_match_torch(fn, arrays):
@@ -603,3 +617,36 @@ def test_softmax_family_over_empty_dims_matches_torch(shape, dim):
         out_o.sum().backward()
         out_t.sum().backward()
         np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+
+
+# ----------------------------------------------------------------------------- hypothesis
+
+ALONG_DIM = {  # (ours, numpy) for an op along one dim of any shape
+    "sort": (lambda x, d: x.sort(d).values, lambda a, d: np.sort(a, d)),
+    "sort_desc": (lambda x, d: x.sort(d, True).values, lambda a, d: -np.sort(-a, d)),
+    "cumsum": (lambda x, d: x.cumsum(d), lambda a, d: np.cumsum(a, d)),
+    "cumprod": (lambda x, d: x.cumprod(d), lambda a, d: np.cumprod(a, d)),
+    "prod": (lambda x, d: x.prod(d), lambda a, d: np.prod(a, d)),
+    "flip": (lambda x, d: x.flip(d), lambda a, d: np.flip(a, d)),
+    "roll": (lambda x, d: x.roll(2, d), lambda a, d: np.roll(a, 2, d)),
+    "norm": (lambda x, d: x.norm(dim=d), lambda a, d: np.sqrt((a * a).sum(d))),
+    "norm_3": (lambda x, d: x.norm(3, d), lambda a, d: (np.abs(a) ** 3).sum(d) ** (1 / 3)),
+    "index_select": (
+        lambda x, d: x.index_select(d, ts.tensor([0, 0])),
+        lambda a, d: np.take(a, [0, 0], d),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(ALONG_DIM))
+@settings(max_examples=20, deadline=None)
+@given(data=st.data())
+def test_ops_along_a_dim_hypothesis(name: str, data: Any) -> None:
+    shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    d = data.draw(st.integers(-len(shape), len(shape) - 1))
+    ours, ref = ALONG_DIM[name]
+    a = np.random.default_rng(len(shape)).choice([-1.0, 1.0], shape) * np.random.default_rng(
+        sum(shape)
+    ).uniform(0.5, 1.5, shape)
+    np.testing.assert_allclose(ours(ts.tensor(a), d).numpy(), ref(a, d), rtol=1e-12)
+    assert ts.gradcheck(lambda x: ours(x, d), [ts.tensor(a, requires_grad=True)])

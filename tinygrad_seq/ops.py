@@ -1403,3 +1403,27 @@ class Einsum(Function):
             shape = tuple(n if c in seen else 1 for c, n in zip(sub, a.shape))
             grads.append(np.broadcast_to(part.reshape(shape), a.shape).astype(a.dtype))
         return tuple(grads)
+
+
+class PNorm(Function):
+    """(sum |a|^p)^(1/p) over axes (None: all), any p > 0: (*s) -> reduced shape."""
+
+    @staticmethod
+    def forward(ctx, a, p, axis, keepdim):
+        with np.errstate(divide="ignore", over="ignore"):
+            out = np.sum(np.abs(a) ** p, axis=axis, keepdims=True) ** (1 / p)
+        ctx.save_for_backward(a, out)
+        ctx.args = (p, axis, keepdim)
+        if keepdim:
+            return out
+        return np.squeeze(out, axis) if axis is not None else out.reshape(())
+
+    @staticmethod
+    def backward(ctx, g):
+        # d||a||_p/da_i = sign(a_i) |a_i|^(p-1) / ||a||^(p-1), taken as 0 where a_i = 0 (PyTorch)
+        a, out = ctx.saved_tensors
+        p, axis, keepdim = ctx.args
+        g = _restore_dims(g, axis, keepdim, a.ndim)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            d = np.sign(a) * (np.abs(a) / out) ** (p - 1)
+        return (np.where(a == 0, 0, g * d),)

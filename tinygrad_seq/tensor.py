@@ -1201,8 +1201,9 @@ class Tensor:
             return x.abs().sum(dim, keepdim)
         if isinstance(p, str):
             raise ValueError(f"norm: p must be a number or 'fro', got {p!r}")
-        s = (x.abs() ** float(p)).sum(dim, keepdim)
-        return ops.PowTensor.apply(s, Tensor._make(np.asarray(1 / p, x.dtype), False, None))
+        if p < 0:
+            return (x.abs() ** float(p)).sum(dim, keepdim) ** (1 / p)
+        return ops.PNorm.apply(x, p=float(p), axis=_dims(dim, self.ndim), keepdim=keepdim)
 
     def tril(self, diagonal: int = 0) -> Tensor:
         """(*, n, m) -> (*, n, m): the lower triangle (at and below diagonal), the rest 0."""
@@ -1315,8 +1316,8 @@ class Tensor:
         """beta * self + alpha * (batch1 bmm batch2): (b, n, m) or broadcastable -> (b, n, m)."""
         prod = batch1.bmm(batch2)
         prod = prod if alpha == 1 else prod * alpha
-        if beta == 0:  # PyTorch ignores self then, even its NaNs
-            return prod
+        if beta == 0:  # PyTorch ignores self then, even its NaNs (its gradient is 0)
+            return where(np.zeros((), dtype=bool), self, prod)
         return (self if beta == 1 else self * beta) + prod
 
     def outer(self, vec2: Tensor) -> Tensor:
