@@ -419,6 +419,10 @@ for drop in (False, True):
     for k, batch in enumerate(loader):
         rec(f"st{drop}{k}", (batch["v"], batch["w"][0], batch["w"][1], type(batch["w"]).__name__))
 rec("st.none", tuple(d["v"] for d in D.DataLoader(St(3), batch_size=None)))
+stack = D.StackDataset(Sq(3), Sq(3))
+rec("stack", (len(stack), stack[2][1][0], type(stack[0]).__name__))
+named = D.DataLoader(D.StackDataset(a=Sq(3), b=Sq(3)), batch_size=2)
+rec("stack_named", tuple((sorted(b), b["a"][0], b["b"][2]) for b in named))
 cat = Sq(3) + Sq(2)
 rec("cat", (len(cat), cat.cumulative_sizes[0], cat[3][0], cat[-1][0], type(cat).__name__))
 chain = St(2) + St(1)
@@ -460,6 +464,9 @@ ERRORS = {
     "replacement": ("D.RandomSampler(range(3), replacement=1)", "replacement=1"),
     "drop_last": ("D.BatchSampler(range(3), 2, 1)", "drop_last=1"),
     "tensors": ("D.TensorDataset(torch.zeros(3), torch.zeros(2))", "Size mismatch"),
+    "stack_both": ("D.StackDataset(range(2), b=range(2))", "both types are given"),
+    "stack_none": ("D.StackDataset()", "At least one dataset"),
+    "stack_sizes": ("D.StackDataset(range(2), range(3))", "Size mismatch"),
     "concat": ("D.ConcatDataset([])", "should not be an empty iterable"),
     "concat_iter": ("D.ConcatDataset([S()])", "does not support"),
     "concat_index": ("D.ConcatDataset([range(2)])[-3]", "should not exceed"),
