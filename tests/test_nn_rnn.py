@@ -566,3 +566,119 @@ def test_fused_keeps_retained_states_and_scopes():
     for mine, ref in zip(layer.states["l0"]["h"], composed.states["l0"]["h"], strict=True):
         np.testing.assert_allclose(mine.grad.numpy(), ref.grad.numpy(), rtol=1e-5, atol=1e-7)
     assert "fused=True" in repr(layer)
+
+
+# ----------------------------------------------------------------------------- packed input
+
+PACKED_CASES = list(
+    itertools.product(
+        [("RNN", "tanh"), ("GRU", None), ("LSTM", None)], [1, 2], [False, True], [True, False]
+    )
+)
+
+
+def _packed_run(fw, module, seqs, enforce_sorted, h0, r_data, r_fin):
+    """Pack seqs, run module, -> (output PackedSequence, finals, loss) under fw (ts or torch)."""
+    packed = fw.nn.utils.rnn.pack_sequence(seqs, enforce_sorted=enforce_sorted)
+    hx = None
+    if h0 is not None:
+        hx = tuple(h0) if isinstance(module, fw.nn.LSTM) else h0[0]
+    out, hn = module(packed, hx)
+    finals = list(hn) if isinstance(hn, tuple) else [hn]
+    loss = (out.data * fw.tensor(r_data)).sum()
+    for f, r in zip(finals, r_fin):
+        loss = loss + (f * fw.tensor(r)).sum()
+    loss.backward()
+    return out, finals
+
+
+def _check_packed_parity(torch, mode, nonlin, layers, bidir, enforce_sorted, give_h0, **ours_kw):
+    I, H, D = 3, 4, 2 if bidir else 1
+    lengths = [5, 4, 4, 2] if enforce_sorted else [2, 5, 1, 4]  # unsorted, with its ties
+    torch.manual_seed(0)
+    tm = make_torch(torch, mode, nonlin, input_size=I, hidden_size=H, num_layers=layers,
+                    bidirectional=bidir)  # fmt: skip
+    om = make_ours(mode, nonlin, input_size=I, hidden_size=H, num_layers=layers,
+                   bidirectional=bidir, **ours_kw).double()  # fmt: skip
+    om.load_state_dict(to_numpy_state(tm), strict=True)
+    rng = np.random.default_rng(1)
+    xs = [rng.standard_normal((n, I)) for n in lengths]
+    h0 = [rng.standard_normal((D * layers, 4, H)) for _ in range(2)] if give_h0 else None
+    r_data = rng.standard_normal((sum(lengths), D * H))
+    r_fin = [rng.standard_normal((D * layers, 4, H)) for _ in range(2)]
+    seqs_o = [ts.tensor(x, requires_grad=True) for x in xs]
+    seqs_t = [torch.tensor(x, requires_grad=True) for x in xs]
+    h0_o = None if h0 is None else [ts.tensor(h, requires_grad=True) for h in h0]
+    h0_t = None if h0 is None else [torch.tensor(h, requires_grad=True) for h in h0]
+    out_o, fin_o = _packed_run(ts, om, seqs_o, enforce_sorted, h0_o, r_data, r_fin)
+    out_t, fin_t = _packed_run(torch, tm, seqs_t, enforce_sorted, h0_t, r_data, r_fin)
+
+    assert isinstance(out_o, nn.utils.rnn.PackedSequence)
+    np.testing.assert_allclose(out_o.data.data, out_t.data.detach().numpy(), atol=1e-12, rtol=0)
+    for field in ("batch_sizes", "sorted_indices", "unsorted_indices"):
+        a, b = getattr(out_o, field), getattr(out_t, field)
+        assert (a is None) == (b is None), field
+        if b is not None:
+            np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=field)
+    for a, b in zip(fin_o, fin_t):  # h_n (c_n): each sequence's last real step, original order
+        np.testing.assert_allclose(a.data, b.detach().numpy(), atol=1e-12, rtol=0)
+    pairs = list(zip(seqs_o, seqs_t))
+    pairs += [(getattr(om, n), p) for n, p in tm.named_parameters()]
+    if h0 is not None:
+        pairs += list(zip(h0_o, h0_t)) if mode == "LSTM" else [(h0_o[0], h0_t[0])]
+    for a, b in pairs:
+        np.testing.assert_allclose(a.grad.data, b.grad.numpy(), atol=1e-11, rtol=0)
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("give_h0", [False, True], ids=["", "h0"])
+@pytest.mark.parametrize(
+    "case",
+    PACKED_CASES,
+    ids=[
+        f"{m}-L{n}{'-bi' if b else ''}-{'sorted' if s else 'unsorted'}"
+        for (m, _), n, b, s in PACKED_CASES
+    ],  # fmt: skip
+)
+def test_packed_layer_parity_with_torch(case, give_h0):
+    torch = require_torch()
+    (mode, nonlin), layers, bidir, enforce_sorted = case
+    _check_packed_parity(torch, mode, nonlin, layers, bidir, enforce_sorted, give_h0)
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("mode,nonlin", [("RNN", "tanh"), ("GRU", None), ("LSTM", None)])
+def test_packed_fused_and_batch_first_layers_match_torch(mode, nonlin):
+    torch = require_torch()
+    # fused steps take the same route; batch_first does not apply to a packed input
+    _check_packed_parity(torch, mode, nonlin, 2, True, False, True, fused=True)
+    _check_packed_parity(torch, mode, nonlin, 1, True, False, True, batch_first=True)
+
+
+def test_packed_output_reuses_the_inputs_batch_sizes_and_indices():
+    lstm = nn.LSTM(2, 3)
+    seqs = [ts.randn(n, 2) for n in (1, 3, 2)]
+    packed = nn.utils.rnn.pack_sequence(seqs, enforce_sorted=False)
+    out, (h_n, c_n) = lstm(packed)
+    assert out.batch_sizes is packed.batch_sizes and out.sorted_indices is packed.sorted_indices
+    assert out.unsorted_indices is packed.unsorted_indices
+    assert out.data.shape == (6, 3) and h_n.shape == c_n.shape == (1, 3, 3)
+    # each sequence run alone gives its own slice of h_n and of the padded output
+    padded, lengths = nn.utils.rnn.pad_packed_sequence(out)
+    for i, s in enumerate(seqs):
+        o, (h, _) = lstm(s)
+        np.testing.assert_allclose(h.data, h_n.data[:, i], atol=1e-6)  # s is unbatched
+        np.testing.assert_allclose(o.data, padded.data[: int(lengths[i]), i], atol=1e-6)
+
+
+def test_packed_input_errors():
+    gru = nn.GRU(2, 3)
+    packed = nn.utils.rnn.pack_sequence([ts.randn(3, 2), ts.randn(2, 2)])
+    with pytest.raises(ValueError, match="lengths cannot be given with a PackedSequence"):
+        gru(packed, lengths=[3, 2])
+    with pytest.raises(ValueError, match=r"\(sum of lengths, H_in\) in a PackedSequence"):
+        gru(nn.utils.rnn.pack_sequence([ts.randn(3, 1, 2), ts.randn(2, 1, 2)]))
+    with pytest.raises(ValueError, match="input has 4 features, expected 2"):
+        gru(nn.utils.rnn.pack_sequence([ts.randn(3, 4)]))
+    with pytest.raises(ValueError, match=r"h_0 has shape .*3, 3.*, expected \(1, 2, 3\)"):
+        gru(packed, ts.zeros(1, 3, 3))

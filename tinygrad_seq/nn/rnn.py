@@ -32,7 +32,8 @@ The file reads top to bottom, from one time step to whole sequences:
   Every step is recorded under the scope "l{k}[_reverse]" / "t={step}", so drawings and error
   messages can say where in the unrolled network an op sits. With `lengths`, a sequence's state
   stops changing after its last real step (`where(t < length, new, old)`) and its outputs there
-  are zero, which equals PyTorch's pack_padded_sequence route, gradients included.
+  are zero, which equals PyTorch's pack_padded_sequence route, gradients included. A
+  PackedSequence input (nn.utils.rnn) is padded, run with its lengths, and packed again.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from ..kernels import gc_paused, matmul, sigmoid
 from ..random import get_generator
 from ..tensor import Tensor, cat, stack, where
 from .module import Module, Parameter
+from .utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}  # gate blocks per cell: W_ih is (GATES[mode] * H, in)
 
@@ -613,9 +615,50 @@ class RNNBase(Module):
         return None if (arr == L).all() else arr.astype(np.int64)
 
     # ------------------------------------------------------------------ forward
-    def forward(self, input: Tensor, hx: Any = None, lengths: Any = None) -> tuple:
-        """input (L, N, H_in) [batch_first: (N, L, H_in)] -> (output (L, N, D*H), h_n)."""
+    def forward(self, input: Tensor | PackedSequence, hx: Any = None, lengths: Any = None) -> tuple:
+        """input (L, N, H_in) [batch_first: (N, L, H_in)] -> (output (L, N, D*H), h_n).
+
+        A PackedSequence input gives a PackedSequence output (batch_first does not apply).
+        """
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx, lengths)
         x, batched = self._check_input(input)
+        x, finals_h, finals_c = self._unroll(x, hx, batched, lengths)
+        return self._pack_outputs(x, finals_h, finals_c, batched)
+
+    def _forward_packed(self, packed: PackedSequence, hx: Any, lengths: Any) -> tuple:
+        """PackedSequence in -> (PackedSequence out, h_n [, c_n] in the original batch order).
+
+        The packed steps are padded (sequences longest first, as packed) and run through the
+        `lengths` masking below, whose outputs and final states are PyTorch's packed ones.
+        """
+        name = type(self).__name__
+        if lengths is not None:
+            raise ValueError(f"{name}: lengths cannot be given with a PackedSequence input")
+        check_recurrent_input(
+            name, packed.data, (2,), "(sum of lengths, H_in) in a PackedSequence", self.weight_ih_l0
+        )
+        x, lens = pad_packed_sequence(PackedSequence(packed.data, packed.batch_sizes))
+        x, finals_h, finals_c = self._unroll(x, hx, True, lens, packed.sorted_indices)
+        data = pack_padded_sequence(x, lens).data
+        output = PackedSequence(
+            data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices
+        )
+        unsort = packed.unsorted_indices
+        h_n = stack(finals_h, dim=0)
+        h_n = h_n if unsort is None else h_n[:, unsort]
+        if self.mode != "LSTM":
+            return output, h_n
+        c_n = stack(finals_c, dim=0)
+        return output, (h_n, c_n if unsort is None else c_n[:, unsort])
+
+    def _unroll(
+        self, x: Tensor, hx: Any, batched: bool, lengths: Any, order: Tensor | None = None
+    ) -> tuple:
+        """x (L, N, H_in) -> (output (L, N, D*H), the final h of each layer and direction, c's).
+
+        order: the batch order of x as positions in hx's (a packed input's sorted_indices).
+        """
         L, N = x.shape[0], x.shape[1]
         if self.mode == "LSTM":
             h0, c0 = (None, None) if hx is None else self._split_lstm_hx(hx)
@@ -623,6 +666,9 @@ class RNNBase(Module):
         else:
             h0, c0 = hx, None
         h0 = self._check_state(h0, "h_0", N, batched, x.dtype)
+        if order is not None and hx is not None:  # the states into the packed order
+            h0 = h0[:, order]
+            c0 = None if c0 is None else c0[:, order]
         lens = self._check_lengths(lengths, L, N)
         masks = (
             None
@@ -645,7 +691,7 @@ class RNNBase(Module):
             x = outs[0] if D == 1 else cat(outs, dim=2)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout, training=True)
-        return self._pack_outputs(x, finals_h, finals_c, batched)
+        return x, finals_h, finals_c
 
     def _split_lstm_hx(self, hx: Any) -> tuple:
         if not isinstance(hx, (tuple, list)) or len(hx) != 2:
