@@ -491,3 +491,42 @@ def test_parity_errors(name):
     code, phrase = ERRORS[name]
     prelude = "D = torch.utils.data\nclass S(D.IterableDataset):\n    def __iter__(self):\n"
     check_script(f"{prelude}        return iter([])\n{code}\n", error_contains=phrase)
+
+
+TRAINING_SCRIPT = """
+D = torch.utils.data
+x = torch.tensor(np.linspace(-1.0, 1.0, 24).reshape(12, 2))
+y = (x[:, :1] * 3.0 - x[:, 1:] * 0.5 + 0.25)
+
+class Pairs(D.Dataset):
+    def __len__(self):
+        return 12
+    def __getitem__(self, i):
+        return {"x": x[i], "y": y[i], "i": i}
+
+lin = torch.nn.Linear(2, 1)
+with torch.no_grad():
+    lin.weight.copy_(torch.tensor([[0.1, -0.2]]))
+    lin.bias.copy_(torch.tensor([0.05]))
+opt = torch.optim.SGD(lin.parameters(), lr=0.1)
+train, valid = D.Subset(Pairs(), list(range(9))), D.Subset(Pairs(), [9, 10, 11])
+for epoch in range(3):
+    for k, batch in enumerate(D.DataLoader(train, batch_size=4)):
+        opt.zero_grad()
+        loss = ((lin(batch["x"]) - batch["y"]) ** 2).mean()
+        loss.backward()
+        opt.step()
+        rec(f"loss{epoch}.{k}", loss)
+        rec(f"ids{epoch}.{k}", batch["i"])
+    with torch.no_grad():
+        (v,) = list(D.DataLoader(valid, batch_size=3))
+        rec(f"valid{epoch}", ((lin(v["x"]) - v["y"]) ** 2).mean())
+rec("weight", lin.weight)
+"""
+
+
+@pytest.mark.parity
+def test_parity_a_training_loop_over_a_dataloader():
+    """A whole small program: a Linear trained by SGD on DataLoader batches of dict samples."""
+    recorded = check_script(TRAINING_SCRIPT)
+    assert len([k for k in recorded if k.startswith("loss")]) == 9
