@@ -499,6 +499,19 @@ def test_errors_are_pytorchs_kinds(call):
         call(ts, ts.tensor(x))
 
 
+@pytest.mark.parity
+@pytest.mark.parametrize(
+    "shape, chunks, dim", [((0,), 2, 0), ((3, 0), 2, 1), ((5,), 4, 0), ((6,), 4, 0)]
+)
+def test_chunk_sizes_match_torch(shape, chunks, dim):
+    torch = require_torch()
+    ours = ts.zeros(*shape).chunk(chunks, dim)
+    theirs = torch.zeros(*shape).chunk(chunks, dim)
+    assert [o.shape for o in ours] == [tuple(t.shape) for t in theirs]
+    with pytest.raises(RuntimeError, match="greater than 0"):
+        ts.zeros(3).chunk(0)
+
+
 def test_einsum_repeated_subscript_gradient_is_refused_clearly():
     x = ts.tensor(np.eye(3), requires_grad=True)
     with pytest.raises(NotImplementedError, match="repeated subscript"):

@@ -1085,8 +1085,12 @@ class Tensor:
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple:
         """Split into `chunks` pieces of equal size along dim (the last may be smaller)."""
+        if chunks <= 0:
+            raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
         n = self.shape[_dims(dim, self.ndim)[0]]
-        return self.split(max(1, -(-n // chunks)), dim)
+        if n == 0:  # PyTorch: `chunks` empty pieces
+            return tuple(self.narrow(dim, 0, 0) for _ in range(chunks))
+        return self.split(-(-n // chunks), dim)
 
     # ---- more ops (PyTorch's names)
     def sin(self) -> Tensor:
