@@ -80,9 +80,9 @@ class PackedSequence(_PackedSequenceFields):
             data, batch_sizes = data
         return super().__new__(cls, data, batch_sizes, sorted_indices, unsorted_indices)
 
-    def to(self, dtype: Any) -> PackedSequence:
-        """data cast to dtype (batch_sizes and indices unchanged); self if it already is."""
-        data = self.data.to(dtype)
+    def to(self, *args: Any, **kwargs: Any) -> PackedSequence:
+        """data.to(*args, **kwargs), batch_sizes and indices kept; self if data is unchanged."""
+        data = self.data.to(*args, **kwargs)
         if data is self.data:
             return self
         return type(self)(data, self.batch_sizes, self.sorted_indices, self.unsorted_indices)
