@@ -340,6 +340,21 @@ MORE = [
         lambda lib, a, b: lib.einsum("...ij,...jk->...ik", a, b),
         np.matmul,
         ((2, 3, 4), (2, 4, 5)),
+        ((1, 3, 4), (2, 4, 5)),
+        ((3, 4), (2, 2, 4, 5)),
+    ),
+    case("einsum_trace", lambda lib, a: lib.einsum("ii", a), np.trace, ((4, 4),)),
+    case(
+        "einsum_diag_mul",
+        lambda lib, a, b: lib.einsum("iij,j->ij", a, b),
+        lambda a, b: np.einsum("iij,j->ij", a, b),
+        ((3, 3, 2), (2,)),
+    ),
+    case(
+        "einsum_diag_sum",
+        lambda lib, a, b: lib.einsum("iik,kj->j", a, b),
+        lambda a, b: np.einsum("iik,kj->j", a, b),
+        ((3, 3, 4), (4, 2)),
     ),
     case(
         "einsum_attention",
@@ -510,13 +525,6 @@ def test_chunk_sizes_match_torch(shape, chunks, dim):
     assert [o.shape for o in ours] == [tuple(t.shape) for t in theirs]
     with pytest.raises(RuntimeError, match="greater than 0"):
         ts.zeros(3).chunk(0)
-
-
-def test_einsum_repeated_subscript_gradient_is_refused_clearly():
-    x = ts.tensor(np.eye(3), requires_grad=True)
-    with pytest.raises(NotImplementedError, match="repeated subscript"):
-        ts.einsum("ii->i", x)
-    assert ts.einsum("ii->i", x.detach()).tolist() == [1.0, 1.0, 1.0]
 
 
 # ----------------------------------------------------------------------------- sampling

@@ -1376,8 +1376,32 @@ class Diag(Function):
         return (out,)
 
 
+def _einsum_grad(g, arrays, inputs, output, i):
+    """dL/dX_i of einsum: g contracted with the other operands onto X_i's letters."""
+    sub, a = inputs[i], arrays[i]
+    others = [s for j, s in enumerate(inputs) if j != i]
+    seen = set(output).union(*others)
+    uniq = "".join(dict.fromkeys(sub))  # a repeated letter ('ii') is one axis: the diagonal
+    kept = "".join(c for c in uniq if c in seen)  # letters summed in X_i alone: spread
+    operands = [g] + [x for j, x in enumerate(arrays) if j != i]
+    part = np.einsum(f"{','.join([output] + others)}->{kept}", *operands)
+    size = dict(zip(sub, a.shape))
+    stretched = tuple(k for k, c in enumerate(kept) if size[c] == 1 and part.shape[k] != 1)
+    if stretched:  # X_i's size-1 axis was broadcast ('...' against a larger batch): sum it
+        part = part.sum(axis=stretched, keepdims=True)
+    part = np.broadcast_to(
+        part.reshape(tuple(size[c] if c in seen else 1 for c in uniq)),
+        tuple(size[c] for c in uniq),
+    )
+    if uniq == sub:
+        return part.astype(a.dtype)
+    out = np.zeros(a.shape, dtype=a.dtype)
+    np.einsum(f"{sub}->{uniq}", out)[...] = part  # a writeable view of the diagonal
+    return out
+
+
 class Einsum(Function):
-    """np.einsum(equation, *arrays): each operand's subscripts without repeats or ellipsis."""
+    """np.einsum(equation, *arrays) with explicit letters (tensor.einsum spells out '...')."""
 
     @staticmethod
     def forward(ctx, *arrays, inputs, output):
@@ -1390,19 +1414,10 @@ class Einsum(Function):
         # d/dX_i of a multilinear sum: einsum of g with the other operands, onto X_i's letters
         arrays = ctx.saved_tensors
         inputs, output = ctx.args
-        grads = []
-        for i, (sub, a) in enumerate(zip(inputs, arrays)):
-            if not ctx.needs_input_grad[i]:
-                grads.append(None)
-                continue
-            others = [s for j, s in enumerate(inputs) if j != i]
-            seen = set(output).union(*others)
-            kept = "".join(c for c in sub if c in seen)  # letters summed in X_i alone: spread
-            operands = [g] + [x for j, x in enumerate(arrays) if j != i]
-            part = np.einsum(f"{','.join([output] + others)}->{kept}", *operands)
-            shape = tuple(n if c in seen else 1 for c, n in zip(sub, a.shape))
-            grads.append(np.broadcast_to(part.reshape(shape), a.shape).astype(a.dtype))
-        return tuple(grads)
+        return tuple(
+            _einsum_grad(g, arrays, inputs, output, i) if need else None
+            for i, need in enumerate(ctx.needs_input_grad)
+        )
 
 
 class PNorm(Function):

@@ -2048,11 +2048,6 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     inputs, output = _einsum_subscripts(equation, [t.ndim for t in operands])
-    if any(len(set(s)) != len(s) for s in inputs) and any(t.requires_grad for t in operands):
-        raise NotImplementedError(
-            "einsum: the gradient of an operand with a repeated subscript (a diagonal such as "
-            "'ii') is not supported; take it with diag() or diagonal indexing first"
-        )
     xs = (
         [t._floating() for t in operands]
         if any(t.dtype.kind == "f" for t in operands)
