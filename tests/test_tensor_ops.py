@@ -671,3 +671,13 @@ def test_ops_along_a_dim_hypothesis(name: str, data: Any) -> None:
     ).uniform(0.5, 1.5, shape)
     np.testing.assert_allclose(ours(ts.tensor(a), d).numpy(), ref(a, d), rtol=1e-12)
     assert ts.gradcheck(lambda x: ours(x, d), [ts.tensor(a, requires_grad=True)])
+
+
+def test_numpy_any_all_of_a_tensor_still_work():
+    """np.any(t) calls t.any(axis=None, out=None): accepted, so array habits keep working."""
+    t = ts.tensor([[0.0, 1.0], [0.0, 0.0]])
+    assert bool(np.any(t)) and not bool(np.all(t))
+    assert np.any(t, axis=1).tolist() == [True, False]
+    assert np.all(t, axis=0, keepdims=True).shape == (1, 2)
+    with pytest.raises(TypeError):
+        t.any(out=ts.tensor(True))

@@ -1180,14 +1180,14 @@ class Tensor:
         """True when isclose holds everywhere."""
         return bool(self.isclose(other, rtol, atol, equal_nan)._data.all())
 
-    def any(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+    def any(self, dim: Any = None, keepdim: bool = False, **numpy_args: Any) -> Tensor:
         """-> bool: whether any element over dim (None: all) is nonzero."""
-        axes = _dims(dim, self.ndim)
+        axes, keepdim = _numpy_reduction("any", self.ndim, dim, keepdim, numpy_args)
         return Tensor._make(np.any(self._data, axis=axes, keepdims=keepdim), False, None)
 
-    def all(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+    def all(self, dim: Any = None, keepdim: bool = False, **numpy_args: Any) -> Tensor:
         """-> bool: whether every element over dim (None: all) is nonzero."""
-        axes = _dims(dim, self.ndim)
+        axes, keepdim = _numpy_reduction("all", self.ndim, dim, keepdim, numpy_args)
         return Tensor._make(np.all(self._data, axis=axes, keepdims=keepdim), False, None)
 
     def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
@@ -1651,6 +1651,17 @@ def _check_scatter_shapes(op: str, x: Tensor, idx: np.ndarray, d: int, src: Any)
     if idx.size and (idx.min() < -n or idx.max() >= n):
         bad = idx.min() if idx.min() < -n else idx.max()
         raise RuntimeError(f"{op}(): index {bad} is out of bounds for dimension {d} with size {n}")
+
+
+def _numpy_reduction(op: str, ndim: int, dim: Any, keepdim: bool, kw: dict) -> tuple:
+    """(axes, keepdim) from PyTorch's arguments, or from numpy's (np.any(t) calls t.any with
+    axis= and out=None; PyTorch refuses those, but code that ran on arrays keeps working)."""
+    axis, out, keepdims = kw.pop("axis", None), kw.pop("out", None), kw.pop("keepdims", None)
+    if kw or out is not None:
+        raise TypeError(f"{op}() got unexpected arguments {sorted(kw) or ['out']}")
+    if axis is not None:
+        dim = axis
+    return _dims(dim, ndim), bool(keepdim if keepdims is None else keepdims)
 
 
 def _random_source(generator: Any) -> np.random.Generator:
