@@ -482,6 +482,8 @@ def test_torch_max_overloads():
     assert values.tolist() == [5.0, 7.0] and indices.tolist() == [1, 0]
     assert ts.max(x, dim=0, keepdim=True).values.shape == (1, 2)
     assert ts.min(x, ts.tensor([3.0, 3.0])).tolist() == [[1.0, 3.0], [3.0, 2.0]]
+    assert x.max(ts.tensor(4.0)).tolist() == [[4.0, 5.0], [7.0, 4.0]]
+    assert x.min(ts.tensor([3.0, 3.0])).tolist() == [[1.0, 3.0], [3.0, 2.0]]
     with pytest.raises(TypeError):
         ts.max(x, ts.tensor([1.0]), keepdim=True)
 

@@ -905,10 +905,14 @@ class Tensor:
 
     def max(self, dim: Any = None, keepdim: bool = False) -> Any:
         """Largest value; with an int dim returns (values, indices) as PyTorch does."""
+        if isinstance(dim, Tensor):  # x.max(other): element-wise, as PyTorch
+            return maximum(self, dim)
         return self._extreme(dim, keepdim, False)
 
     def min(self, dim: Any = None, keepdim: bool = False) -> Any:
         """Smallest value; with an int dim returns (values, indices) as PyTorch does."""
+        if isinstance(dim, Tensor):  # x.min(other): element-wise, as PyTorch
+            return minimum(self, dim)
         return self._extreme(dim, keepdim, True)
 
     def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
