@@ -439,6 +439,12 @@ def test_torch_parity(c: Case, shapes: tuple) -> None:
         lambda lib, x: (lib.isnan(x), lib.isinf(x), lib.isfinite(x)),
         lambda lib, x: lib.cumsum(x > 0, 1),
         lambda lib, x: lib.prod((x > 0).long() + 1, 0),
+        lambda lib, x: (lib.cumsum(x > 0, 0, dtype=lib.float64), (x > 0).prod(1, dtype=lib.int32)),
+        lambda lib, x: (
+            lib.floor((x > 0).long()),
+            lib.round((x > 0).long()),
+            (x > 0).long().ceil(),
+        ),
     ],
 )
 def test_indices_and_bool_results_match_torch(call):
@@ -683,3 +689,10 @@ def test_numpy_any_all_of_a_tensor_still_work():
     assert np.all(t, axis=0, keepdims=True).shape == (1, 2)
     with pytest.raises(TypeError):
         t.any(out=ts.tensor(True))
+
+
+def test_rounding_an_integer_tensor_gives_a_new_tensor():
+    x = ts.tensor([1, 2])
+    for y in (x.floor(), x.ceil(), x.round()):
+        y += 1
+    assert x.tolist() == [1, 2]

@@ -1271,7 +1271,7 @@ class Cumsum(Function):
     @staticmethod
     def forward(ctx, a, axis):
         ctx.axis = axis
-        return np.cumsum(a, axis=axis)
+        return np.cumsum(a, axis=axis, dtype=a.dtype)  # numpy would widen int32
 
     @staticmethod
     def backward(ctx, g):
@@ -1295,7 +1295,7 @@ class Cumprod(Function):
 
     @staticmethod
     def forward(ctx, a, axis):
-        out = np.cumprod(a, axis=axis)
+        out = np.cumprod(a, axis=axis, dtype=a.dtype)
         ctx.save_for_backward(a, out)
         ctx.axis = axis
         return out
@@ -1324,7 +1324,7 @@ class Prod(Function):
     def forward(ctx, a, axis, keepdim):
         ctx.save_for_backward(a)
         ctx.args = (axis, keepdim)
-        return np.prod(a, axis=axis, keepdims=keepdim)
+        return np.prod(a, axis=axis, keepdims=keepdim, dtype=a.dtype)
 
     @staticmethod
     def backward(ctx, g):

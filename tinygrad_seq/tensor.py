@@ -1147,16 +1147,16 @@ class Tensor:
 
     def floor(self) -> Tensor:
         """(*) -> (*): largest integer <= x (gradient 0)."""
-        return self if self.dtype.kind != "f" else ops.Step.apply(self, fn=np.floor)
+        return self.clone() if self.dtype.kind != "f" else ops.Step.apply(self, fn=np.floor)
 
     def ceil(self) -> Tensor:
         """(*) -> (*): smallest integer >= x (gradient 0)."""
-        return self if self.dtype.kind != "f" else ops.Step.apply(self, fn=np.ceil)
+        return self.clone() if self.dtype.kind != "f" else ops.Step.apply(self, fn=np.ceil)
 
     def round(self, *, decimals: int = 0) -> Tensor:
         """(*) -> (*): x rounded half to even, to `decimals` places (gradient 0)."""
         if self.dtype.kind != "f":
-            return self
+            return self.clone()  # a new tensor, as PyTorch: writing to it leaves self alone
         return ops.Step.apply(self, fn=lambda a: np.round(a, decimals))
 
     def isnan(self) -> Tensor:
@@ -1334,23 +1334,23 @@ class Tensor:
             raise RuntimeError("outer: expected 1-D vectors")
         return self.reshape(-1, 1) * vec2.reshape(1, -1)
 
-    def cumsum(self, dim: int) -> Tensor:
+    def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:
         """(*) -> (*): running sums along dim (integers and bools sum as int64)."""
-        x = self if self.dtype.kind == "f" else self.to(np.int64)
+        x = _accumulator(self, dtype)
         if self.ndim == 0:
             return x.clone()
         return ops.Cumsum.apply(x, axis=_one_dim(dim, self.ndim, "cumsum"))
 
-    def cumprod(self, dim: int) -> Tensor:
-        """(*) -> (*): running products along dim."""
-        x = self if self.dtype.kind == "f" else self.to(np.int64)
+    def cumprod(self, dim: int, *, dtype: Any = None) -> Tensor:
+        """(*) -> (*): running products along dim (integers and bools multiply as int64)."""
+        x = _accumulator(self, dtype)
         if self.ndim == 0:
             return x.clone()
         return ops.Cumprod.apply(x, axis=_one_dim(dim, self.ndim, "cumprod"))
 
-    def prod(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    def prod(self, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
         """Product over dim (one int) or of all entries: -> reduced shape."""
-        x = self if self.dtype.kind == "f" else self.to(np.int64)
+        x = _accumulator(self, dtype)
         if dim is None:
             return ops.Prod.apply(x, axis=None, keepdim=False)
         d = _one_dim(dim, self.ndim, "prod") if self.ndim else None
@@ -1668,6 +1668,13 @@ def _numpy_reduction(op: str, ndim: int, dim: Any, keepdim: bool, kw: dict) -> t
     return _dims(dim, ndim), bool(keepdim if keepdims is None else keepdims)
 
 
+def _accumulator(x: Tensor, dtype: Any) -> Tensor:
+    """x in the dtype a running sum or product takes: dtype if given, else int64 for ints."""
+    if dtype is not None:
+        return x.to(dtypes.to_dtype(dtype))
+    return x if x.dtype.kind == "f" else x.to(np.int64)
+
+
 def _random_source(generator: Any) -> np.random.Generator:
     if generator is None:
         return get_generator()
@@ -1852,19 +1859,21 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
     return input.outer(vec2)
 
 
-def cumsum(input: Tensor, dim: int) -> Tensor:
+def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """(*) -> (*): running sums along dim."""
-    return input.cumsum(dim)
+    return input.cumsum(dim, dtype=dtype)
 
 
-def cumprod(input: Tensor, dim: int) -> Tensor:
+def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """(*) -> (*): running products along dim."""
-    return input.cumprod(dim)
+    return input.cumprod(dim, dtype=dtype)
 
 
-def prod(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+def prod(
+    input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None
+) -> Tensor:
     """The product over dim, or of all entries."""
-    return input.prod(dim, keepdim)
+    return input.prod(dim, keepdim, dtype=dtype)
 
 
 def repeat_interleave(input: Tensor, repeats: Any, dim: int | None = None) -> Tensor:
