@@ -585,3 +585,292 @@ def test_rnn_graph_holds_about_one_state_per_step():
     with ts.no_grad():
         slope = directional(lambda: rnn(x)[0].sum().item(), w_hh, u)
     np.testing.assert_allclose(np.sum(rnn.weight_hh_l0.grad.numpy() * u), slope, rtol=1e-6)
+
+
+# ----------------------------------------------------------------------------- autograd.grad
+
+
+@pytest.mark.parity
+def test_grad_matches_torch_and_leaves_every_grad_untouched():
+    from script_parity import check_script
+
+    check_script(
+        """
+x = torch.tensor([0.5, -1.0, 2.0], requires_grad=True)
+w = torch.tensor([[1.0, 2.0, 3.0], [-1.0, 0.5, 0.0]], requires_grad=True)
+b = torch.tensor([0.1, 0.2], requires_grad=True)
+b.grad = torch.tensor([7.0, 7.0])
+h = (w @ x + b).tanh()
+loss = (h * h).sum() + x.sum()
+gx, gh = torch.autograd.grad(loss, [x, h], retain_graph=True)
+rec("gx", gx)
+rec("gh", gh)
+rec("grads_after", (x.grad, w.grad))
+rec("b_grad", b.grad)
+(gw,) = torch.autograd.grad([h[0], h[1] * 2], w, grad_outputs=[torch.tensor(1.5), None],
+                            retain_graph=True)
+rec("gw", gw)
+g = torch.autograd.grad(h, (x, b), grad_outputs=torch.tensor([1.0, -2.0]))
+rec("g", g)
+rec("still", (x.grad, w.grad, b.grad))
+"""
+    )
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize(
+    "script, phrase",
+    [
+        ("torch.autograd.grad(y.sum(), [x, z])", "appears to not have been used in the graph"),
+        ("torch.autograd.grad(y.sum(), [x, c])", "does not require grad"),
+        ("torch.autograd.grad(y, x)", "grad can be implicitly created only for scalar outputs"),
+        ("torch.autograd.grad(c.sum(), x)", "does not require grad and does not have a grad_fn"),
+        ("torch.autograd.grad(y, x, torch.ones(3))", "Mismatch in shape"),
+        ("torch.autograd.grad(y.sum(), x, materialize_grads=True, allow_unused=False)",
+         "allow_unused"),
+    ],
+)  # fmt: skip
+def test_grad_errors_match_torch(script, phrase):
+    from script_parity import check_script
+
+    setup = (
+        "x = torch.tensor([1.0, 2.0], requires_grad=True)\n"
+        "z = torch.tensor([3.0], requires_grad=True)\n"
+        "c = torch.tensor([1.0, 1.0])\n"
+        "s = (x * 3.0).sum()\n"
+        "y = x * x\n"
+    )
+    check_script(setup + script + "\n", error_contains=phrase)
+
+
+@pytest.mark.parity
+def test_grad_allow_unused_and_materialize_grads_match_torch():
+    from script_parity import check_script
+
+    check_script(
+        """
+x = torch.tensor([1.0, 2.0], requires_grad=True)
+z = torch.tensor([3.0], requires_grad=True)
+y = (x * x).sum()
+rec("unused", torch.autograd.grad(y, [x, z], allow_unused=True, retain_graph=True)[1] is None)
+rec("zeros", torch.autograd.grad(y, [x, z], materialize_grads=True)[1])
+"""
+    )
+
+
+def test_grad_create_graph_says_double_backward_is_not_supported():
+    x = ts.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(NotImplementedError, match="double backward") as e:
+        ts.autograd.grad((x * x).sum(), x, create_graph=True)
+    assert isinstance(e.value, RuntimeError)  # what a PyTorch script would catch
+    (x * x).sum().backward()  # nothing was consumed
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0])
+
+
+def test_grad_runs_hooks_of_its_inputs_only_and_retain_grad_stays_empty():
+    seen = []
+    x = ts.tensor([1.0, 2.0], requires_grad=True)
+    other = ts.tensor([3.0, 4.0], requires_grad=True)
+    x.register_hook(lambda g: seen.append("x") or g * 2)
+    other.register_hook(lambda g: seen.append("other"))
+    h = x * other
+    h.retain_grad()
+    (gx,) = ts.autograd.grad(h.sum(), x)
+    np.testing.assert_array_equal(gx.numpy(), [6.0, 8.0])  # the hook's doubled gradient
+    assert seen == ["x"] and h.grad is None and other.grad is None and x.grad is None
+
+
+def test_grad_of_a_long_unrolled_graph_equals_backward():
+    w = ts.tensor(0.9, dtype=ts.float64, requires_grad=True)
+    h = ts.tensor(1.0, dtype=ts.float64)
+    for _ in range(3000):  # deeper than the recursion limit
+        h = (h * w).tanh() + 0.5
+    (gw,) = ts.autograd.grad(h, w, retain_graph=True)
+    h.backward()
+    assert gw.item() == w.grad.item()
+
+
+# ----------------------------------------------------------------------------- user Functions
+
+USER_FUNCTIONS = """
+class ScaledExp(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, k, shift=0.0):
+        y = (x * k).exp() + shift
+        ctx.save_for_backward(y)
+        ctx.k, ctx.shift = k, shift
+        rec("needs", ctx.needs_input_grad)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * (y - ctx.shift) * ctx.k, None, None
+
+
+class MulAdd(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, a, b, c):
+        ctx.save_for_backward(a, b)
+        return a * b + c
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return g * b if ctx.needs_input_grad[0] else None, g * a, g.sum(0)
+"""
+
+
+@pytest.mark.parity
+def test_user_function_values_gradients_and_ctx_match_torch():
+    from script_parity import check_script
+
+    check_script(
+        USER_FUNCTIONS
+        + """
+x = torch.tensor([[0.5, -1.0], [2.0, 0.1]], requires_grad=True)
+b = torch.tensor([[1.5, 2.0], [-0.5, 3.0]], requires_grad=True)
+c = torch.tensor([0.3, 0.4], requires_grad=True)
+y = ScaledExp.apply(x, 2.0, 1.0)
+rec("y", y)
+rec("name", y.grad_fn.name())
+z = MulAdd.apply(y, b, c)
+loss = (z * z).sum()
+loss.backward()
+rec("grads", (x.grad, b.grad, c.grad))
+const = torch.tensor([[1.0, 1.0], [1.0, 1.0]])
+w = MulAdd.apply(const, b, c)
+rec("w_requires_grad", w.requires_grad)
+with torch.no_grad():
+    n = ScaledExp.apply(x, 1.0)
+rec("no_grad", (n.requires_grad, n.grad_fn is None))
+"""
+    )
+
+
+@pytest.mark.parity
+def test_user_function_through_grad_and_gradcheck_of_its_backward():
+    torch = require_torch()
+    exec_ns: dict = {}
+    for framework in (ts, torch):
+        ns = {"torch": framework, "rec": lambda *_: None}
+        exec(USER_FUNCTIONS, ns)
+        exec_ns[framework.__name__] = ns
+    x = np.random.default_rng(0).standard_normal((3, 2))
+    check_parity(
+        lambda t: exec_ns["tinygrad_seq"]["ScaledExp"].apply(t, 0.7),
+        lambda t: exec_ns["torch"]["ScaledExp"].apply(t, 0.7),
+        [x],
+    )
+    t = ts.tensor(x, requires_grad=True)
+    assert ts.gradcheck(lambda a: exec_ns["tinygrad_seq"]["ScaledExp"].apply(a, 0.7), [t])
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize(
+    "script, phrase",
+    [
+        ("y = ScaledExp.apply(x, 2.0)\nwith torch.no_grad():\n    y.mul_(2.0)\ny.sum().backward()",
+         "modified by an inplace operation"),
+        ("y = TooFew.apply(x, 2.0)\ny.sum().backward()", "incorrect number of gradients"),
+    ],
+)  # fmt: skip
+def test_user_function_errors_match_torch(script, phrase):
+    from script_parity import check_script
+
+    too_few = """
+class TooFew(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, k):
+        return x * k
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+"""
+    setup = USER_FUNCTIONS.replace('rec("needs", ctx.needs_input_grad)', "") + too_few
+    check_script(setup + "x = torch.tensor([1.0, 2.0], requires_grad=True)\n" + script + "\n",
+                 error_contains=phrase)  # fmt: skip
+
+
+def test_package_ops_keep_working_on_arrays_and_users_may_too():
+    class Twice(Function):
+        on_arrays = True  # forward and backward on ndarrays, like the package's ops
+
+        @staticmethod
+        def forward(ctx, a):
+            assert type(a) is np.ndarray
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return (g * 2,)
+
+    x = ts.tensor([1.0, 2.0], requires_grad=True)
+    Twice.apply(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])
+    assert ts.ops.Tanh.on_arrays and not autograd.Function.on_arrays
+
+
+def test_user_function_returning_several_outputs_says_it_is_not_supported():
+    class Split(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1.0, x * 2.0
+
+        @staticmethod
+        def backward(ctx, ga, gb):
+            return ga + 2 * gb
+
+    with pytest.raises(NotImplementedError, match="one Tensor"):
+        Split.apply(ts.tensor([1.0], requires_grad=True))
+
+
+# ----------------------------------------------------------------------------- Variable, modes
+
+
+@pytest.mark.parity
+def test_variable_and_inference_mode_match_torch():
+    from script_parity import check_script
+
+    check_script(
+        """
+v = torch.autograd.Variable(torch.tensor([1.0, 2.0]), requires_grad=True)
+rec("v", (v, v.requires_grad, v.is_leaf, type(v).__name__))
+base = torch.tensor([3.0])
+alias = torch.autograd.Variable(base)
+alias.add_(1.0)
+rec("shares", base)
+with torch.inference_mode():
+    rec("inside", torch.is_grad_enabled())
+    y = v * 2
+rec("y", (y.requires_grad, torch.is_grad_enabled()))
+with torch.inference_mode(False):
+    rec("off", (v * 2).requires_grad)
+
+@torch.inference_mode()
+def f(t):
+    return t * 3
+
+@torch.inference_mode
+def g(t):
+    return t * 4
+
+rec("decorated", (f(v).requires_grad, g(v).requires_grad, torch.is_grad_enabled()))
+rec("enable", torch.enable_grad is not None)
+"""
+    )
+
+
+def test_second_grad_or_backward_through_a_freed_graph_raises_runtime_error():
+    x = ts.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    ts.autograd.grad(y, x)
+    with pytest.raises(RuntimeError, match="retain_graph"):  # torch: RuntimeError too
+        ts.autograd.grad(y, x)
+    ns = {"torch": ts, "rec": lambda *_: None}
+    exec(USER_FUNCTIONS, ns)
+    z = ns["ScaledExp"].apply(x, 2.0)
+    z.sum().backward()
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        z.sum().backward()

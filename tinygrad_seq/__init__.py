@@ -4,6 +4,7 @@ from . import check, data, functional, kernels, manual, nn, optim, utils
 from .autograd import (
     detect_anomaly,
     enable_grad,
+    inference_mode,
     is_grad_enabled,
     no_grad,
     set_grad_enabled,
@@ -200,6 +201,7 @@ __all__ = [
     "clamp",
     "detect_anomaly",
     "enable_grad",
+    "inference_mode",
     "exp",
     "eye",
     "from_numpy",

@@ -1,21 +1,16 @@
 """Reverse-mode automatic differentiation: the graph, the grad mode and the backward engine.
 
-Every differentiable operation is a `Function` with a `forward` on numpy arrays and a
-`backward` that turns the gradient of the loss with respect to the output, dL/dy, into the
-gradients with respect to the inputs, dL/dx_i = dL/dy * dy/dx_i (a vector-Jacobian product).
-`Function.apply` runs the forward and, when gradients are wanted, records a `Context`: which
-op ran, on which parent Tensors, and what it saved for its backward. The recorded contexts form
-a directed acyclic graph from the inputs to the loss.
+Every differentiable operation is a `Function` whose `backward` turns dL/dy, the gradient of the
+loss with respect to its output, into dL/dx_i = dL/dy * dy/dx_i for each input (a
+vector-Jacobian product). `Function.apply` runs the forward and, when gradients are wanted,
+records a `Context`: the op, its parents, what it saved. The contexts form a DAG from the
+inputs to the loss. `backward(root)` walks it once in reverse topological order: when it reaches
+a node, every consumer has added its share of dL/dnode (the chain rule adds the paths), so the
+node hands it to its op's backward and forgets it. An RNN unrolled over T steps is just a longer
+graph: backpropagation through time is this same walk.
 
-`backward(root)` walks that graph once in reverse topological order. When it reaches a node, all
-gradient contributions from the node's consumers have been summed (the multivariate chain rule
-adds the paths), so the node can hand dL/dnode to its op's backward and then forget it. A
-recurrent network unrolled over T steps is just a longer graph: backpropagation through time
-is this same walk.
-
-What is there only for speed lives below, so that the walk reads as the mathematics: grads.py
-keeps some sums of gradients in factored form (a weight's products over the time steps, the
-rows of a sequence), kernels.py holds BLAS layouts and buffers; errors.py words the errors.
+Speed lives in grads.py and kernels.py, wording in errors.py: the walk reads as mathematics.
+The last section holds the public API: `grad`, Functions written on Tensors, `Variable`.
 """
 
 from __future__ import annotations
@@ -23,13 +18,13 @@ from __future__ import annotations
 import contextlib
 import heapq
 import itertools
-import weakref
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from . import errors
+from .errors import format_scope
 from .grads import DenseSum
 from .kernels import gc_paused
 
@@ -37,12 +32,9 @@ _grad_enabled = True  # grad mode: when False, Function.apply records no graph (
 _scope: tuple[str, ...] = ()  # the current scope, e.g. ("lstm", "l0", "t=3"), put on each node
 _anomaly = False  # anomaly mode: check forward outputs and backward gradients for NaN/Inf
 _keep_values = False  # keep_values(): op nodes keep their output arrays (to draw values)
-# Creation order of op nodes: a node is always made after the nodes of its inputs, so walking
-# nodes by decreasing number visits every consumer before what it consumes (see backward).
+# Creation order: a node is made after its inputs' nodes (backward walks it in reverse).
 _sequence = itertools.count()
-# The Tensor class that ops wrap their outputs in. tensor.py imports this module, so instead of
-# being imported here it hands its class over once it is complete (register_tensor_class).
-_Tensor: Any = None
+_Tensor: Any = None  # tensor.py's Tensor, handed over by register_tensor_class (no import cycle)
 
 
 def register_tensor_class(cls: type) -> None:
@@ -84,9 +76,6 @@ class _GradMode(_Switch):
     def __new__(cls, func: Callable | None = None):
         return super().__new__(cls) if func is None else cls()(func)  # bare @no_grad: wrap func
 
-    def __init__(self, func: Callable | None = None):
-        super().__init__()
-
 
 class no_grad(_GradMode):
     """Context manager / decorator (`@no_grad` or `@no_grad()`): no graph is recorded inside."""
@@ -98,6 +87,11 @@ class enable_grad(_GradMode):
     """Context manager / decorator (`@enable_grad` or `@enable_grad()`): record even in no_grad."""
 
     value = True
+
+
+def inference_mode(mode: Any = True) -> Any:
+    """Context manager / decorator: no_grad; inference_mode(False) leaves grad mode as it is."""
+    return no_grad(mode) if callable(mode) else set_grad_enabled(_grad_enabled and not mode)
 
 
 def set_grad_enabled(mode: bool) -> _GradMode:
@@ -112,10 +106,7 @@ class detect_anomaly(_Switch):
 
 
 class keep_values(_Switch):
-    """Context manager / decorator: ops recorded inside keep their output arrays (ctx.value).
-
-    The graph keeps only what backward needs; drawing values (viz.draw_graph) needs them all.
-    """
+    """Context manager / decorator: ops recorded inside keep their output arrays (for viz)."""
 
     switch = "_keep_values"
 
@@ -142,60 +133,18 @@ class scope:
         _scope = self.prev
 
 
-def format_scope(path: tuple[str, ...]) -> str:
-    """('lstm', 'l0', 't=3') -> 'lstm.l0 t=3': module path dotted, time step after a space."""
-    names = [p for p in path if not p.startswith("t=")]
-    steps = [p for p in path if p.startswith("t=")]
-    return " ".join([".".join(names)] + steps[-1:]).strip()
-
-
 # ----------------------------------------------------------------------------- versions
 
-# PyTorch's version counters. Every in-place change of a tensor's memory (an in-place op, an
-# optimizer step, x[i] = v) bumps the version of that memory, which the tensor shares with its
-# views and detach()ed copies. An op that saved an array for its backward needs that array
-# unchanged: backward checks the saved arrays of every node created before the latest change
-# and raises PyTorch's error instead of computing a silently wrong gradient. The versions are
-# kept per block of memory (the array that owns it), so a Context needs no bookkeeping in the
-# forward pass: nodes made after the last in-place change are skipped with one comparison.
-
-
-class _Version:
-    """The version of one block of memory: how often it was changed in place, and when."""
-
-    __slots__ = ("ref", "version", "changes")
-
-    def __init__(self, owner: np.ndarray):
-        self.ref = weakref.ref(owner)
-        self.version = 0
-        self.changes: list = []  # (seq, version after the change), the latest _HISTORY ones
-
-
-_HISTORY = 64
-_versions: dict[int, _Version] = {}  # id(owner array) -> its version
-_last_change = -1  # the seq of the latest in-place change (see _check_saved)
-
-
-def _owner(arr: np.ndarray) -> np.ndarray:
-    """The array that owns arr's memory (arr itself, or the base its view chain ends in)."""
-    while True:
-        base = arr.base
-        if not isinstance(base, np.ndarray):  # as_strided (expand) leaves a holder in between
-            base = getattr(base, "base", None)
-            if not isinstance(base, np.ndarray):
-                return arr
-        arr = base
-
-
-def _version_entry(arr: np.ndarray) -> _Version | None:
-    owner = _owner(arr)
-    entry = _versions.get(id(owner))
-    return entry if entry is not None and entry.ref() is owner else None
+# PyTorch's version counters. An in-place change (an in-place op, an optimizer step, x[i] = v)
+# bumps the version of that memory, shared by views and detach()ed copies. Backward checks the
+# arrays saved by nodes older than the latest change (errors.check_saved, which also keeps the
+# registry) and raises PyTorch's error instead of computing a wrong gradient.
+_last_change = -1  # the seq of the latest in-place change (see backward)
 
 
 def version(arr: np.ndarray) -> int:
     """How many in-place changes the memory of arr has had (PyTorch's tensor._version)."""
-    entry = _version_entry(arr)
+    entry = errors.version_entry(arr)
     return 0 if entry is None else entry.version
 
 
@@ -205,47 +154,22 @@ def reserve_change() -> int:
 
 
 def bump_version(arr: np.ndarray, seq: int | None = None) -> int:
-    """Record an in-place change of arr's memory at seq (now by default); -> the new version.
-
-    Nodes created before seq that saved this memory can no longer run their backward.
-    """
+    """Record an in-place change of arr's memory at seq (default: now); -> the new version."""
     global _last_change
     seq = next(_sequence) if seq is None else seq
-    owner = _owner(arr)
-    entry = _version_entry(owner)
-    if entry is None:
-        if len(_versions) > 1024 and len(_versions) % 1024 == 0:  # drop freed arrays' entries
-            for key in [k for k, e in _versions.items() if e.ref() is None]:
-                del _versions[key]
-        entry = _versions[id(owner)] = _Version(owner)
-    entry.version += 1
-    entry.changes.append((seq, entry.version))
-    del entry.changes[:-_HISTORY]
-    _last_change = max(_last_change, seq)
-    return entry.version
-
-
-def _check_saved(ctx: Context) -> None:
-    """PyTorch's error when an array ctx saved for backward was changed in place after ctx."""
-    for arr in ctx.saved_tensors:
-        entry = _version_entry(arr) if type(arr) is np.ndarray else None
-        if entry is None or entry.changes[-1][0] < ctx.seq:
-            continue
-        before = [v for seq, v in entry.changes if seq < ctx.seq]  # the version it saved
-        expected = before[-1] if before else entry.changes[0][1] - 1
-        raise errors.saved_array_changed(ctx, arr, entry.version, expected)
+    _last_change = max(_last_change, seq)  # nodes made before it may have saved arr: check them
+    return errors.record_change(arr, seq)
 
 
 # ----------------------------------------------------------------------------- graph nodes
 
 
 class Context:
-    """One recorded op, the node of the graph and the grad_fn of the tensor it made.
+    """One recorded op: the node of the graph and the grad_fn of the tensor it made.
 
-    It keeps what backward needs and no more: the Function, the edges to its inputs (the
-    Context of each input made by an op, or the input Tensor itself for leaves), the arrays the
-    op saved, and the output's shape and dtype. Not its output Tensor: an intermediate array
-    nobody saved is freed once the user's code drops it (a PyTorch grad_fn does the same).
+    It keeps what backward needs: the Function, an edge per input (the input's Context, or the
+    Tensor itself for a leaf), the saved arrays, the output's shape and dtype. Not the output
+    Tensor, so an array nobody saved is freed once user code drops it (as in PyTorch).
     """
 
     __slots__ = (
@@ -320,7 +244,20 @@ def edge(t: Any) -> Any:
 
 
 class Function:
-    """Base class of every primitive op: subclass with static forward(ctx, ...) and backward."""
+    """Base class of ops: static forward(ctx, ...) and backward(ctx, grad), then Op.apply(...).
+
+    The package's ops (and classes with `on_arrays = True`) compute on ndarrays; a Function
+    defined elsewhere works on Tensors, as PyTorch's (UserFunctionNode, at the end).
+    """
+
+    on_arrays = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.on_arrays = cls.on_arrays or cls.__module__.startswith(__package__ + ".")
+        if not cls.on_arrays:  # the graph node of its outputs, named after it: "MyOpBackward"
+            cls.node = type(cls.__name__, (UserFunctionNode,), {"user": cls})
+            cls.apply = classmethod(apply_on_tensors)  # type: ignore[method-assign]
 
     @staticmethod
     def forward(ctx: Context, *arrays: np.ndarray, **attrs: Any) -> np.ndarray:
@@ -335,9 +272,8 @@ class Function:
     @classmethod
     def apply(cls, *tensors: Any, **attrs: Any) -> Any:
         """Run forward on the tensors' arrays and, in grad mode, record the node for backward."""
-        # Per input: needs a gradient?, its edge (its node, or the leaf Tensor itself), its array.
-        # Spelled out up to three inputs: comprehensions cost a measurable share of a small
-        # RNN's step (benchmarks/RESULTS.md).
+        # Per input: needs a gradient?, its edge, its array; spelled out up to three inputs, as
+        # comprehensions cost a measurable share of a small RNN's step (benchmarks/RESULTS.md).
         if len(tensors) == 1:
             (a,) = tensors
             needs, edges, arrays = (a.requires_grad,), (a._ctx or a,), (a._data,)
@@ -377,18 +313,20 @@ class Function:
 # ----------------------------------------------------------------------------- backward
 
 
-def backward(root: Any, grad: np.ndarray, retain_graph: bool = False) -> None:
+def backward(root: Any, grad: Any, retain_graph: bool = False, capture: dict | None = None) -> None:
     """Accumulate d(root)/d(leaf), seeded with `grad` = dL/droot, into every leaf's .grad.
 
     Nodes are visited in reverse creation order, each gradient used once, then freed. A node's
     consumers were all created after it, so the pending node with the largest creation number
     (a heap) has had all its consumers add their share of its gradient: a reverse topological
-    order without a separate sort. Leaves come last, in the order they were reached.
+    order without a separate sort. Leaves come last, in the order they were reached. root and
+    grad may be lists; `capture` {id(node): ...} takes those nodes' gradients instead of .grad.
     """
-    root = edge(root)
-    grads: dict[int, Any] = {id(root): np.asarray(grad)}  # dL/dnode of nodes reached, not done
-    leaves: list = [] if type(root) is Context else [root]
-    heap = [(-root.seq, root)] if type(root) is Context else []  # seq is unique: no ties
+    grads: dict = {}  # dL/dnode of the nodes reached and not yet done
+    heap: list = []  # (-seq, node) of the nodes reached (seq is unique: no ties), and leaves
+    leaves: list = []
+    for r, g in zip(*((root, grad) if type(root) is list else ([root], [grad]))):
+        _add_grad(grads, heap, leaves, edge(r), np.asarray(g), None)
     last_change = _last_change  # the latest in-place change (see the versions section)
     with gc_paused():
         while heap:
@@ -397,11 +335,13 @@ def backward(root: Any, grad: np.ndarray, retain_graph: bool = False) -> None:
             if type(g) is not np.ndarray:  # a running sum (grads.py): the array it stands for
                 g = g.dense(ctx.out_dtype)
             if ctx.extra is not None:  # hooks, retain_grad(), keep_grad()
-                g = _node_extras(ctx, g)
+                g = _node_extras(ctx, g, capture is None)
+            if capture is not None and id(ctx) in capture:
+                capture[id(ctx)] = g
             if ctx.freed:  # a second backward through a graph whose saved arrays are gone
                 raise errors.graph_freed(ctx)
             if ctx.seq < last_change:  # changed in place since: is what it saved still intact?
-                _check_saved(ctx)
+                errors.check_saved(ctx)
             input_grads = ctx.fn.backward(ctx, g)  # dL/dx_i = dL/dy dy/dx_i for each input x_i
             if _anomaly:
                 errors.check_backward(ctx, g, input_grads)
@@ -423,12 +363,17 @@ def backward(root: Any, grad: np.ndarray, retain_graph: bool = False) -> None:
                 ctx.free()
         for leaf in leaves:  # dL/dleaf: hooks, then into .grad
             g = grads.pop(id(leaf))
+            if capture is not None and id(leaf) not in capture:
+                continue
             ours = type(g) is not np.ndarray  # a sum made here, not an op's array: no copy
             if ours:
                 g = g.dense(leaf._data.dtype)
             if leaf._hooks:
                 g, ours = _run_hooks(leaf._hooks, g), False
-            _accumulate_into_grad(leaf, g, ours)
+            if capture is None:
+                _accumulate_into_grad(leaf, g, ours)
+            else:
+                capture[id(leaf)] = g
 
 
 def _add_grad(grads: dict, heap: list, leaves: list, parent: Any, pg: Any, ctx: Context) -> None:
@@ -459,12 +404,12 @@ def _add_grad(grads: dict, heap: list, leaves: list, parent: Any, pg: Any, ctx: 
         grads[key] = DenseSum.of(prev, pg, shape, dtype)  # a buffer of ours, added into in place
 
 
-def _node_extras(ctx: Context, g: np.ndarray) -> np.ndarray:
+def _node_extras(ctx: Context, g: np.ndarray, accumulate: bool) -> np.ndarray:
     """Hooks, retain_grad() and keep_grad() of an op node; -> the (possibly hooked) gradient."""
     extra = ctx.extra
     if "hooks" in extra:
         g = _run_hooks(extra["hooks"], g)
-    out = extra["retained"]() if "retained" in extra else None  # a weakref: alive still?
+    out = extra["retained"]() if accumulate and "retained" in extra else None  # alive still?
     if out is not None:  # the tensor that asked to retain_grad() gets its own copy
         _accumulate_into_grad(out, g, False)
     if "record" in extra:
@@ -493,3 +438,62 @@ def _run_hooks(hooks: list, g: np.ndarray) -> np.ndarray:
                 raise errors.hook_wrong_shape(hook, new.shape, g.shape)
             g = new
     return g
+
+
+# ----------------------------------------------------------------------------- the public API
+
+
+def grad(
+    outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
+    create_graph: bool = False, only_inputs: bool = True, allow_unused: bool | None = None,
+    is_grads_batched: bool = False, materialize_grads: bool = False,
+) -> tuple:  # fmt: skip
+    """d(sum of outputs * grad_outputs)/d(input) per input, as Tensors; no .grad changes."""
+    outputs, inputs, seeds = errors.check_grad_args(outputs, inputs, grad_outputs, create_graph
+        or is_grads_batched, allow_unused, materialize_grads)  # fmt: skip
+    unused = np.zeros if materialize_grads else lambda *_: None  # what an unused input gets
+    capture = {id(edge(t)): unused(t.shape, t.dtype) for t in inputs}  # backward fills it in
+    backward(outputs, seeds, bool(retain_graph), capture)
+    out = [capture[id(edge(t))] for t in inputs]
+    if not (materialize_grads or allow_unused) and any(g is None for g in out):
+        raise RuntimeError(errors.UNUSED_INPUT)
+    return tuple(g if g is None else _Tensor._make(np.array(g, t.dtype), False, None)
+                 for g, t in zip(out, inputs))  # fmt: skip
+
+
+def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> Any:  # noqa: N802
+    """Deprecated, as in PyTorch: -> a Tensor, a leaf (sharing data's memory when a Tensor)."""
+    data = data.detach() if isinstance(data, _Tensor) else _Tensor(data)
+    return data.requires_grad_(requires_grad)
+
+
+def apply_on_tensors(cls: type, *args: Any, **kwargs: Any) -> Any:
+    """A user Function's apply (PyTorch's): forward(ctx, *args) on Tensors; one node (its ctx)."""
+    tensors = [a for a in args if isinstance(a, _Tensor)]
+    return cls.node.apply(*tensors, args=args, kwargs=kwargs)
+
+
+class UserFunctionNode(Function):
+    """The op recorded for a Function written on Tensors: runs its forward and backward."""
+
+    on_arrays, user = True, None  # user: the user's Function class
+
+    @staticmethod
+    def forward(ctx: Context, *arrays: np.ndarray, args: tuple, kwargs: dict) -> np.ndarray:
+        ctx.is_tensor = tuple(isinstance(a, _Tensor) for a in args)  # one entry per argument:
+        ctx.needs_input_grad = tuple(t and a.requires_grad for t, a in zip(ctx.is_tensor, args))
+        with no_grad():
+            out = ctx.fn.user.forward(ctx, *args, **kwargs)
+        if not isinstance(out, (_Tensor, np.ndarray)):
+            raise NotImplementedError(errors.user_function_output(ctx.fn.user, out))
+        return getattr(out, "_data", out)
+
+    @staticmethod
+    def backward(ctx: Context, g: np.ndarray) -> tuple:
+        with no_grad():
+            out = ctx.fn.user.backward(ctx, _Tensor._make(g, False, None))
+        out = out if isinstance(out, tuple) else (out,)
+        n = len(ctx.is_tensor)  # one per argument of forward; more only if they are None
+        if len(out) < n or any(o is not None for o in out[n:]):
+            raise RuntimeError(errors.wrong_gradient_count(ctx, n, len(out)))
+        return tuple(getattr(o, "_data", o) for o, t in zip(out, ctx.is_tensor) if t)

@@ -1,4 +1,4 @@
-"""What the engine says when something goes wrong, and detect_anomaly()'s checks.
+"""What the engine says when something goes wrong, and the checks that notice it.
 
 autograd.py decides when to raise; the wording lives here, so the walk stays short while a
 message can say everything a user needs: the op, its scope ("Log (scope lstm.l0 t=3)"), and
@@ -9,12 +9,17 @@ returns is checked. A NaN or Inf is reported where it first appears from finite 
 naming the op and the line of user code that created it, which is looked up during the
 forward pass because backward runs long after it. A NaN that only flows on from an earlier
 one is not reported again: its origin already was.
+
+The version registry behind PyTorch's "modified by an inplace operation" error lives here too
+(autograd.bump_version records a change, check_saved compares), as do the checks and messages
+of the public autograd API: grad()'s arguments and user-defined Functions.
 """
 
 from __future__ import annotations
 
 import os
 import traceback
+import weakref
 from typing import Any
 
 import numpy as np
@@ -28,6 +33,13 @@ class AnomalyError(RuntimeError):
 
 class GraphFreedError(RuntimeError):
     """Raised when backward runs through a graph whose saved arrays were already freed."""
+
+
+def format_scope(path: tuple[str, ...]) -> str:
+    """('lstm', 'l0', 't=3') -> 'lstm.l0 t=3': module path dotted, time step after a space."""
+    names = [p for p in path if not p.startswith("t=")]
+    steps = [p for p in path if p.startswith("t=")]
+    return " ".join([".".join(names)] + steps[-1:]).strip()
 
 
 def op_failed(name: str, error: Exception, shapes: list) -> Exception:
@@ -108,6 +120,73 @@ def check_backward(ctx: Any, g: np.ndarray, input_grads: tuple) -> None:
             )
 
 
+# ----------------------------------------------------------------------------- in-place changes
+
+# The registry behind autograd's version counters: one _Version per block of memory, keyed by
+# the array that owns it, with the creation-order points (seq) of its latest changes, so that
+# check_saved can tell the version a node saved from the one its array has now.
+
+
+class _Version:
+    """The version of one block of memory: how often it was changed in place, and when."""
+
+    __slots__ = ("ref", "version", "changes")
+
+    def __init__(self, owner: np.ndarray):
+        self.ref = weakref.ref(owner)
+        self.version = 0
+        self.changes: list = []  # (seq, version after the change), the latest _HISTORY ones
+
+
+_HISTORY = 64
+_versions: dict[int, _Version] = {}  # id(owner array) -> its version
+
+
+def _owner(arr: np.ndarray) -> np.ndarray:
+    """The array that owns arr's memory (arr itself, or the base its view chain ends in)."""
+    while True:
+        base = arr.base
+        if not isinstance(base, np.ndarray):  # as_strided (expand) leaves a holder in between
+            base = getattr(base, "base", None)
+            if not isinstance(base, np.ndarray):
+                return arr
+        arr = base
+
+
+def version_entry(arr: np.ndarray) -> _Version | None:
+    """The version record of arr's memory, or None if it was never changed in place."""
+    owner = _owner(arr)
+    entry = _versions.get(id(owner))
+    return entry if entry is not None and entry.ref() is owner else None
+
+
+def record_change(arr: np.ndarray, seq: int) -> int:
+    """Note an in-place change of arr's memory at creation-order point seq; -> its new version."""
+    owner = _owner(arr)
+    entry = version_entry(owner)
+    if entry is None:
+        if len(_versions) > 1024 and len(_versions) % 1024 == 0:  # drop freed arrays' entries
+            for key in [k for k, e in _versions.items() if e.ref() is None]:
+                del _versions[key]
+        entry = _versions[id(owner)] = _Version(owner)
+    entry.version += 1
+    entry.changes.append((seq, entry.version))
+    del entry.changes[:-_HISTORY]
+    return entry.version
+
+
+def check_saved(ctx: Any) -> None:
+    """PyTorch's error if an array ctx saved for backward changed in place after ctx was made."""
+    for arr in ctx.saved_tensors:
+        arr = getattr(arr, "_data", arr)  # a user Function saves Tensors
+        entry = version_entry(arr) if type(arr) is np.ndarray else None
+        if entry is None or entry.changes[-1][0] < ctx.seq:
+            continue
+        before = [v for seq, v in entry.changes if seq < ctx.seq]  # the version it saved
+        expected = before[-1] if before else entry.changes[0][1] - 1
+        raise saved_array_changed(ctx, arr, entry.version, expected)
+
+
 def saved_array_changed(ctx: Any, arr: Any, now: int, expected: int) -> RuntimeError:
     """PyTorch's error for an array ctx saved for backward and then changed in place."""
     where = f" It was created at {ctx.where}." if ctx.where else ""
@@ -117,4 +196,83 @@ def saved_array_changed(ctx: Any, arr: Any, now: int, expected: int) -> RuntimeE
         f"by {ctx.describe()}, is at version {now}; expected version {expected} instead."
         f"{where} Hint: clone() the tensor before changing it in place, or run the forward "
         "under detect_anomaly() to see where the op was created."
+    )
+
+
+# ----------------------------------------------------------------------------- autograd.grad
+
+NO_DOUBLE_BACKWARD = (
+    "autograd.grad: create_graph=True (and is_grads_batched) would need double backward, which "
+    "tinygrad_seq does not support: its backward passes compute on numpy arrays (first-order "
+    "gradients). Compute higher derivatives with finite differences (tinygrad_seq.check)."
+)
+UNUSED_INPUT = (
+    "One of the differentiated Tensors appears to not have been used in the graph. Set "
+    "allow_unused=True if this is the desired behavior."
+)
+
+
+def _as_list(x: Any) -> list:
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def check_grad_args(
+    outputs: Any, inputs: Any, given: Any, higher: bool, allow_unused: Any, zeros: bool
+) -> tuple:
+    """autograd.grad's arguments checked as PyTorch does; -> (outputs, inputs, seed arrays)."""
+    if higher:  # create_graph=True or is_grads_batched=True
+        raise NotImplementedError(NO_DOUBLE_BACKWARD)
+    outputs, inputs = _as_list(outputs), _as_list(inputs)
+    given = [None] * len(outputs) if given is None else _as_list(given)
+    if zeros and allow_unused is False:
+        raise ValueError(
+            "Expected allow_unused to be True or not passed when materialize_grads=True, but got: "
+            "allow_unused=False."
+        )
+    if len(given) != len(outputs):
+        raise RuntimeError(
+            f"grad requires one grad_output per output: got {len(given)} for {len(outputs)} outputs"
+        )
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(
+                f"One of the differentiated Tensors (input {i}) does not require grad"
+            )
+    seeds = []
+    for i, (o, g) in enumerate(zip(outputs, given)):
+        if not o.requires_grad:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn"
+            )
+        if g is None:
+            if o.numel() != 1:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for scalar outputs "
+                    f"(output {i} has shape {tuple(o.shape)})"
+                )
+            g = np.ones(o.shape, o.dtype)
+        g = np.asarray(getattr(g, "_data", g), dtype=o.dtype)
+        if g.shape != tuple(o.shape):
+            raise RuntimeError(
+                f"Mismatch in shape: grad_output[{i}] has a shape of "
+                f"{list(g.shape)} and output[{i}] has a shape of {list(o.shape)}."
+            )
+        seeds.append(g)
+    return outputs, inputs, seeds
+
+
+def wrong_gradient_count(node: Any, expected: int, got: int) -> str:
+    """PyTorch's message for a Function's backward returning too many or too few gradients."""
+    return (
+        f"function {node.name()} returned an incorrect number of gradients (expected {expected}, "
+        f"got {got}): one per argument of forward, None for those without one"
+    )
+
+
+def user_function_output(fn: type, out: Any) -> str:
+    """The message for a Function on Tensors whose forward returned something else."""
+    return (
+        f"{fn.__name__}.forward returned {type(out).__name__}: a Function written on Tensors "
+        "must return one Tensor here (several outputs are not supported; apply one Function "
+        "per output)"
     )
