@@ -38,3 +38,107 @@ def test_torch_name_is_the_scalar_type_pytorchs_messages_print():
     names.update({"int64": "Long", "bool": "Bool", "int16": "Short", "int8": "Char"})
     assert {d: ts.dtypes.torch_name(d) for d in names} == names
     assert ts.dtypes.torch_name(np.uint8) == "uint8"  # no PyTorch name listed: numpy's
+
+
+# ---------------------------------------------------------------- aliases, Size, devices
+def test_pytorch_aliases_name_the_dtypes_and_leave_pythons_builtins_alone():
+    assert (ts.float, ts.double, ts.half) == (ts.float32, ts.float64, ts.float16)
+    assert (ts.long, ts.int, ts.bool) == (ts.int64, ts.int32, ts.bool_)
+    # the builtins are shadowed on the package only, never inside its modules
+    assert not {"int", "float", "bool"} & set(vars(ts.dtypes))
+    assert ts.tensor([1.0, 0.0]).bool().dtype == ts.bool and ts.nn.Linear(2, 2).train(True)
+    assert ts.zeros(2, dtype=ts.long).dtype == np.int64
+
+
+@pytest.mark.parity
+def test_parity_dtype_aliases_and_type_names():
+    from script_parity import check_script
+
+    check_script(
+        """
+for name in ("long", "int", "float", "double", "half", "bool"):
+    t = torch.zeros(2, dtype=getattr(torch, name))
+    rec(name, t)
+    rec(name + "_type", t.type())
+rec("same", (torch.long == torch.int64, torch.float == torch.float32, torch.bool != torch.int))
+"""
+    )
+
+
+def test_size_is_a_tuple_that_prints_as_pytorchs():
+    s = ts.Size([2, 3, 4])
+    assert s == (2, 3, 4) and isinstance(s, tuple)
+    assert repr(s) == "torch.Size([2, 3, 4])" and str(s) == "(2, 3, 4)"  # str: for messages
+    assert isinstance(s[1:], ts.Size) and s[1:] == (3, 4) and s[-1] == 4
+    assert isinstance(s + (5,), ts.Size) and (1,) + s == (1, 2, 3, 4)
+    assert s.numel() == 24 and ts.Size([]).numel() == 1
+
+
+@pytest.mark.parity
+def test_parity_size_and_shape():
+    from script_parity import check_script
+
+    check_script(
+        """
+x = torch.zeros(2, 3, 4)
+s = x.size()
+rec("s", tuple(s))
+rec("kinds", (isinstance(s, torch.Size), isinstance(x.shape, torch.Size), s == x.shape))
+rec("slice", (tuple(s[1:]), isinstance(s[1:], torch.Size), s[-1], x.size(-2), x.size(0)))
+rec("numel", (s.numel(), torch.Size([2, 5]).numel(), repr(torch.Size([2, 5]))))
+rec("added", (isinstance(s + (1,), torch.Size), tuple(s + (1,))))
+rec("zero_dim", tuple(torch.tensor(1.0).size()))
+x.size(3)
+""",
+        error_contains="out of range",
+    )
+
+
+def test_device_parses_as_torch_device():
+    assert repr(ts.device("cpu")) == "device(type='cpu')"
+    d = ts.device("cpu", 0)
+    assert (d.type, d.index, str(d), repr(d)) == ("cpu", 0, "cpu:0", "device(type='cpu', index=0)")
+    assert ts.device("cpu:0") == d and ts.device(d) == d and ts.device("cpu") != d
+    assert ts.device("cuda:1").index == 1 and ts.device("cuda").type == "cuda"
+    assert ts.device(0) == ts.device("cuda", 0)  # an int names an accelerator, as in PyTorch
+    assert ts.device("cpu") != "cpu" and len({ts.device("cpu"), ts.device("cpu")}) == 1
+    with pytest.raises(RuntimeError, match="Expected one of cpu, cuda"):
+        ts.device("gpu")
+    with pytest.raises(RuntimeError, match="must not include an index"):
+        ts.device("cuda:0", 1)
+
+
+@pytest.mark.parity
+def test_parity_devices():
+    from script_parity import check_script
+
+    check_script(
+        """
+for spec in (("cpu",), ("cpu", 0), ("cpu:0",), ("cuda",), ("cuda", 1), ("cuda:2",), ("mps",)):
+    d = torch.device(*spec)
+    rec(str(spec), (d.type, d.index, str(d), repr(d)))
+cpu = torch.device("cpu")
+rec("eq", (cpu == torch.device("cpu"), cpu == torch.device("cpu", 0)))
+rec("str_eq", torch.device("cpu") == "cpu")
+torch.device("tpu")
+""",
+        error_contains="Expected one of cpu, cuda",
+    )
+
+
+def test_check_device_accepts_the_cpu_only_with_a_clear_error():
+    assert ts.dtypes.check_device(None) == ts.device("cpu")
+    assert ts.dtypes.check_device("cpu:0") == ts.device("cpu", 0)
+    for where in ("cuda", "cuda:0", ts.device("mps"), 0):
+        with pytest.raises(RuntimeError, match="tinygrad_seq runs on the CPU only"):
+            ts.dtypes.check_device(where)
+
+
+def test_accelerator_namespaces_say_none_is_available():
+    assert ts.cuda.is_available() is False and ts.cuda.device_count() == 0
+    assert ts.backends.mps.is_available() is False and ts.backends.mps.is_built() is False
+    assert ts.cuda.manual_seed_all(0) is None  # a no-op, as torch's without a GPU
+    ts.backends.cudnn.deterministic = True  # a PyTorch habit: kept, without effect
+    assert ts.backends.cudnn.is_available() is False
+    device = ts.device("cuda" if ts.cuda.is_available() else "cpu")
+    assert ts.zeros(2, device=device).device == ts.device("cpu")

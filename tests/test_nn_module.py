@@ -406,3 +406,27 @@ def test_parameter_list_in_an_optimizer_and_a_state_dict_round_trip():
     assert other[1].tolist() == [-0.5] * 3
     pl += [ts.ones(1)]
     assert len(pl) == 3 and list(pl.state_dict()) == ["0", "1", "2"]
+
+
+# ---------------------------------------------------------------- devices
+@pytest.mark.parity
+def test_parity_module_to_devices_and_dtypes():
+    from script_parity import check_script
+
+    check_script(
+        """
+torch.manual_seed(0)
+m = torch.nn.Linear(3, 2)
+rec("same", (m.to("cpu") is m, m.to(torch.device("cpu")) is m, m.cpu() is m))
+rec("dtype", (m.to(torch.float32) is m, m.weight.dtype == torch.float32))
+m.to("cpu", torch.float64)
+rec("device_dtype", (m.weight.dtype == torch.float64, m.bias.dtype == torch.float64))
+m.to(dtype=torch.float32, device="cpu")
+rec("keywords", m.weight.dtype == torch.float32)
+m.to(torch.zeros(1, dtype=torch.float64))
+rec("tensor", m.weight.dtype == torch.float64)
+rec("on_cpu", str(m.weight.device))
+m.to(torch.int64)
+""",
+        error_contains="only accepts floating point",
+    )

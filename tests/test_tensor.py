@@ -50,7 +50,7 @@ def test_tensor_copies_its_input():
 
 def test_integer_tensor_cannot_require_grad():
     for make in (
-        lambda: ts.Tensor([1, 2], requires_grad=True),
+        lambda: ts.Tensor(np.array([1, 2]), requires_grad=True),
         lambda: ts.tensor([True], requires_grad=True),
         lambda: ts.tensor([1, 2]).requires_grad_(),
         lambda: ts.zeros(2, dtype=ts.int64, requires_grad=True),
@@ -317,3 +317,155 @@ def test_backward_of_non_scalar_needs_gradient():
 def test_backward_on_tensor_without_graph():
     with pytest.raises(RuntimeError, match="does not require grad"):
         (ts.ones(2) * 2).sum().backward()
+
+
+# ---------------------------------------------------------------- devices, dtypes, new_*
+@pytest.mark.parity
+def test_parity_to_overloads():
+    from script_parity import check_script
+
+    check_script(
+        """
+x = torch.tensor([1.5, -2.0, 3.25])
+other = torch.tensor([1, 2])
+rec("same", (x.to("cpu") is x, x.to(torch.device("cpu")) is x, x.to(x.dtype) is x,
+             x.to(x) is x, x.to(device="cpu") is x, x.to("cpu", x.dtype) is x, x.cpu() is x))
+rec("copied", (x.to("cpu", copy=True) is x, x.to(x.dtype, False, True) is x))
+rec("dtype", x.to(torch.int64))
+rec("device_dtype", x.to("cpu", torch.float32))
+rec("device_dtype_kw", x.to(torch.device("cpu", 0), dtype=torch.int32))
+rec("keywords", x.to(dtype=torch.float16, device="cpu"))
+rec("other", x.to(other))
+rec("other_is_long", x.to(other).dtype == torch.int64)
+rec("non_blocking", x.to(torch.float32, non_blocking=True))
+rec("device", (str(x.device), x.device.type, x.device == torch.device("cpu"), x.is_cuda))
+x.to("tpu")
+""",
+        error_contains="Expected one of cpu, cuda",
+    )
+
+
+@pytest.mark.parity
+def test_parity_to_a_dtype_is_differentiable():
+    from script_parity import check_script
+
+    check_script(
+        """
+w = torch.tensor([0.5, -1.5, 2.0], requires_grad=True)
+y = w.to(torch.float32)
+rec("grad_fn", y.grad_fn is not None)
+(y * y).sum().backward()
+rec("grad", w.grad)
+rec("to_long_needs_no_grad", w.to(torch.int64).requires_grad)
+c = w.to("cpu", copy=True)
+rec("copy_is_differentiable", (c is w, c.requires_grad, c.grad_fn is not None))
+"""
+    )
+
+
+def test_cuda_and_another_device_raise_a_clear_error():
+    x = ts.zeros(2)
+    for make in (
+        lambda: x.cuda(),
+        lambda: x.to("cuda"),
+        lambda: x.to(ts.device("cuda", 0), ts.float64),
+        lambda: x.to(device="mps"),
+        lambda: x.to(0),
+    ):
+        with pytest.raises(RuntimeError, match="runs on the CPU only"):
+            make()
+    with pytest.raises(TypeError, match="twice"):
+        x.to("cpu", device="cpu")
+
+
+@pytest.mark.parity
+def test_parity_type_and_the_cast_methods():
+    from script_parity import check_script
+
+    check_script(
+        """
+x = torch.tensor([1.75, -2.5, 0.0])
+for name in ("long", "int", "float", "double", "bool", "half"):
+    y = getattr(x, name)()
+    rec(name, (y, y.type()))
+rec("type", x.type())
+rec("type_dtype", x.type(torch.int64))
+rec("type_name", x.type("torch.DoubleTensor"))
+rec("type_class", x.type(torch.LongTensor).type())
+rec("type_self", x.type(x.dtype) is x)
+x.type("float")
+""",
+        error_contains="invalid type",
+    )
+
+
+@pytest.mark.parity
+def test_parity_legacy_tensor_constructor():
+    from script_parity import check_script
+
+    check_script(
+        """
+t = torch.Tensor(2, 3)
+rec("sizes", (tuple(t.shape), t.dtype == torch.get_default_dtype()))
+rec("one_size", tuple(torch.Tensor(4).shape))
+rec("size_object", tuple(torch.Tensor(torch.Size([2, 5])).shape))
+rec("empty", torch.Tensor())
+rec("ints_become_floats", torch.Tensor([1, 2]))
+rec("bools_become_floats", torch.Tensor([True, False]))
+rec("tuple_is_data", torch.Tensor((2, 3)))
+rec("nested", torch.Tensor([[1, 2], [3, 4]]))
+rec("typed", (torch.LongTensor([1.5, -2.7]), torch.FloatTensor([1, 2]), torch.DoubleTensor([1, 2]),
+              torch.BoolTensor([1, 0]), tuple(torch.LongTensor(2, 3).shape)))
+rec("typed_dtypes", (torch.FloatTensor([1]).dtype == torch.float32,
+                     torch.LongTensor(2).dtype == torch.int64,
+                     torch.DoubleTensor(1).dtype == torch.float64))
+torch.Tensor(2.5, 3)
+""",
+    )
+
+
+def test_legacy_constructor_keeps_an_arrays_dtype_and_its_internal_keywords():
+    # the package wraps its own arrays with Tensor(ndarray): their dtype is kept (PyTorch's
+    # torch.Tensor would make floats); dtype= and requires_grad= are tinygrad_seq's own
+    assert ts.Tensor(np.array([1, 2])).dtype == np.int64
+    assert ts.Tensor(np.array([1.0]), requires_grad=True).requires_grad
+    assert ts.Tensor([1, 2], dtype=ts.int64).dtype == np.int64
+    assert ts.Tensor(ts.tensor([1, 2])).dtype == np.int64  # as torch.Tensor(long tensor)
+    with pytest.raises(TypeError, match="expected sizes"):
+        ts.Tensor([1], [2])
+    with pytest.raises(ValueError, match="non-negative"):
+        ts.Tensor(2, -1)
+    with pytest.raises(TypeError, match="expected a tensor of dtype int64"):
+        ts.LongTensor(ts.zeros(2))
+
+
+@pytest.mark.parity
+def test_parity_new_constructors():
+    from script_parity import check_script
+
+    check_script(
+        """
+for i, dtype in enumerate((torch.float32, torch.float64, torch.int64)):
+    x = torch.ones(2, dtype=dtype)
+    tag = str(i)
+    rec("zeros" + tag, (x.new_zeros(2, 3), x.new_zeros((1, 2)), x.new_zeros(size=(3,))))
+    rec("ones" + tag, (x.new_ones(3), x.new_ones((2, 1), dtype=torch.float64)))
+    rec("full" + tag, (x.new_full((2,), 3), x.new_full((2, 2), 1.5), x.new_full([1], True)))
+    rec("empty" + tag, tuple(x.new_empty(2, 3).shape))
+    rec("tensor" + tag, (x.new_tensor([1, 2]), x.new_tensor([1.5, 2.5]),
+                         x.new_tensor([1, 2], dtype=torch.bool)))
+    rec("dtypes" + tag, (x.new_zeros(1).dtype == dtype, x.new_tensor([1.5]).dtype == dtype,
+                         x.new_empty(1).dtype == dtype, x.new_full((1,), 2).dtype == dtype))
+w = torch.zeros(2).new_zeros(3, requires_grad=True)
+rec("leaf", (w.requires_grad, w.is_leaf))
+t = torch.tensor([1.0, 2.0], requires_grad=True).new_tensor(torch.tensor([3.0]))
+rec("no_history", (t.requires_grad, t.is_leaf))
+"""
+    )
+
+
+def test_new_constructors_accept_the_cpu_only():
+    x = ts.zeros(2)
+    assert x.new_zeros(2, device="cpu").device == ts.device("cpu")
+    with pytest.raises(RuntimeError, match="runs on the CPU only"):
+        x.new_ones(2, device="cuda")

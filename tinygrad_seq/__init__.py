@@ -11,7 +11,15 @@ from .autograd import (
 )
 from .check import GradcheckError, GradientReport, compare_gradients, gradcheck
 from .creation import (
+    BoolTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
     arange,
+    empty,
+    empty_like,
     eye,
     from_numpy,
     full,
@@ -28,18 +36,28 @@ from .creation import (
     zeros_like,
 )
 from .dtypes import (
+    Size,
+    backends,
     bool_,
+    cuda,
+    device,
+    double,
     float16,
     float32,
     float64,
     get_default_dtype,
+    half,
     int32,
     int64,
+    long,
     set_default_dtype,
 )
+from .dtypes import bool_ as bool  # noqa: A001 - torch.bool; Python's bool is untouched elsewhere
+from .dtypes import float32 as float  # noqa: A001 - torch.float
+from .dtypes import int32 as int  # noqa: A001 - torch.int
 from .errors import AnomalyError, GraphFreedError
 from .io import CheckpointError, load, load_into, load_metadata, save
-from .random import manual_seed
+from .random import Generator, initial_seed, manual_seed
 from .tasks import log_likelihood, sample
 from .tensor import (
     Tensor,
@@ -121,6 +139,26 @@ from .tensor import tensor_round as round  # torch.round
 __version__ = "0.1.0"
 
 __all__ = [
+    "backends",
+    "bool",
+    "BoolTensor",
+    "cuda",
+    "device",
+    "double",
+    "DoubleTensor",
+    "empty",
+    "empty_like",
+    "float",
+    "FloatTensor",
+    "Generator",
+    "half",
+    "HalfTensor",
+    "initial_seed",
+    "int",
+    "IntTensor",
+    "long",
+    "LongTensor",
+    "Size",
     "allclose",
     "argmax",
     "argmin",

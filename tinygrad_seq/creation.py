@@ -1,4 +1,8 @@
-"""Factory functions: tensor, from_numpy, zeros, ones, full, eye, arange, rand, randn, *_like."""
+"""Factory functions: tensor, from_numpy, zeros, ones, full, empty, eye, arange, rand, randn,
+randint, *_like, and the legacy typed constructors (LongTensor, ...).
+
+Every factory takes PyTorch's keywords dtype=, device= (the CPU only: see dtypes.check_device)
+and requires_grad=; the random ones also generator= (a random.Generator)."""
 
 from __future__ import annotations
 
@@ -7,32 +11,44 @@ from typing import Any
 import numpy as np
 
 from . import dtypes
-from .random import get_generator
+from .random import Generator, numpy_generator
 from .tensor import Tensor
 
 
-def _size(size: tuple) -> tuple:
-    """Accept zeros(2, 3) and zeros((2, 3)) alike."""
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = tuple(size[0])
-    for s in size:
-        if not isinstance(s, (int, np.integer)) or s < 0:
-            raise ValueError(f"sizes must be non-negative ints, got {size}")
-    return tuple(int(s) for s in size)
+def _size(sizes: tuple, size: Any = None, fn: str = "size") -> tuple:
+    """Accept zeros(2, 3), zeros((2, 3)) and zeros(size=(2, 3)) alike."""
+    return tuple(dtypes.as_size(sizes, fn, size))
 
 
 def _float_dtype(dtype: Any) -> np.dtype:
     return dtypes.get_default_dtype() if dtype is None else dtypes.to_dtype(dtype)
 
 
-def _new(data: np.ndarray, requires_grad: bool) -> Tensor:
+def _new(data: np.ndarray, requires_grad: bool, device: Any = None) -> Tensor:
+    dtypes.check_device(device)
     t = Tensor._make(data, False, None)
     return t.requires_grad_() if requires_grad else t
 
 
-def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """A new leaf Tensor copying data (numbers, nested lists, ndarray or Tensor)."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A new leaf Tensor copying data (numbers, nested lists, ndarray or Tensor): data's shape."""
+    dtypes.check_device(device)
+    if dtype is None and isinstance(data, np.generic):
+        dtype = data.dtype
+    elif dtype is None and not isinstance(data, (np.ndarray, Tensor)):
+        dtype = _python_dtype(np.array(data), data)
+    return _new(Tensor(data, dtype=dtype)._data, requires_grad)
+
+
+def _python_dtype(arr: np.ndarray, data: Any) -> np.dtype:
+    """torch.tensor's dtype for Python data: int64 for ints, the default float for floats."""
+    kind = arr.dtype.kind
+    if kind not in "fiub":
+        raise TypeError(
+            f"tensor: cannot make a tensor from {type(data).__name__} with numpy dtype "
+            f"{arr.dtype}; expected numbers, nested lists of numbers or a numeric ndarray"
+        )
+    return _float_dtype(None) if kind == "f" else dtypes.int64 if kind in "iu" else arr.dtype
 
 
 def from_numpy(ndarray: np.ndarray) -> Tensor:
@@ -47,32 +63,85 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     return Tensor._make(ndarray, False, None)
 
 
-def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros(
+    *sizes: Any,
+    size: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Tensor of `size` filled with 0 (default float dtype)."""
-    return _new(np.zeros(_size(size), dtype=_float_dtype(dtype)), requires_grad)
+    shape = _size(sizes, size, "zeros")
+    return _new(np.zeros(shape, dtype=_float_dtype(dtype)), requires_grad, device)
 
 
-def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def ones(
+    *sizes: Any,
+    size: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Tensor of `size` filled with 1 (default float dtype)."""
-    return _new(np.ones(_size(size), dtype=_float_dtype(dtype)), requires_grad)
+    shape = _size(sizes, size, "ones")
+    return _new(np.ones(shape, dtype=_float_dtype(dtype)), requires_grad, device)
 
 
-def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def empty(
+    *sizes: Any,
+    size: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Tensor of `size` whose values are whatever the memory held (default float dtype)."""
+    shape = _size(sizes, size, "empty")
+    return _new(np.empty(shape, dtype=_float_dtype(dtype)), requires_grad, device)
+
+
+def fill_dtype(fill_value: Any) -> np.dtype:
+    """PyTorch's dtype for a tensor filled with a Python value: bool, int64 or the default float."""
+    if isinstance(fill_value, (bool, np.bool_)):
+        return dtypes.bool_
+    if isinstance(fill_value, (int, np.integer)):
+        return dtypes.int64
+    return _float_dtype(None)
+
+
+def full(
+    size: Any,
+    fill_value: Any,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Tensor of `size` filled with fill_value (int64 for an int value, as PyTorch)."""
-    size = _size((size,) if isinstance(size, int) else tuple(size))
-    if dtype is None:
-        dtype = np.int64 if isinstance(fill_value, (int, np.integer)) else _float_dtype(None)
-        dtype = np.bool_ if isinstance(fill_value, bool) else dtype
-    return _new(np.full(size, fill_value, dtype=dtypes.to_dtype(dtype)), requires_grad)
+    size = _size((size,) if isinstance(size, (int, np.integer)) else (tuple(size),), fn="full")
+    d = fill_dtype(fill_value) if dtype is None else dtypes.to_dtype(dtype)
+    return _new(np.full(size, fill_value, dtype=d), requires_grad, device)
 
 
-def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def eye(
+    n: int,
+    m: int | None = None,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """(n, m) identity matrix (m defaults to n)."""
-    return _new(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+    return _new(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, device)
 
 
 def arange(
-    start: Any, end: Any = None, step: Any = 1, dtype: Any = None, requires_grad: bool = False
+    start: Any,
+    end: Any = None,
+    step: Any = 1,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
 ) -> Tensor:
     """Values start, start+step, ... below end: (ceil((end-start)/step),); int64 for ints."""
     if end is None:
@@ -80,58 +149,162 @@ def arange(
     if dtype is None:
         ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
         dtype = np.int64 if ints else _float_dtype(None)
-    return _new(np.arange(start, end, step, dtype=dtypes.to_dtype(dtype)), requires_grad)
+    data = np.arange(start, end, step, dtype=dtypes.to_dtype(dtype))
+    return _new(data, requires_grad, device)
 
 
-def rand(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Uniform [0, 1) samples of `size` from the package generator (see manual_seed)."""
-    d = _float_dtype(dtype)
-    data = get_generator().random(_size(size), dtype=np.float64).astype(d)
-    return _new(data, requires_grad)
+def rand(
+    *sizes: Any,
+    size: Any = None,
+    generator: Generator | None = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Uniform [0, 1) samples of `size` from generator (default: the package's, see manual_seed)."""
+    d, shape = _float_dtype(dtype), _size(sizes, size, "rand")
+    data = numpy_generator(generator).random(shape, dtype=np.float64).astype(d)
+    return _new(data, requires_grad, device)
 
 
-def randn(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Standard normal samples of `size` from the package generator (see manual_seed)."""
-    d = _float_dtype(dtype)
-    data = get_generator().standard_normal(_size(size)).astype(d)
-    return _new(data, requires_grad)
+def randn(
+    *sizes: Any,
+    size: Any = None,
+    generator: Generator | None = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Standard normal samples of `size` from generator (default: the package's)."""
+    d, shape = _float_dtype(dtype), _size(sizes, size, "randn")
+    data = numpy_generator(generator).standard_normal(shape).astype(d)
+    return _new(data, requires_grad, device)
 
 
-def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Zeros with t's shape and dtype."""
-    return _new(
-        np.zeros(t.shape, dtype=t.dtype if dtype is None else dtypes.to_dtype(dtype)), requires_grad
-    )
+def _like_dtype(t: Tensor, dtype: Any) -> np.dtype:
+    return t.dtype if dtype is None else dtypes.to_dtype(dtype)
 
 
-def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Ones with t's shape and dtype."""
-    return _new(
-        np.ones(t.shape, dtype=t.dtype if dtype is None else dtypes.to_dtype(dtype)), requires_grad
-    )
+def zeros_like(
+    input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """Zeros with input's shape and dtype."""
+    return _new(np.zeros(input.shape, _like_dtype(input, dtype)), requires_grad, device)
 
 
-def full_like(t: Tensor, fill_value: Any, dtype: Any = None) -> Tensor:
-    """fill_value with t's shape and dtype."""
-    return full(t.shape, fill_value, dtype=t.dtype if dtype is None else dtype)
+def ones_like(
+    input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """Ones with input's shape and dtype."""
+    return _new(np.ones(input.shape, _like_dtype(input, dtype)), requires_grad, device)
 
 
-def rand_like(t: Tensor) -> Tensor:
-    """Uniform [0, 1) samples with t's shape and float dtype."""
-    return rand(*t.shape, dtype=t.dtype if t.dtype.kind == "f" else None)
+def empty_like(
+    input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """Uninitialised values with input's shape and dtype."""
+    return _new(np.empty(input.shape, _like_dtype(input, dtype)), requires_grad, device)
 
 
-def randn_like(t: Tensor) -> Tensor:
-    """Standard normal samples with t's shape and float dtype."""
-    return randn(*t.shape, dtype=t.dtype if t.dtype.kind == "f" else None)
+def full_like(
+    input: Tensor,
+    fill_value: Any,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """fill_value with input's shape and dtype."""
+    d = _like_dtype(input, dtype)
+    return full(input.shape, fill_value, dtype=d, device=device, requires_grad=requires_grad)
 
 
-def randint(low: int, high: int | None = None, size: Any = (), dtype: Any = None) -> Tensor:
-    """Integers uniform in [low, high) of `size` (int64) from the package generator."""
-    if high is None:
-        low, high = 0, low
+def rand_like(
+    input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """Uniform [0, 1) samples with input's shape and float dtype."""
+    d = dtype if dtype is not None else input.dtype if input.dtype.kind == "f" else None
+    return rand(*input.shape, dtype=d, device=device, requires_grad=requires_grad)
+
+
+def randn_like(
+    input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """Standard normal samples with input's shape and float dtype."""
+    d = dtype if dtype is not None else input.dtype if input.dtype.kind == "f" else None
+    return randn(*input.shape, dtype=d, device=device, requires_grad=requires_grad)
+
+
+def _randint_args(args: tuple, low: Any, high: Any, size: Any) -> tuple:
+    """PyTorch's overloads randint(high, size) and randint(low, high, size) -> (low, high, size)."""
+    args = list(args)
+    if size is None and args and isinstance(args[-1], (tuple, list)):
+        size = args.pop()
+    named = [v for v in (low, high) if v is not None]
+    if len(args) + len(named) == 1 and low is None:
+        low, high = 0, (args or named)[0]
+    elif len(args) == 2 and not named:
+        low, high = args
+    elif len(args) == 1 and high is not None:
+        low = args[0]
+    elif args or high is None:
+        raise TypeError(
+            f"randint() expects (high, size) or (low, high, size) with size a tuple of ints, "
+            f"got {len(args)} positional arguments{'' if size is not None else ' and no size'}"
+        )
+    if size is None:
+        raise TypeError("randint() missing the argument 'size' (a tuple of ints)")
+    if not isinstance(size, (tuple, list)):
+        kind = type(size).__name__
+        raise TypeError(f"randint(): argument 'size' must be tuple of ints, not {kind}")
+    return (0 if low is None else low), high, _size((tuple(size),), fn="randint")
+
+
+def randint(
+    *args: Any,
+    low: Any = None,
+    high: Any = None,
+    size: Any = None,
+    generator: Generator | None = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Integers uniform in [low, high) of `size` (int64): randint(high, size), (low, high, size)."""
+    low, high, shape = _randint_args(args, low, high, size)
     if high <= low:
-        raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
-    size = _size((size,) if isinstance(size, int) else tuple(size))
-    d = np.int64 if dtype is None else dtypes.to_dtype(dtype)
-    return _new(get_generator().integers(low, high, size=size).astype(d), False)
+        raise RuntimeError(
+            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
+        )
+    d = dtypes.int64 if dtype is None else dtypes.to_dtype(dtype)
+    if requires_grad and d.kind != "f":
+        raise RuntimeError("Only Tensors of floating point dtype can require gradients")
+    data = numpy_generator(generator).integers(low, high, size=shape).astype(d)
+    return _new(data, requires_grad, device)
+
+
+# ----------------------------------------------------------------------------- legacy types
+def _typed(dtype: np.dtype, name: str) -> Any:
+    def make(*args: Any, device: Any = None) -> Tensor:
+        dtypes.check_device(device)
+        if all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
+            return _new(np.empty(dtypes.as_size(args, name), dtype=dtype), False)
+        if len(args) == 1 and isinstance(args[0], dtypes.Size):
+            return _new(np.empty(args[0], dtype=dtype), False)
+        if len(args) != 1:
+            raise TypeError(f"{name}(): expected sizes (ints) or one sequence of data, got {args}")
+        if isinstance(args[0], Tensor) and args[0].dtype != dtype:
+            raise TypeError(f"{name}(): expected a tensor of dtype {dtype}, got {args[0].dtype}")
+        return _new(np.array(args[0], dtype=dtype), False)
+
+    make.__name__ = make.__qualname__ = name
+    make.__doc__ = f"The legacy constructor: {name}(*sizes) uninitialised, {name}(data): {dtype}."
+    return make
+
+
+FloatTensor = _typed(dtypes.float32, "FloatTensor")
+DoubleTensor = _typed(dtypes.float64, "DoubleTensor")
+HalfTensor = _typed(dtypes.float16, "HalfTensor")
+LongTensor = _typed(dtypes.int64, "LongTensor")
+IntTensor = _typed(dtypes.int32, "IntTensor")
+BoolTensor = _typed(dtypes.bool_, "BoolTensor")

@@ -112,8 +112,9 @@ class Tensor:
     )  # fmt: skip
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operators
 
-    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
-        self._data = _as_array(data, dtype)
+    def __init__(self, *data: Any, requires_grad: bool = False, dtype: Any = None):
+        """Tensor(data): a copy in the default float dtype; Tensor(*sizes): uninitialised floats."""
+        self._data = Tensor._legacy_array(data, dtype)
         if requires_grad:
             _check_grad_dtype(self._data)
         self.grad: Tensor | None = None
@@ -135,9 +136,9 @@ class Tensor:
 
     # ------------------------------------------------------------------ attributes
     @property
-    def shape(self) -> tuple:
-        """The shape as a tuple of ints."""
-        return self._data.shape
+    def shape(self) -> dtypes.Size:
+        """The shape as a Size (a tuple of ints)."""
+        return dtypes.Size(self._data.shape)
 
     @property
     def ndim(self) -> int:
@@ -165,8 +166,13 @@ class Tensor:
         return self.permute(*reversed(range(self.ndim)))
 
     def size(self, dim: int | None = None) -> Any:
-        """The shape, or its size along `dim`."""
-        return self.shape if dim is None else self.shape[dim]
+        """The shape as a Size, or its size along `dim` (an int)."""
+        if dim is None:
+            return dtypes.Size(self._data.shape)
+        n = self._data.ndim
+        if not _is_int(dim) or not -n <= dim < n:
+            raise IndexError(f"size(): dim {dim!r} is out of range for a tensor of {n} dimensions")
+        return self._data.shape[dim]
 
     def dim(self) -> int:
         """Number of dimensions."""
@@ -313,10 +319,14 @@ class Tensor:
         return _HookHandle(hooks, fn)
 
     # ------------------------------------------------------------------ conversions
-    def to(self, dtype: Any) -> Tensor:
-        """A copy cast to dtype (differentiable); self when the dtype already matches."""
-        d = dtypes.to_dtype(dtype)
-        if d == self.dtype:
+    def to(
+        self, *args: Any, dtype: Any = None, device: Any = None, non_blocking: bool = False,
+        copy: bool = False,
+    ) -> Tensor:  # fmt: skip
+        """to(dtype), to(device[, dtype]), to(other): cast (differentiable); self if unchanged."""
+        d, _, copy = dtypes.to_args(args, dtype, device, copy)
+        d = self.dtype if d is None else d
+        if d == self.dtype and not copy:
             return self
         if d.kind != "f":  # integers and booleans carry no gradient: the result is a constant
             return Tensor._make(self._data.astype(d), False, None)
@@ -350,6 +360,122 @@ class Tensor:
 
     def _floating(self) -> Tensor:
         return self if self._data.dtype.kind == "f" else self.to(dtypes.get_default_dtype())
+
+    # ---- devices, dtypes and new_* constructors
+    # One device, the CPU: `device` is a property, not a slot, so that making a tensor (the
+    # hot path, _make) costs nothing more. Naming another device raises (dtypes.check_device).
+    @staticmethod
+    def _legacy_array(args: tuple, dtype: Any) -> np.ndarray:
+        """torch.Tensor's constructor: Tensor(2, 3) empty floats, Tensor(data) float data."""
+        # An ndarray or Tensor keeps its dtype (the package wraps its own arrays this way, where
+        # torch.Tensor(ndarray) would make floats), and dtype= converts (tinygrad_seq.tensor).
+        default = dtypes.get_default_dtype()
+        if not args:
+            return np.empty((0,), default)
+        if dtype is None and all(_is_int(a) and not isinstance(a, bool) for a in args):
+            return np.empty(dtypes.as_size(args, "Tensor"), default)
+        if len(args) != 1:
+            raise TypeError(
+                f"Tensor(): expected sizes (ints) or one sequence of data, got {len(args)} "
+                f"arguments of types {', '.join(type(a).__name__ for a in args)}"
+            )
+        data = args[0]
+        if dtype is None and isinstance(data, dtypes.Size):
+            return np.empty(data, default)
+        if dtype is None and not isinstance(data, (np.ndarray, Tensor)):
+            dtype = default  # torch.Tensor([1, 2]) holds floats
+        return _as_array(data, dtype)
+
+    @property
+    def device(self) -> dtypes.device:
+        """Where the values live: always device(type='cpu')."""
+        return dtypes.CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        """False: tinygrad_seq runs on the CPU only."""
+        return False
+
+    @property
+    def is_cpu(self) -> bool:
+        """True: tinygrad_seq runs on the CPU only."""
+        return True
+
+    def cpu(self) -> Tensor:
+        """Self: every tensor is on the CPU already."""
+        return self
+
+    def cuda(self, device: Any = None, non_blocking: bool = False) -> Tensor:
+        """Raises RuntimeError: tinygrad_seq runs on the CPU only."""
+        dtypes.check_device("cuda" if device is None else dtypes.device(device))
+        return self  # not reached: check_device raises for every CUDA device
+
+    def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
+        """type() -> 'torch.FloatTensor'-style name; type(dtype or name) -> to(that dtype)."""
+        if dtype is None:
+            return dtypes.tensor_type_name(self.dtype)
+        if isinstance(dtype, str):
+            return self.to(dtypes.from_tensor_type_name(dtype))
+        name = getattr(dtype, "__name__", "")
+        if name.endswith("Tensor"):  # the legacy constructors: x.type(ts.LongTensor)
+            return self.to(dtypes.from_tensor_type_name(f"torch.{name}"))
+        return self.to(dtype)
+
+    def int(self) -> Tensor:
+        """Cast to int32."""
+        return self.to(dtypes.int32)
+
+    def half(self) -> Tensor:
+        """Cast to float16."""
+        return self.to(dtypes.float16)
+
+    def _new_leaf(self, data: np.ndarray, device: Any, requires_grad: bool) -> Tensor:
+        dtypes.check_device(device)
+        t = Tensor._make(data, False, None)
+        return t.requires_grad_() if requires_grad else t
+
+    def _new_dtype(self, dtype: Any) -> np.dtype:
+        return self.dtype if dtype is None else dtypes.to_dtype(dtype)
+
+    def new_zeros(
+        self, *sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
+        requires_grad: bool = False,
+    ) -> Tensor:  # fmt: skip
+        """Zeros of `size` with self's dtype (unless dtype=)."""
+        shape = dtypes.as_size(sizes, "new_zeros", size)
+        return self._new_leaf(np.zeros(shape, self._new_dtype(dtype)), device, requires_grad)
+
+    def new_ones(
+        self, *sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
+        requires_grad: bool = False,
+    ) -> Tensor:  # fmt: skip
+        """Ones of `size` with self's dtype (unless dtype=)."""
+        shape = dtypes.as_size(sizes, "new_ones", size)
+        return self._new_leaf(np.ones(shape, self._new_dtype(dtype)), device, requires_grad)
+
+    def new_empty(
+        self, *sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
+        requires_grad: bool = False,
+    ) -> Tensor:  # fmt: skip
+        """Uninitialised values of `size` with self's dtype (unless dtype=)."""
+        shape = dtypes.as_size(sizes, "new_empty", size)
+        return self._new_leaf(np.empty(shape, self._new_dtype(dtype)), device, requires_grad)
+
+    def new_full(
+        self, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
+        requires_grad: bool = False,
+    ) -> Tensor:  # fmt: skip
+        """fill_value in a tensor of `size` with self's dtype (unless dtype=)."""
+        shape = dtypes.as_size((size,), "new_full")
+        data = np.full(shape, fill_value, self._new_dtype(dtype))
+        return self._new_leaf(data, device, requires_grad)
+
+    def new_tensor(
+        self, data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        """A copy of data (no history) with self's dtype (unless dtype=): data's shape."""
+        arr = _as_array(data, self._new_dtype(dtype))
+        return self._new_leaf(arr, device, requires_grad)
 
     # ------------------------------------------------------------------ views and in-place
     # PyTorch's rules. A view (basic indexing, view/reshape when it can view, transpose,

@@ -224,16 +224,32 @@ class Module:
         fn(self)
         return self
 
-    def to(self, dtype: Any) -> Module:
-        """Cast floating parameters, their gradients and buffers to dtype in place."""
-        d = dtypes.to_dtype(dtype)
+    def to(
+        self, *args: Any, dtype: Any = None, device: Any = None, non_blocking: bool = False
+    ) -> Module:
+        """to(dtype), to(device[, dtype]), to(tensor): floating parameters and buffers, in place."""
+        d = dtypes.to_args(args, dtype, device)[0]  # Tensor.to's overloads; raises off the CPU
+        if d is None:
+            return self  # a device only: everything is on the CPU already
         if d.kind != "f":
-            raise TypeError(f"Module.to: expected a floating dtype, got {d}")
+            raise TypeError(
+                "nn.Module.to only accepts floating point dtypes (expected a floating dtype), "
+                f"but got desired dtype={d}"
+            )
         for t in list(self.parameters()) + list(self.buffers()):
             if t.dtype.kind == "f":
                 t._data = t._data.astype(d)
                 if t.grad is not None:
                     t.grad._data = t.grad._data.astype(d)
+        return self
+
+    def cpu(self) -> Module:
+        """Self: parameters and buffers are on the CPU already."""
+        return self
+
+    def cuda(self, device: Any = None) -> Module:
+        """Raises RuntimeError: tinygrad_seq runs on the CPU only."""
+        dtypes.check_device("cuda" if device is None else dtypes.device(device))
         return self
 
     def double(self) -> Module:
