@@ -458,3 +458,151 @@ def test_torch_lstm_loads_our_checkpoint_strictly(tmp_path):
     assert not result.missing_keys and not result.unexpected_keys
     for k, v in fresh.state_dict().items():
         assert v.dtype == torch.float64 and torch.equal(v, theirs.state_dict()[k])
+
+
+# ------------------------------------------------------------------------------- torch.save's API
+
+
+def test_binary_file_objects_round_trip_and_paths_stay_atomic(tmp_path, rng):
+    import io
+
+    arrays = _arrays(rng)
+    buf = io.BytesIO()
+    save(arrays, buf, metadata={"epoch": 3})
+    buf.seek(0)
+    back, meta = load(buf, with_metadata=True)
+    assert meta == {"epoch": 3} and list(back) == list(arrays)
+    for k, v in arrays.items():
+        _assert_bitwise(back[k], v)
+    path = tmp_path / "f.safetensors"
+    with open(path, "wb") as f:
+        save({"w": arrays["f64"]}, f)
+    with open(path, "rb") as f:
+        _assert_bitwise(load(f)["w"], arrays["f64"])
+    buf.seek(0)
+    assert load_metadata(buf) == {"epoch": 3}
+    save({"w": arrays["f32"]}, path)  # a path: through a temporary file, nothing left behind
+    assert os.listdir(tmp_path) == ["f.safetensors"]
+
+
+def test_text_mode_files_and_garbage_streams_raise_clearly(tmp_path):
+    import io
+
+    with pytest.raises(TypeError, match="'wb'"):
+        save({"w": np.zeros(2)}, io.StringIO())
+    with pytest.raises(TypeError, match="'rb'"):
+        load(io.StringIO("x"))
+    with pytest.raises(CheckpointError, match="BytesIO.*empty"):
+        load(io.BytesIO())
+    with pytest.raises(CheckpointError, match="truncated"):
+        buf = io.BytesIO()
+        save({"w": np.zeros(100)}, buf)
+        load(io.BytesIO(buf.getvalue()[:-8]))
+
+
+@pytest.mark.parametrize("where", ["cpu", "cpu:0", {"cuda:0": "cpu"}, None])
+def test_map_location_naming_the_cpu_is_accepted(tmp_path, where):
+    save({"w": np.ones(2)}, tmp_path / "a.st")
+    assert load(tmp_path / "a.st", map_location=where)["w"].tolist() == [1.0, 1.0]
+
+
+def test_map_location_device_object_and_callable(tmp_path):
+    import tinygrad_seq as ts
+
+    save({"w": np.ones(2), "n": {"v": np.arange(3)}}, tmp_path / "a.st")
+    if hasattr(ts, "device"):
+        assert load(tmp_path / "a.st", map_location=ts.device("cpu"))["w"].tolist() == [1.0, 1.0]
+    seen = []
+    back = load(tmp_path / "a.st", map_location=lambda t, loc: seen.append(loc) or t * 2)
+    assert back["w"].tolist() == [2.0, 2.0] and back["n"]["v"].tolist() == [0, 2, 4]
+    assert seen == ["cpu", "cpu"]
+    assert load(tmp_path / "a.st", map_location=lambda s, loc: None)["w"].tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("where", ["cuda", "cuda:1", {"cpu": "cuda:0"}, "mps"])
+def test_map_location_to_another_device_raises(tmp_path, where):
+    save({"w": np.ones(2)}, tmp_path / "a.st")
+    with pytest.raises(RuntimeError, match="CPU only"):
+        load(tmp_path / "a.st", map_location=where)
+
+
+def test_weights_only_is_accepted_and_pickle_module_refused(tmp_path):
+    save({"w": np.ones(2)}, tmp_path / "a.st")
+    for flag in (True, False, None):
+        assert load(tmp_path / "a.st", weights_only=flag)["w"].tolist() == [1.0, 1.0]
+    with pytest.raises(TypeError, match="never unpickles"):
+        load(tmp_path / "a.st", pickle_module=object())
+
+
+def test_saving_a_whole_module_shows_the_two_lines_to_use(tmp_path):
+    import tinygrad_seq as ts
+
+    model = ts.nn.Linear(2, 3)
+    with pytest.raises(TypeError) as e:
+        ts.save(model, tmp_path / "m.pt")
+    msg = str(e.value)
+    assert "Linear" in msg and "never pickle" in msg
+    assert "torch.save(model.state_dict(), path)" in msg
+    assert "model.load_state_dict(torch.load(path))" in msg
+    assert not (tmp_path / "m.pt").exists()
+    with pytest.raises(TypeError, match=r"obj.state_dict\(\)"):
+        ts.save(ts.optim.SGD(model.parameters(), lr=0.1), tmp_path / "o.pt")
+
+
+def test_optimizer_and_scheduler_state_round_trip_through_save_and_load(tmp_path):
+    import io
+
+    import tinygrad_seq as ts
+
+    def make():
+        ts.manual_seed(0)
+        model = ts.nn.Linear(3, 2)
+        opt = ts.optim.Adam(model.parameters(), lr=0.1, betas=(0.8, 0.9))
+        sched = ts.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+        return model, opt, sched
+
+    def train(model, opt, sched, steps):
+        for i in range(steps):
+            opt.zero_grad()
+            model(ts.tensor(np.full((4, 3), float(i)))).pow(2).sum().backward()
+            opt.step()
+            sched.step()
+
+    model, opt, sched = make()
+    train(model, opt, sched, 3)
+    buf = io.BytesIO()
+    ts.save(
+        {"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict()}, buf
+    )
+    buf.seek(0)
+    ckpt = ts.load(buf)
+    model2, opt2, sched2 = make()
+    model2.load_state_dict(ckpt["model"])
+    opt2.load_state_dict(ckpt["opt"])
+    sched2.load_state_dict(ckpt["sched"])
+    assert sched2.state_dict() == sched.state_dict()
+    assert opt2.state_dict()["param_groups"] == opt.state_dict()["param_groups"]
+    train(model, opt, sched, 2)
+    train(model2, opt2, sched2, 2)  # resumed training follows the same path exactly
+    for (k, a), b in zip(model.state_dict().items(), model2.state_dict().values()):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=k)
+
+
+@pytest.mark.parity
+def test_save_load_script_runs_the_same_under_torch():
+    from script_parity import check_script
+
+    check_script(
+        """
+import io
+model = torch.nn.Linear(3, 2)
+buf = io.BytesIO()
+torch.save(model.state_dict(), buf)
+buf.seek(0)
+other = torch.nn.Linear(3, 2)
+result = other.load_state_dict(torch.load(buf, map_location="cpu", weights_only=True))
+rec("keys", (tuple(result.missing_keys), tuple(result.unexpected_keys)))
+x = torch.ones(4, 3)
+rec("same", bool((model(x) - other(x)).abs().max() == 0))
+"""
+    )

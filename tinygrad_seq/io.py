@@ -25,11 +25,18 @@ Atomicity: `save` serialises in memory, writes a temporary file in the target's 
 and fsyncs it, then `os.replace`s it over the target and fsyncs the folder. A crash or a full
 disk at any point leaves the previous checkpoint untouched, and the temporary file is removed
 on any failure. Every problem reading a file raises `CheckpointError` naming the file.
+
+As `torch.save` / `torch.load`: a path or a binary file object (io.BytesIO, open(p, 'wb')) is
+accepted; `map_location` may name the CPU (or be a dict or callable, applied on the CPU), any
+other device raises; `weights_only` is always true in effect (no code is ever stored). A
+whole module (or optimizer) is refused with the two lines to write instead: the state dict is
+what is saved, never a pickled object.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import math
 import os
@@ -181,28 +188,67 @@ def _atomic_write(path: str, data: bytes) -> None:
     _fsync_dir(folder)
 
 
+def _not_a_state_dict(obj: Any) -> TypeError:
+    """save() of a module, optimizer or scheduler: what to write instead."""
+    kind = type(obj).__name__
+    if hasattr(obj, "named_parameters"):
+        return TypeError(
+            f"save: got a whole module ({kind}); tinygrad_seq stores state dicts only (as "
+            "safetensors, never pickle), so save the module's state_dict and load it into a "
+            "model you construct:\n"
+            "    torch.save(model.state_dict(), path)\n"
+            "    model.load_state_dict(torch.load(path))"
+        )
+    if hasattr(obj, "state_dict"):
+        return TypeError(
+            f"save: got a {kind} object; tinygrad_seq stores state dicts only (never pickle): "
+            f"torch.save(obj.state_dict(), path), then obj.load_state_dict(torch.load(path))"
+        )
+    return TypeError(f"save: expected a dict-like state_dict, got {kind}")
+
+
+def _is_file(f: Any) -> bool:
+    return hasattr(f, "write") or hasattr(f, "read")
+
+
+def _file_name(f: Any) -> str:
+    name = getattr(f, "name", None)
+    return name if isinstance(name, str) else f"<{type(f).__name__}>"
+
+
 def save(
     state_dict: Mapping[Any, Any],
-    path: str | os.PathLike,
+    f: str | os.PathLike | Any,
     metadata: Mapping[str, Any] | None = None,
+    pickle_module: Any = None,
 ) -> None:
-    """Write a (nested) state dict {key: array|Tensor|number|str|None|dict|list|tuple} atomically.
+    """Write a (nested) state dict {key: array|Tensor|number|str|None|dict|list|tuple}.
 
-    `metadata` maps str keys to str (stored verbatim) or any JSON-serialisable value; read it back
-    with `load_metadata(path)` or `load(path, with_metadata=True)`. Raises TypeError naming the
-    key for values that cannot be stored (object/str/complex arrays, arbitrary objects).
+    f is a path (written atomically) or a binary file object. `metadata` maps str keys to str
+    (stored verbatim) or any JSON-serialisable value; read it back with `load_metadata(f)` or
+    `load(f, with_metadata=True)`. Raises TypeError naming the key for values that cannot be
+    stored (object/str/complex arrays, arbitrary objects), and for a whole module.
     """
     if not isinstance(state_dict, Mapping):
-        raise TypeError(f"save: expected a dict-like state_dict, got {type(state_dict).__name__}")
-    path = os.fspath(path)
-    if os.path.isdir(path):
-        raise IsADirectoryError(f"save: {path!r} is a directory; give a file path")
+        raise _not_a_state_dict(state_dict)
+    if pickle_module is not None:
+        raise TypeError("save: pickle_module is not supported: tinygrad_seq never pickles")
+    if not _is_file(f):
+        f = os.fspath(f)
+        if os.path.isdir(f):
+            raise IsADirectoryError(f"save: {f!r} is a directory; give a file path")
+    elif isinstance(f, io.TextIOBase):
+        raise TypeError(f"save: {_file_name(f)} is open in text mode; open it with 'wb'")
     flat = _Flattener()
     tree = flat.encode(state_dict, ())
     header = _encode_metadata(metadata)
     header[_VERSION] = "1"
     header[_TREE] = json.dumps(tree, separators=(",", ":"))
-    _atomic_write(path, safetensors.numpy.save(flat.tensors, metadata=header))
+    data = safetensors.numpy.save(flat.tensors, metadata=header)
+    if _is_file(f):
+        f.write(data)
+    else:
+        _atomic_write(f, data)
 
 
 # ---------------------------------------------------------------------------- loading
@@ -254,8 +300,23 @@ def _parse_header(path: str, raw: bytes, size: int) -> dict:
     return header
 
 
-def _read(path: str | os.PathLike, header_only: bool) -> tuple[str, dict, bytes]:
+def _read_file_object(f: Any) -> tuple[str, dict, bytes]:
+    """Read and validate a checkpoint from a binary file object at its current position."""
+    name = _file_name(f)
+    if isinstance(f, io.TextIOBase) or not hasattr(f, "read"):
+        raise TypeError(f"load: {name} is not a binary file object; open it with 'rb'")
+    data = f.read()
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"load: {name} returned {type(data).__name__}; open it with 'rb'")
+    data = bytes(data)
+    n = _check_header(name, data[:9], len(data))
+    return name, _parse_header(name, data[8 : 8 + n], len(data)), data
+
+
+def _read(path: str | os.PathLike | Any, header_only: bool) -> tuple[str, dict, bytes]:
     """Open and validate a checkpoint; returns (path, parsed header, file bytes or b'')."""
+    if _is_file(path):
+        return _read_file_object(path)
     path = os.fspath(path)
     if os.path.isdir(path):
         raise CheckpointError(f"{_who(path)}: is a directory, not a checkpoint file")
@@ -311,13 +372,54 @@ def _decode_metadata(path: str, meta: dict) -> dict[str, Any]:
         raise CheckpointError(f"{_who(path)}: is corrupt (bad metadata: {e})") from e
 
 
-def load(path: str | os.PathLike, with_metadata: bool = False) -> Any:
-    """Read a checkpoint -> the saved nested dict (arrays as ndarrays); with metadata: (dict, meta).
+def _cpu_only(map_location: Any) -> Any:
+    """Check map_location (str, device, dict or callable) names only the CPU; -> the callable."""
+    if map_location is None or (callable(map_location) and not hasattr(map_location, "type")):
+        return map_location
+    targets = map_location.values() if isinstance(map_location, Mapping) else [map_location]
+    for where in targets:
+        name = getattr(where, "type", None) or str(where).partition(":")[0]
+        if name != "cpu":
+            raise RuntimeError(
+                f"load: map_location={map_location!r} asks for device {str(where)!r}, but "
+                "tinygrad_seq runs on the CPU only; use map_location='cpu' or leave it out"
+            )
+    return None
 
-    A safetensors file written by another tool loads as a flat {name: ndarray} dict.
-    Raises CheckpointError naming the file if it is missing, truncated, corrupt or not safetensors.
+
+def _map_arrays(node: Any, fn: Any) -> Any:
+    """Apply map_location's fn(tensor, 'cpu') to every array of the tree (None keeps it)."""
+    if isinstance(node, np.ndarray):
+        out = fn(Tensor(node), "cpu")
+        return node if out is None else np.asarray(out._data if isinstance(out, Tensor) else out)
+    if isinstance(node, dict):
+        return {k: _map_arrays(v, fn) for k, v in node.items()}
+    if isinstance(node, (list, tuple)):
+        return type(node)(_map_arrays(v, fn) for v in node)
+    return node
+
+
+def load(
+    f: str | os.PathLike | Any,
+    map_location: Any = None,
+    pickle_module: Any = None,
+    *,
+    weights_only: bool | None = True,
+    mmap: bool | None = None,
+    with_metadata: bool = False,
+) -> Any:
+    """Read a checkpoint (path or binary file) -> the saved nested dict (arrays as ndarrays).
+
+    with_metadata=True: (dict, metadata). map_location: None, 'cpu', a CPU device, a dict or a
+    callable(tensor, 'cpu'); another device raises RuntimeError. weights_only is accepted: a
+    checkpoint never holds code, so it is weights only either way. A safetensors file written by
+    another tool loads as a flat {name: ndarray} dict. Raises CheckpointError naming the file if
+    it is missing, truncated, corrupt or not safetensors.
     """
-    path, header, data = _read(path, header_only=False)
+    if pickle_module is not None:
+        raise TypeError("load: pickle_module is not supported: tinygrad_seq never unpickles")
+    mapper = _cpu_only(map_location)
+    path, header, data = _read(f, header_only=False)
     try:
         tensors = safetensors.numpy.load(data)
     except Exception as e:  # SafetensorError subclasses Exception directly
@@ -341,10 +443,12 @@ def load(path: str | os.PathLike, with_metadata: bool = False) -> Any:
             raise CheckpointError(
                 f"{_who(path)}: is corrupt (tensors not in the structure metadata: {extra})"
             )
+    if mapper is not None:
+        state = _map_arrays(state, mapper)
     return (state, _decode_metadata(path, meta)) if with_metadata else state
 
 
-def load_metadata(path: str | os.PathLike) -> dict[str, Any]:
+def load_metadata(path: str | os.PathLike | Any) -> dict[str, Any]:
     """Read only the header of a checkpoint -> the user metadata {str: str | JSON value}."""
     path, header, _ = _read(path, header_only=True)
     return _decode_metadata(path, header.get("__metadata__") or {})
@@ -385,7 +489,7 @@ def load_into(module: Any, path: str | os.PathLike, strict: bool = True, key: An
     naming the file and listing every problem.
     """
     state = load(path)
-    who = _who(os.fspath(path))
+    who = _who(_file_name(path) if _is_file(path) else os.fspath(path))
     if key is not None:
         if not isinstance(state, Mapping) or key not in state:
             raise CheckpointError(f"{who}: has no top-level entry {key!r} (it has {list(state)})")
