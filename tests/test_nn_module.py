@@ -430,3 +430,33 @@ m.to(torch.int64)
 """,
         error_contains="only accepts floating point",
     )
+
+
+@pytest.mark.parity
+def test_module_list_and_dict_editing_match_torch():
+    from script_parity import check_script
+
+    check_script(
+        """
+ml = torch.nn.ModuleList([torch.nn.Linear(1, 1), torch.nn.Tanh(), torch.nn.Linear(1, 2)])
+ml.insert(1, torch.nn.ReLU())
+rec("after_insert", tuple(type(m).__name__ for m in ml))
+popped = ml.pop(0)
+rec("popped", type(popped).__name__)
+del ml[1]
+ml += [torch.nn.Sigmoid()]
+both = ml + torch.nn.ModuleList([torch.nn.Identity(7, bias=False)])
+rec("names", tuple(n for n, _ in both.named_children()))
+rec("types", tuple(type(m).__name__ for m in both))
+rec("params", tuple(n for n, _ in ml.named_parameters()))
+md = torch.nn.ModuleDict({"a": torch.nn.Linear(2, 2)})
+md.update({"b": torch.nn.Tanh()})
+md.update([("c", torch.nn.ReLU()), ("a", torch.nn.Identity())])
+rec("keys", tuple(md.keys()))
+rec("a", type(md["a"]).__name__)
+rec("pop", type(md.pop("b")).__name__)
+rec("left", tuple(md))
+md.clear()
+rec("len", len(md))
+"""
+    )

@@ -342,7 +342,10 @@ class Module:
 
 
 class Identity(Module):
-    """Returns its input unchanged: any shape -> same shape."""
+    """Returns its input unchanged: any shape -> same shape (arguments are ignored, as PyTorch)."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__()
 
     def forward(self, x: Any) -> Any:
         """x -> x."""
@@ -418,6 +421,33 @@ class ModuleList(Module):
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
+    def _renumber(self, modules: list) -> None:
+        self._modules.clear()
+        self._modules.update((str(i), m) for i, m in enumerate(modules))
+
+    def __delitem__(self, idx: int | slice) -> None:
+        mods = list(self._modules.values())
+        del mods[idx]
+        self._renumber(mods)  # the keys stay 0..n-1, as PyTorch's
+
+    def insert(self, index: int, module: Module) -> None:
+        """Insert module before position index."""
+        mods = list(self._modules.values())
+        mods.insert(index, module)
+        self._renumber(mods)
+
+    def pop(self, idx: int | slice) -> Any:
+        """Remove and return the module (or ModuleList of modules) at idx."""
+        out = self[idx]
+        del self[idx]
+        return out
+
+    def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
+        return self.extend(modules)
+
+    def __add__(self, other: Iterable[Module]) -> ModuleList:
+        return ModuleList(list(self) + list(other))
+
 
 class ModuleDict(Module):
     """A dict of sub-modules, registered under their keys."""
@@ -456,6 +486,21 @@ class ModuleDict(Module):
     def items(self) -> Iterable[tuple]:
         """(key, module) pairs in insertion order."""
         return self._modules.items()
+
+    def update(self, modules: Any) -> None:
+        """Add (or replace) modules from a mapping or an iterable of (key, module) pairs."""
+        for k, m in modules.items() if hasattr(modules, "items") else modules:
+            self[k] = m
+
+    def pop(self, key: str) -> Module:
+        """Remove and return the module under key."""
+        out = self[key]
+        del self[key]
+        return out
+
+    def clear(self) -> None:
+        """Remove every module."""
+        self._modules.clear()
 
 
 class ParameterList(Module):
