@@ -170,3 +170,24 @@ def test_randint_draws_from_the_generator_given():
     assert ts.randint(3, 6, size=(2, 2)).shape == (2, 2)
     with pytest.raises(TypeError, match="generator must be a Generator"):
         ts.randint(3, (2,), generator=np.random.default_rng(0))
+
+
+@pytest.mark.parity
+def test_parity_randperm():
+    from script_parity import check_script
+
+    check_script(
+        """
+p = torch.randperm(10)
+rec("is_permutation", (sorted(p.tolist()) == list(range(10)), p.dtype == torch.int64))
+rec("empty", tuple(torch.randperm(0).shape))
+f = torch.randperm(4, dtype=torch.float64, requires_grad=True, device="cpu")
+rec("float", (f.dtype == torch.float64, f.requires_grad, sorted(f.tolist())))
+a = torch.randperm(20, generator=torch.Generator().manual_seed(2))
+b = torch.randperm(20, generator=torch.Generator().manual_seed(2))
+rec("repeat", a.tolist() == b.tolist())
+torch.randperm(2.0)
+""",
+        error_contains="must be int",
+    )
+    check_script("torch.randperm(-1)")  # both refuse a negative n with a RuntimeError

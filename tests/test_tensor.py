@@ -469,3 +469,23 @@ def test_new_constructors_accept_the_cpu_only():
     assert x.new_zeros(2, device="cpu").device == ts.device("cpu")
     with pytest.raises(RuntimeError, match="runs on the CPU only"):
         x.new_ones(2, device="cuda")
+
+
+@pytest.mark.parity
+def test_parity_in_place_random_fills_take_a_generator():
+    from script_parity import check_script
+
+    check_script(
+        """
+def fills(seed):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.empty(6)
+    return (x.clone().uniform_(-1, 1, generator=g), x.clone().normal_(0, 2, generator=g),
+            x.clone().bernoulli_(0.5, generator=g))
+
+a, b = fills(5), fills(5)
+rec("repeat", tuple(bool(np.array_equal(x.numpy(), y.numpy())) for x, y in zip(a, b)))
+rec("uniform_in_range", (bool(a[0].min() >= -1), bool(a[0].max() < 1)))
+rec("bernoulli_01", bool(((a[2] == 0) | (a[2] == 1)).all()))
+"""
+    )

@@ -1,5 +1,5 @@
 """Factory functions: tensor, from_numpy, zeros, ones, full, empty, eye, arange, rand, randn,
-randint, *_like, and the legacy typed constructors (LongTensor, ...).
+randint, randperm, *_like, and the legacy typed constructors (LongTensor, ...).
 
 Every factory takes PyTorch's keywords dtype=, device= (the CPU only: see dtypes.check_device)
 and requires_grad=; the random ones also generator= (a random.Generator)."""
@@ -280,6 +280,24 @@ def randint(
     if requires_grad and d.kind != "f":
         raise RuntimeError("Only Tensors of floating point dtype can require gradients")
     data = numpy_generator(generator).integers(low, high, size=shape).astype(d)
+    return _new(data, requires_grad, device)
+
+
+def randperm(
+    n: int,
+    *,
+    generator: Generator | None = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """A random permutation of 0 .. n-1: (n,), int64 unless dtype=, from generator."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"randperm(): argument 'n' must be int, not {type(n).__name__}")
+    if n < 0:
+        raise RuntimeError(f"randperm: n must be non-negative, got {n}")
+    d = dtypes.int64 if dtype is None else dtypes.to_dtype(dtype)
+    data = numpy_generator(generator).permutation(int(n)).astype(d)
     return _new(data, requires_grad, device)
 
 

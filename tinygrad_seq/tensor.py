@@ -15,7 +15,7 @@ import numpy as np
 
 from . import autograd, dtypes, ops
 from .autograd import Context
-from .random import get_generator
+from .random import get_generator, numpy_generator
 
 
 class _HookHandle:
@@ -695,21 +695,21 @@ class Tensor:
             value = value.expand(*self.shape)
         return self._write(lambda s: ops.Overwrite.apply(s, value))
 
-    def _fill_random(self, draw: Any) -> Tensor:
-        new = np.asarray(draw(get_generator()), dtype=self.dtype).reshape(self.shape)
+    def _fill_random(self, draw: Any, generator: Any = None) -> Tensor:
+        new = np.asarray(draw(numpy_generator(generator)), dtype=self.dtype).reshape(self.shape)
         return self._write(lambda s: ops.Overwrite.apply(s, Tensor._make(new, False, None)))
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
         """Every element drawn from U(a, b), in place; -> self."""
-        return self._fill_random(lambda g: g.uniform(a, b, size=self.shape))
+        return self._fill_random(lambda g: g.uniform(a, b, size=self.shape), generator)
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
         """Every element drawn from N(mean, std^2), in place; -> self."""
-        return self._fill_random(lambda g: g.normal(mean, std, size=self.shape))
+        return self._fill_random(lambda g: g.normal(mean, std, size=self.shape), generator)
 
-    def bernoulli_(self, p: float = 0.5) -> Tensor:
+    def bernoulli_(self, p: float = 0.5, *, generator: Any = None) -> Tensor:
         """Every element 1 with probability p, else 0, in place; -> self."""
-        return self._fill_random(lambda g: g.random(size=self.shape) < p)
+        return self._fill_random(lambda g: g.random(size=self.shape) < p, generator)
 
     def detach_(self) -> Tensor:
         """Cut self from the graph in place: a leaf that does not require grad; -> self."""
