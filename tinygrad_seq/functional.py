@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from .autograd import Function
 from .random import get_generator
 
 # the activations are tensor.py's functions, here too so that F.relu, F.softmax, ... exist
@@ -403,28 +402,11 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     return input.copy_(out) if inplace else out
 
 
-class _Erf(Function):
-    """erf(a), element-wise: numpy has no erf, so math.erf per element (float64, then cast)."""
-
-    _erf = np.frompyfunc(math.erf, 1, 1)
-
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return _Erf._erf(a.astype(np.float64)).astype(a.dtype)
-
-    @staticmethod
-    def backward(ctx, g):
-        # d erf(a)/da = 2/sqrt(pi) exp(-a^2)
-        (a,) = ctx.saved_tensors
-        return (g * (2.0 / math.sqrt(math.pi)) * np.exp(-a * a),)
-
-
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """(*) -> (*): x Phi(x) (approximate='none') or PyTorch's tanh approximation ('tanh')."""
     x = input._floating()
     if approximate == "none":
-        return x * 0.5 * (_Erf.apply(x * (1.0 / math.sqrt(2.0))) + 1.0)
+        return x * 0.5 * ((x * (1.0 / math.sqrt(2.0))).erf() + 1.0)
     if approximate == "tanh":
         inner = (x + x * x * x * 0.044715) * math.sqrt(2.0 / math.pi)
         return x * 0.5 * (inner.tanh() + 1.0)
