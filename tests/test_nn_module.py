@@ -460,3 +460,25 @@ md.clear()
 rec("len", len(md))
 """
     )
+
+
+@pytest.mark.parity
+def test_parity_a_device_agnostic_training_step_runs_on_the_cpu():
+    from script_parity import check_script
+
+    check_script(
+        """
+device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+model = torch.nn.Linear(3, 2).to(device)
+with torch.no_grad():
+    model.weight.copy_(torch.tensor([[0.1, -0.2, 0.3], [0.4, 0.5, -0.6]]))
+    model.bias.fill_(0.05)
+x = torch.Tensor([[1, 2, 3], [0.5, -1, 2]]).to(device)
+target = torch.tensor([1, 0], device=device)
+loss = torch.nn.functional.cross_entropy(model(x), target)
+loss.backward()
+rec("loss", loss.cpu())
+rec("grad", model.weight.grad.cpu())
+rec("same_device", str(x.device) == str(model.weight.device) == str(loss.device))
+"""
+    )
