@@ -489,3 +489,20 @@ rec("uniform_in_range", (bool(a[0].min() >= -1), bool(a[0].max() < 1)))
 rec("bernoulli_01", bool(((a[2] == 0) | (a[2] == 1)).all()))
 """
     )
+
+
+@pytest.mark.parity
+def test_parity_legacy_types_check_the_dtype_with_isinstance():
+    from script_parity import check_script
+
+    check_script(
+        """
+x, n = torch.zeros(2, dtype=torch.float32), torch.tensor([1, 2])
+rec("float", (isinstance(x, torch.FloatTensor), isinstance(x, torch.DoubleTensor)))
+rec("long", (isinstance(n, torch.LongTensor), isinstance(n, torch.IntTensor)))
+rec("others", (isinstance(torch.tensor([True]), torch.BoolTensor), isinstance(3, torch.LongTensor),
+               isinstance(x.half(), torch.HalfTensor), isinstance(x, torch.Tensor)))
+rec("empty", (tuple(torch.LongTensor().shape), tuple(torch.BoolTensor(2, 1).shape)))
+rec("names", (torch.LongTensor.__name__, x.type(torch.IntTensor).type()))
+"""
+    )

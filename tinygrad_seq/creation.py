@@ -302,27 +302,40 @@ def randperm(
 
 
 # ----------------------------------------------------------------------------- legacy types
-def _typed(dtype: np.dtype, name: str) -> Any:
-    def make(*args: Any, device: Any = None) -> Tensor:
+class LegacyTensorType(type):
+    """Type of ts.LongTensor and kin: a call makes a Tensor of that dtype; isinstance checks it."""
+
+    dtype: np.dtype
+
+    def __call__(cls, *args: Any, device: Any = None) -> Tensor:  # type: ignore[override]
+        """LongTensor(*sizes): uninitialised values of that shape; LongTensor(data): a copy."""
         dtypes.check_device(device)
+        name = cls.__name__
+        if not args:
+            return _new(np.empty((0,), dtype=cls.dtype), False)
         if all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
-            return _new(np.empty(dtypes.as_size(args, name), dtype=dtype), False)
+            return _new(np.empty(dtypes.as_size(args, name), dtype=cls.dtype), False)
         if len(args) == 1 and isinstance(args[0], dtypes.Size):
-            return _new(np.empty(args[0], dtype=dtype), False)
+            return _new(np.empty(args[0], dtype=cls.dtype), False)
         if len(args) != 1:
             raise TypeError(f"{name}(): expected sizes (ints) or one sequence of data, got {args}")
-        if isinstance(args[0], Tensor) and args[0].dtype != dtype:
-            raise TypeError(f"{name}(): expected a tensor of dtype {dtype}, got {args[0].dtype}")
-        return _new(np.array(args[0], dtype=dtype), False)
+        data = args[0]
+        if isinstance(data, Tensor) and data.dtype != cls.dtype:
+            raise TypeError(f"{name}(): expected a tensor of dtype {cls.dtype}, got {data.dtype}")
+        return _new(np.array(data, dtype=cls.dtype), False)
 
-    make.__name__ = make.__qualname__ = name
-    make.__doc__ = f"The legacy constructor: {name}(*sizes) uninitialised, {name}(data): {dtype}."
-    return make
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return isinstance(obj, Tensor) and obj.dtype == cls.dtype
 
 
-FloatTensor = _typed(dtypes.float32, "FloatTensor")
-DoubleTensor = _typed(dtypes.float64, "DoubleTensor")
-HalfTensor = _typed(dtypes.float16, "HalfTensor")
-LongTensor = _typed(dtypes.int64, "LongTensor")
-IntTensor = _typed(dtypes.int32, "IntTensor")
-BoolTensor = _typed(dtypes.bool_, "BoolTensor")
+def _legacy(dtype: np.dtype, name: str) -> LegacyTensorType:
+    doc = f"The legacy constructor of {dtype} tensors: {name}(*sizes) or {name}(data)."
+    return LegacyTensorType(name, (), {"dtype": dtype, "__doc__": doc, "__module__": __name__})
+
+
+FloatTensor = _legacy(dtypes.float32, "FloatTensor")
+DoubleTensor = _legacy(dtypes.float64, "DoubleTensor")
+HalfTensor = _legacy(dtypes.float16, "HalfTensor")
+LongTensor = _legacy(dtypes.int64, "LongTensor")
+IntTensor = _legacy(dtypes.int32, "IntTensor")
+BoolTensor = _legacy(dtypes.bool_, "BoolTensor")
