@@ -482,3 +482,11 @@ rec("grad", model.weight.grad.cpu())
 rec("same_device", str(x.device) == str(model.weight.device) == str(loss.device))
 """
     )
+
+
+def test_module_cuda_raises_naming_the_cpu():
+    m = nn.Linear(2, 2)
+    for make in (lambda: m.cuda(), lambda: m.cuda(0), lambda: m.to("cuda"), lambda: m.to(1)):
+        with pytest.raises(RuntimeError, match="tinygrad_seq runs on the CPU only"):
+            make()
+    assert m.weight.dtype == np.float32  # nothing changed on the way

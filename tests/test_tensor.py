@@ -506,3 +506,10 @@ rec("empty", (tuple(torch.LongTensor().shape), tuple(torch.BoolTensor(2, 1).shap
 rec("names", (torch.LongTensor.__name__, x.type(torch.IntTensor).type()))
 """
     )
+
+
+def test_tensor_cuda_raises_for_every_device_named():
+    x = ts.zeros(2)
+    for device in (None, 0, "cuda:1", ts.device("cuda"), "cpu"):
+        with pytest.raises(RuntimeError, match="tinygrad_seq runs on the CPU only"):
+            x.cuda(device)

@@ -407,8 +407,8 @@ class Tensor:
 
     def cuda(self, device: Any = None, non_blocking: bool = False) -> Tensor:
         """Raises RuntimeError: tinygrad_seq runs on the CPU only."""
-        dtypes.check_device("cuda" if device is None else dtypes.device(device))
-        return self  # not reached: check_device raises for every CUDA device
+        dtypes.check_device("cuda")  # raises, whichever CUDA device was asked for
+        return self
 
     def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
         """type() -> 'torch.FloatTensor'-style name; type(dtype or name) -> to(that dtype)."""
