@@ -522,8 +522,8 @@ def test_pad_errors_name_what_is_wrong():
         F.pad(x, (1, 2, 3))
     with pytest.raises(ValueError, match="twice the number of dimensions"):
         F.pad(x, (1, 1, 1, 1, 1, 1))
-    with pytest.raises(NotImplementedError, match="only 'constant'"):
-        F.pad(x, (1, 1), mode="reflect")
+    with pytest.raises(NotImplementedError, match="'circular', got 'symmetric'"):
+        F.pad(x, (1, 1), mode="symmetric")
     with pytest.raises(RuntimeError, match="negative size"):
         F.pad(x, (-2, -2))
     assert F.pad(ts.tensor([1, 2]), (1, 0), value=7).tolist() == [7, 1, 2]
@@ -554,3 +554,34 @@ def test_softmax_dtype_argument_casts_first():
     theirs = torch.nn.functional.softmax(torch.tensor(x), dim=1, dtype=torch.float64)
     assert ours.dtype == np.float64
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=1e-15)
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize(
+    "shape, pad",
+    [((2, 3, 4), (1, 2)), ((2, 3, 4), (1, 1, 2, 0)), ((2, 3, 4), (-1, 2)), ((3, 4), (3, 0)),
+     ((2, 3, 4), (2, -1, 1, 1)), ((1, 2, 3, 4, 3), (1, 2, 0, 1, 2, 2)), ((2, 3, 4), (-2, -1))],
+)  # fmt: skip
+def test_pad_reflect_replicate_circular_match_torch(mode, shape, pad):
+    torch = require_torch()
+    check_parity(
+        lambda x: F.pad(x, pad, mode=mode),
+        lambda x: torch.nn.functional.pad(x, pad, mode=mode),
+        [_x(shape, zero_row=False)],
+        atol=1e-14,
+    )
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize(
+    "mode, shape, pad",
+    [("reflect", (2, 3, 4), (0, 4)), ("circular", (2, 3, 4), (5, 0)),
+     ("reflect", (4,), (1, 1)), ("replicate", (2, 3, 4), (1, 1, 1, 1, 1, 1))],
+)  # fmt: skip
+def test_pad_non_constant_errors_have_torchs_types(mode, shape, pad):
+    torch = require_torch()
+    with pytest.raises(Exception) as theirs:
+        torch.nn.functional.pad(torch.zeros(shape), pad, mode=mode)
+    with pytest.raises(type(theirs.value)):
+        F.pad(ts.zeros(*shape), pad, mode=mode)

@@ -432,7 +432,11 @@ def normalize(
 
 
 def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None):
-    """(*, d_k .. d_n) -> padded: pad = (left_n, right_n, left_n-1, ...), negative crops."""
+    """(*, d_k .. d_n) -> padded: pad = (left_n, right_n, left_n-1, ...), negative crops.
+
+    mode 'constant' fills with value (0); 'reflect', 'replicate' and 'circular' pad the last 1-3
+    dimensions of an input with one or two leading dimensions more, as PyTorch.
+    """
     pad = tuple(int(p) for p in pad)
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
         raise ValueError(
@@ -440,7 +444,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
             f"({input.ndim}), got {len(pad)}"
         )
     if mode != "constant":
-        raise NotImplementedError(f"pad: mode {mode!r} is not supported; only 'constant' is")
+        return _pad_by_index(input, pad, mode)
     lead = input.ndim - len(pad) // 2
     crop, shape, place = [slice(None)] * lead, list(input.shape[:lead]), [slice(None)] * lead
     for d in range(lead, input.ndim):
@@ -456,4 +460,41 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
         place.append(slice(max(lo, 0), max(lo, 0) + max(n - max(-lo, 0) - max(-hi, 0), 0)))
     out = Tensor(np.full(shape, 0 if value is None else value, dtype=input.dtype))
     out[tuple(place)] = input[tuple(crop)]
+    return out
+
+
+_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}  # numpy's names
+
+
+def _pad_by_index(input: Tensor, pad: tuple, mode: str) -> Tensor:
+    """pad's reflect, replicate and circular modes: gather the positions np.pad would copy."""
+    if mode not in _PAD_MODES:
+        raise NotImplementedError(
+            f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}"
+        )
+    k = len(pad) // 2  # the number of trailing dimensions padded: 1, 2 or 3
+    if k not in (1, 2, 3) or input.ndim not in (k + 1, k + 2):
+        raise NotImplementedError(
+            f"Padding size {len(pad)} is not supported for {input.ndim}D input tensor: mode "
+            f"{mode!r} pads the last 1, 2 or 3 dimensions of an input with one or two more"
+        )
+    out = input
+    for d in range(input.ndim - k, input.ndim):
+        j = 2 * (input.ndim - 1 - d)  # the last dim's pair comes first
+        lo, hi, n = pad[j], pad[j + 1], input.shape[d]
+        limit = {"reflect": n - 1, "circular": n}.get(mode, max(lo, hi))
+        if max(lo, hi) > limit:
+            raise RuntimeError(
+                f"pad: padding ({lo}, {hi}) of dimension {d} (size {n}) is too large for mode "
+                f"{mode!r}: at most {limit} on each side"
+            )
+        # a negative pad crops: circular wraps around what is left (crop first), reflect and
+        # replicate pad from the whole dimension and crop afterwards, as PyTorch does
+        idx, crop = np.arange(n), (max(-lo, 0), max(-hi, 0))
+        if mode == "circular":
+            idx = idx[crop[0] : n - crop[1]]
+        idx = np.pad(idx, (max(lo, 0), max(hi, 0)), mode=_PAD_MODES[mode])
+        if mode != "circular":
+            idx = idx[crop[0] : len(idx) - crop[1]]
+        out = out[(slice(None),) * d + (idx,)]
     return out
