@@ -26,7 +26,7 @@ PACKAGE = ROOT / "tinygrad_seq"
 LAYERS = [
     ("entry points", ["__main__", "cli"]),
     ("applications", ["tasks"]),
-    ("tools", ["check", "viz", "io", "data"]),
+    ("tools", ["check", "viz", "io", "data", "utils"]),
     ("modules", ["nn", "optim"]),
     ("core", ["functional", "creation", "tensor", "ops", "autograd", "random", "dtypes"]),
     ("speed layer and messages", ["grads", "errors", "kernels"]),

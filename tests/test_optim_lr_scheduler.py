@@ -59,8 +59,15 @@ MORE_SCHEDULERS = [
     ("LinearLR", {"start_factor": 1.0, "end_factor": 0.0, "total_iters": 30}),
 ]
 PARITY = SCHEDULERS + MORE_SCHEDULERS
+def _id_value(v):
+    """A test id piece that is the same in every process (no function addresses)."""
+    if isinstance(v, (list, tuple)):
+        return "[" + ",".join(_id_value(x) for x in v) + "]"
+    return getattr(v, "__name__", str(v))
+
+
 PARITY_IDS = IDS + [
-    f"{name}-" + ",".join(f"{k}={getattr(v, '__name__', v)}" for k, v in kw.items())
+    f"{name}-" + ",".join(f"{k}={_id_value(v)}" for k, v in kw.items())
     for name, kw in MORE_SCHEDULERS
 ]
 

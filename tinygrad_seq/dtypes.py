@@ -272,6 +272,9 @@ class _Flags:
     def __init__(self, **flags: Any):
         self.__dict__.update(flags)
 
+    def __repr__(self) -> str:
+        return "<flags " + ", ".join(f"{k}={v}" for k, v in vars(self).items()) + ">"
+
 
 class _Backends:
     """ts.backends: mps and cudnn report themselves unavailable (tinygrad_seq is CPU only)."""
@@ -280,6 +283,9 @@ class _Backends:
         self.mps = _Accelerator("backends.mps")
         self.cudnn = _Flags(enabled=False, deterministic=False, benchmark=False)
         self.cudnn.is_available = _false
+
+    def __repr__(self) -> str:
+        return "<tinygrad_seq.backends: mps and cudnn, not available, CPU only>"
 
 
 cuda = _Accelerator("cuda")
