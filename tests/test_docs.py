@@ -207,3 +207,23 @@ def test_layers_picture_places_every_module_in_a_layer():
     assert {layers.box(m) for m in mods} - {"__init__"} <= set(rank)
     upward = [(a, b) for a, b in layers.edges(mods) if rank[a] > rank[b]]
     assert not upward, f"imports pointing up a layer: {upward}"
+
+
+def test_pytorch_page_names_exist():
+    """Every name docs/pytorch.md lists as supported is there, under PyTorch's spelling."""
+    import tinygrad_seq
+
+    text = (ROOT / "docs" / "pytorch.md").read_text(encoding="utf-8")
+    supported = text[text.index("## Supported") : text.index("## Known differences")]
+    names = re.findall(r"`((?:torch|F)\.[\w.]+)`", supported)
+    assert len(names) > 300
+    missing = []
+    for name in names:
+        path = name.replace("F.", "torch.nn.functional.", 1).split(".")[1:]
+        obj = tinygrad_seq
+        for part in path:
+            if not hasattr(obj, part):
+                missing.append(name)
+                break
+            obj = getattr(obj, part)
+    assert not missing, f"docs/pytorch.md lists names that do not exist: {missing}"
