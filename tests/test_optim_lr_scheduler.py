@@ -59,6 +59,8 @@ MORE_SCHEDULERS = [
     ("LinearLR", {"start_factor": 1.0, "end_factor": 0.0, "total_iters": 30}),
 ]
 PARITY = SCHEDULERS + MORE_SCHEDULERS
+
+
 def _id_value(v):
     """A test id piece that is the same in every process (no function addresses)."""
     if isinstance(v, (list, tuple)):
