@@ -751,7 +751,9 @@ class RNNBase(Module):
         self, p: Projection, t: int, h: Tensor, c: Tensor | None, w: StepWeights
     ) -> tuple[Tensor, Tensor | None]:
         """One time step t: -> (h', c'), c' None but for the LSTM."""
-        raise NotImplementedError  # pragma: no cover - each layer class defines its step
+        raise TypeError(  # pragma: no cover - each layer class defines its step
+            f"{type(self).__name__} has no time step: use nn.RNN, nn.GRU or nn.LSTM"
+        )
 
     def _keep_states(self, layer: int, sfx: str, hs: list, cs: list) -> None:
         """Store per-step states in time order, each retaining its grad (total dL/dh_t)."""
