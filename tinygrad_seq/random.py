@@ -78,3 +78,19 @@ def numpy_generator(generator: Generator | None) -> np.random.Generator:
     if not isinstance(generator, Generator):
         raise TypeError(f"generator must be a Generator, got {type(generator).__name__}")
     return generator.numpy
+
+
+def numpy_source(generator: Any, where: str = "generator") -> np.random.Generator:
+    """None -> the package generator now; a numpy Generator -> itself; anything with a numpy
+    Generator in its `.numpy` (a Generator) -> that one; else a TypeError naming `where`."""
+    if generator is None:
+        return _generator
+    if isinstance(generator, np.random.Generator):
+        return generator
+    wrapped = getattr(generator, "numpy", None)
+    if isinstance(wrapped, np.random.Generator):
+        return wrapped
+    raise TypeError(
+        f"{where}: expected generator to be None, a numpy Generator "
+        f"(np.random.default_rng(seed)) or a Generator, got {type(generator).__name__}"
+    )

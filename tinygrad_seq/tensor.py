@@ -15,7 +15,7 @@ import numpy as np
 
 from . import autograd, dtypes, ops
 from .autograd import Context
-from .random import get_generator, numpy_generator
+from .random import numpy_generator, numpy_source
 
 
 class _HookHandle:
@@ -1801,17 +1801,6 @@ def _accumulator(x: Tensor, dtype: Any) -> Tensor:
     return x if x.dtype.kind == "f" else x.to(np.int64)
 
 
-def _random_source(generator: Any) -> np.random.Generator:
-    if generator is None:
-        return get_generator()
-    if isinstance(generator, np.random.Generator):
-        return generator
-    rng = getattr(generator, "numpy", None)  # a tinygrad_seq Generator draws from its own numpy's
-    if isinstance(rng, np.random.Generator):
-        return rng
-    raise TypeError(f"generator must be None or a Generator, got {type(generator).__name__}")
-
-
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
     """(*) -> (values, indices): the k largest (largest=False: smallest) entries along dim."""
     return input.topk(k, dim, largest, sorted)
@@ -1894,7 +1883,7 @@ def multinomial(
             "invalid multinomial distribution (with replacement=False, not "
             "enough non-negative category to sample)"
         )
-    rng = _random_source(generator)
+    rng = numpy_source(generator)
     out = np.stack([
         rng.choice(rows.shape[1], num_samples, replace=replacement, p=r / r.sum()) for r in rows
     ])  # fmt: skip
@@ -1906,13 +1895,13 @@ def bernoulli(input: Tensor, p: float | None = None, *, generator: Any = None) -
     probs = input._data if p is None else np.full(input.shape, p)
     if np.any((probs < 0) | (probs > 1)):
         raise RuntimeError("bernoulli: all elements of input must be in [0, 1]")
-    draws = _random_source(generator).random(input.shape) < probs
+    draws = numpy_source(generator).random(input.shape) < probs
     return Tensor._make(draws.astype(input.dtype), False, None)
 
 
 def normal(mean: Any, std: Any = 1.0, size: Any = None, *, generator: Any = None) -> Tensor:
     """Draws from N(mean, std^2): tensor mean/std broadcast, or numbers with a size."""
-    rng = _random_source(generator)
+    rng = numpy_source(generator)
     if not isinstance(mean, Tensor) and not isinstance(std, Tensor):
         if size is None:
             raise TypeError("normal(): with number mean and std, size is required")

@@ -16,9 +16,10 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from ...random import numpy_source
 from .collate import default_collate, default_convert
 from .dataset import Dataset, IterableDataset
-from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, resolve_generator
+from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
 
 def get_worker_info() -> None:
@@ -123,7 +124,7 @@ class DataLoader:
         else:
             shuffle = bool(shuffle)
         if generator is not None:
-            resolve_generator(generator, "DataLoader")
+            numpy_source(generator, "DataLoader")
         _check_sampling(batch_size, shuffle, sampler, batch_sampler, drop_last)
         if batch_sampler is not None:
             batch_size, drop_last = None, False

@@ -15,8 +15,8 @@ import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
+from ...random import numpy_source
 from ...tensor import Tensor
-from .sampler import resolve_generator
 
 T_co = TypeVar("T_co", covariant=True)
 
@@ -192,7 +192,7 @@ def random_split(
     for i, length in enumerate(lengths):
         if length < 0:  # PyTorch slices nonsense out of a negative count; we say so instead
             raise ValueError(f"random_split: length at index {i} is negative ({length})")
-    rng = resolve_generator(generator, "random_split")
+    rng = numpy_source(generator, "random_split")
     indices = rng.permutation(len(dataset)).tolist()
     return [
         Subset(dataset, indices[end - length : end])

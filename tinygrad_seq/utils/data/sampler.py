@@ -11,32 +11,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator, Sequence, Sized
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 import numpy as np
 
-from ...random import get_generator
+from ...random import numpy_source
 
 T_co = TypeVar("T_co", covariant=True)
-
-
-def resolve_generator(generator: Any, where: str) -> np.random.Generator:
-    """None -> the package generator now; a numpy Generator -> itself; else a TypeError.
-
-    A generator object that wraps a numpy Generator in its `.numpy` attribute (the shape of a
-    torch.Generator-like class) is accepted too and drawn from through that attribute.
-    """
-    if generator is None:
-        return get_generator()
-    if isinstance(generator, np.random.Generator):
-        return generator
-    wrapped = getattr(generator, "numpy", None)
-    if isinstance(wrapped, np.random.Generator):
-        return wrapped
-    raise TypeError(
-        f"{where}: expected generator to be None, a numpy Generator "
-        f"(np.random.default_rng(seed)) or a Generator, got {type(generator).__name__}"
-    )
 
 
 class Sampler(Generic[T_co]):
@@ -83,7 +64,7 @@ class RandomSampler(Sampler[int]):
                 f"num_samples={self.num_samples}"
             )
         if generator is not None:
-            resolve_generator(generator, "RandomSampler")
+            numpy_source(generator, "RandomSampler")
 
     @property
     def num_samples(self) -> int:
@@ -92,7 +73,7 @@ class RandomSampler(Sampler[int]):
 
     def __iter__(self) -> Iterator[int]:
         n = len(self.data_source)
-        rng = resolve_generator(self.generator, "RandomSampler")
+        rng = numpy_source(self.generator, "RandomSampler")
         if self.replacement:
             yield from rng.integers(0, n, size=self.num_samples).tolist()
             return
@@ -115,7 +96,7 @@ class SubsetRandomSampler(Sampler[int]):
         self.generator = generator
 
     def __iter__(self) -> Iterator[int]:
-        rng = resolve_generator(self.generator, "SubsetRandomSampler")
+        rng = numpy_source(self.generator, "SubsetRandomSampler")
         for i in rng.permutation(len(self.indices)).tolist():
             yield self.indices[i]
 
@@ -172,7 +153,7 @@ class WeightedRandomSampler(Sampler[int]):
 
     def __iter__(self) -> Iterator[int]:
         self._check_distribution()
-        rng = resolve_generator(self.generator, "WeightedRandomSampler")
+        rng = numpy_source(self.generator, "WeightedRandomSampler")
         p = self.weights / self.weights.sum()
         if self.replacement:
             yield from rng.choice(p.size, size=self.num_samples, p=p).tolist()
