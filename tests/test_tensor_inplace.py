@@ -59,6 +59,9 @@ OPS = [
     ("setitem_slice", "t[:, 1:] = 0.5", "mixed"),
     ("setitem_tensor_index", "t[torch.tensor([1, 0]), torch.tensor([2, 2])] = o[0, :2]", "mixed"),
     ("setitem_mask", "t[o > 0.5] = 7.0", "mixed"),
+    ("setitem_leading_ones", "t[0] = o[1:2]", "mixed"),  # (1, 3) into (3,): the 1 is dropped
+    ("setitem_slice_leading_ones", "t[:1, 1:] = o[None, :1, :2]", "mixed"),
+    ("setitem_index_leading_ones", "t[torch.tensor([1, 0])] = o[None]", "mixed"),
 ]
 
 SETUP = """
@@ -373,6 +376,9 @@ rec("leaf", lstm.bias_ih_l0.is_leaf)
         "b = torch.zeros(2, 3); b[torch.tensor([0, 1])] = torch.ones(3); rec('b', b)\n"
         "b[torch.tensor([0, 1])] = torch.ones(4)",
         "b = torch.zeros(2, 3); b[0] = torch.ones(4)",
+        "b = torch.zeros(2, 3); b[0] = torch.ones(2, 3)",
+        # copy_ broadcasts the source to self, never self to a larger shape
+        "b = torch.zeros(3); b.copy_(torch.ones(1, 3))",
         # broadcasting into self, and a result that does not fit
         "b = torch.zeros(2, 3); b.add_(torch.tensor([1.0, 2.0, 3.0])); rec('b', b)\n"
         "b.add_(torch.ones(4, 2, 3))",
@@ -393,6 +399,8 @@ rec("leaf", lstm.bias_ih_l0.is_leaf)
         "requires_grad_",
         "setitem-advanced-mismatch",
         "setitem-basic-mismatch",
+        "setitem-basic-extra-dims",
+        "copy_-source-larger",
         "broadcast",
     ],
 )

@@ -684,12 +684,14 @@ class Tensor:
         """The values of src (broadcast to self's shape, cast to self's dtype) in place; -> self."""
         src = self._other(src) if not isinstance(src, Tensor) else src
         try:
-            np.broadcast_shapes(src.shape, self.shape)
+            shape = np.broadcast_shapes(src.shape, self.shape)
         except ValueError:
+            shape = None
+        if shape != self.shape:  # the source may not add dimensions or grow self's
             raise RuntimeError(
                 f"copy_: the source of shape {list(src.shape)} cannot be broadcast to the "
                 f"destination of shape {list(self.shape)}"
-            ) from None
+            )
         value = src.to(self.dtype)
         if value.shape != self.shape:
             value = value.expand(*self.shape)
@@ -1189,7 +1191,10 @@ class Tensor:
         key, advanced = _index_key(key)
         v = value if isinstance(value, Tensor) else self._other(value)
         if not advanced:  # a view of self takes the values, as PyTorch's x[key].copy_(v)
-            self[key].copy_(v)
+            target = self[key]
+            while v.ndim > target.ndim and v.shape[0] == 1:  # PyTorch drops leading 1s of v
+                v = v.squeeze(0)
+            target.copy_(v)
             return
         v = v.to(self.dtype)
         self._write(lambda s: ops.IndexPut.apply(s, v, key=key))
