@@ -213,6 +213,11 @@ def test_random_sampler_batches_are_a_fresh_permutation_each_epoch(pair):
         epochs.append(seen)
     assert not np.array_equal(epochs[0], rows)  # shuffled
     assert not np.array_equal(epochs[0], epochs[1])  # a new order each epoch
+    # a generator seeded alike gives the same order again
+    again = ours.get_dataloader(
+        input_lang, output_lang, pairs, 32, generator=ours.torch.Generator().manual_seed(3)
+    )
+    np.testing.assert_array_equal(np.concatenate([x.numpy() for x, _ in again]), epochs[0])
 
 
 def test_runs_as_a_script():
