@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 from helpers import in_ci
 
+from tinygrad_seq import viz
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "examples" / "notebooks"
 KERNEL = "tinygrad-seq-tests"
@@ -175,3 +177,20 @@ def test_04_gru_lstm(kernel_env, tmp_path):
     assert_reports(outputs, ok=2)
     assert_figures(outputs, 1)  # the gates
     assert_svg_graphs(outputs, 1)
+
+
+@pytest.mark.slow
+def test_05_sampling_names(kernel_env, tmp_path):
+    outputs, _ = execute("05_sampling_names.ipynb", tmp_path)
+    assert_figures(outputs, 1)  # the training curve
+    text = text_of(outputs)
+    assert "nats per character" in text and "tau = 0.5" in text and "log P('maria')" in text
+
+
+@pytest.mark.slow
+def test_06_explorer(kernel_env, tmp_path):
+    if not hasattr(viz, "explore"):
+        pytest.skip("viz.explore not merged yet")
+    outputs, _ = execute("06_explorer.ipynb", tmp_path)
+    assert data_of(outputs, "text/html"), "the explorer did not display as HTML"
+    assert (tmp_path / "explorer.html").stat().st_size > 1000
