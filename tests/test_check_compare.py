@@ -228,6 +228,16 @@ def test_report_as_html_has_a_row_per_parameter_and_step():
     ) + sum(not r.ok or t in bad.local for t, r in enumerate(bad.steps))
     assert "first divergent step" in failing
 
+    class Printer:  # IPython's pretty printer, as far as _repr_pretty_ uses it
+        written: list[str] = []
+
+        @classmethod
+        def text(cls, s: str) -> None:
+            cls.written.append(s)
+
+    good._repr_pretty_(Printer, cycle=False)
+    assert Printer.written == [str(good)]
+
 
 def test_monkeypatched_manual_cell_backward_is_used(monkeypatch):
     rng = np.random.default_rng(18)

@@ -163,6 +163,10 @@ class GradientReport:
         """What Jupyter displays: to_html()."""
         return self.to_html()
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's plain-text form (a terminal, a text-only notebook front end): str(self)."""
+        printer.text(str(self))
+
 
 def _ok(ok: bool) -> str:
     return "ok" if ok else "FAIL"
