@@ -220,6 +220,7 @@ def test_report_as_html_has_a_row_per_parameter_and_step():
         expected = [r.label for r in report.rows + report.steps]
         assert labels == [html.escape(label) for label in expected]
         assert "dL/dh[t=0] ~ da&lt;1&gt;" in page and "da<1>" not in page  # escaped
+        assert "<th>ok</th>" in page  # a header is never coloured
     assert 'color:#1a7f37"><b>LSTM' in good.to_html() and "FAIL" not in good.to_html()
     failing = bad.to_html()
     assert 'color:#cf222e"><b>LSTM' in failing

@@ -130,8 +130,10 @@ assert diff_a < 1e-12 and diff_y < 1e-12
         "md",
         r"""
 The engine recorded every op of that step. `viz.draw_graph` draws them, data flowing left to
-right: the two matrix products, the bias, the tanh, then the output layer and the softmax. Yellow
-boxes are parameters, named because the modules were passed as `params`.
+right: `Add` sums the two biases into $b_a$, `Linear` computes $W_{ax} x^{\langle t \rangle} + b_a$,
+`AddMM` adds $W_{aa} a^{\langle t-1 \rangle}$ (with `weight_hh` transposed by `Permute`), then
+`Tanh`, the output layer and the `Softmax`. Yellow boxes are parameters, named because they were
+passed as `params`; green boxes are the inputs $x^{\langle t \rangle}$ and $a^{\langle t-1 \rangle}$.
 """,
     ),
     (

@@ -192,7 +192,7 @@ def _html_table(head: list[str], body: list[list[str]]) -> str:
     colors = {"ok": "#1a7f37", "FAIL": "#cf222e"}
 
     def cell(tag: str, text: str) -> str:
-        color = colors.get(text)
+        color = colors.get(text) if tag == "td" else None
         style = f' style="color:{color};font-weight:bold"' if color else ""
         return f"<{tag}{style}>{html.escape(text)}</{tag}>"
 
