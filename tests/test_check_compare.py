@@ -8,7 +8,9 @@ make the report fail and point at the parameter, the gate and the first divergin
 
 from __future__ import annotations
 
+import html
 import inspect
+import re
 
 import numpy as np
 import pytest
@@ -201,6 +203,41 @@ def test_wrong_manual_backward_is_caught_and_localised():
     report = compare_gradients(layer, x, h0=hx, manual_backward=_flipped_forget_gate())
     _check_broken_report(report, 4)
     assert report.to_markdown().count("differs: weight_hh[f], weight_ih[f]") == 4
+
+
+def test_report_as_html_has_a_row_per_parameter_and_step():
+    """_repr_html_ (what a notebook shows): escaped tables, FAIL in red, same rows as the text."""
+    rng = np.random.default_rng(17)
+    layer, x = nn.LSTM(3, 4), rng.standard_normal((4, 2, 3))
+    good = compare_gradients(layer, x, fd=False)
+    bad = compare_gradients(layer, x, fd=False, manual_backward=_flipped_forget_gate())
+    for report in (good, bad):
+        page = report._repr_html_()
+        assert page == report.to_html() and page.count("<table>") == 2
+        rows = re.findall(r"<tr>(.*?)</tr>", page)
+        assert len(rows) == 2 + len(report.rows) + len(report.steps)  # two header rows
+        labels = [re.search(r"<td[^>]*>(.*?)</td>", r)[1] for r in rows if "<td" in r]
+        expected = [r.label for r in report.rows + report.steps]
+        assert labels == [html.escape(label) for label in expected]
+        assert "dL/dh[t=0] ~ da&lt;1&gt;" in page and "da<1>" not in page  # escaped
+        assert "<th>ok</th>" in page  # a header is never coloured
+    assert 'color:#1a7f37"><b>LSTM' in good.to_html() and "FAIL" not in good.to_html()
+    failing = bad.to_html()
+    assert 'color:#cf222e"><b>LSTM' in failing
+    assert failing.count('<td style="color:#cf222e;font-weight:bold">FAIL</td>') == len(
+        [r for r in bad.rows if not r.ok]
+    ) + sum(not r.ok or t in bad.local for t, r in enumerate(bad.steps))
+    assert "first divergent step" in failing
+
+    class Printer:  # IPython's pretty printer, as far as _repr_pretty_ uses it
+        written: list[str] = []
+
+        @classmethod
+        def text(cls, s: str) -> None:
+            cls.written.append(s)
+
+    good._repr_pretty_(Printer, cycle=False)
+    assert Printer.written == [str(good)]
 
 
 def test_monkeypatched_manual_cell_backward_is_used(monkeypatch):

@@ -293,6 +293,33 @@ def test_save_when_graphviz_cannot_run_dot(tmp_path, monkeypatch):
     assert path.suffix == ".dot" and path.exists()
 
 
+def test_graph_shows_itself_as_svg_in_a_notebook():
+    need_dot()
+    graph = viz.draw_graph(run(T=2)[1], collapse="cell")
+    assert isinstance(graph, graphviz.Digraph)
+    bundle = graph._repr_mimebundle_()
+    assert list(bundle) == ["image/svg+xml"]
+    svg = bundle["image/svg+xml"]
+    assert ET.fromstring(svg.encode("utf-8")).tag.endswith("svg")
+    assert "LSTM cell l0 t=0" in svg and "LSTM cell l0 t=1" in svg
+
+
+def test_graph_without_dot_shows_its_source_and_how_to_install(monkeypatch):
+    graph = viz.draw_graph(run(T=1)[1])
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)
+    bundle = graph._repr_mimebundle_()
+    assert list(bundle) == ["text/plain"]
+    assert "apt-get install graphviz" in bundle["text/plain"]
+    assert bundle["text/plain"].endswith(graph.source)
+
+    def missing(*a, **k):
+        raise graphviz.ExecutableNotFound(("dot",))
+
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: "/usr/bin/dot")
+    monkeypatch.setattr(graphviz.Digraph, "pipe", missing)
+    assert "brew install graphviz" in graph._repr_mimebundle_()["text/plain"]
+
+
 def test_save_dot_source_and_unknown_suffix(tmp_path):
     graph = viz.draw_graph(run(T=1)[1])
     assert viz.save(graph, tmp_path / "sub" / "g.dot").read_text() == graph.source

@@ -19,6 +19,7 @@ Steps count from 0 as in the engine's scopes: step t is the course's a<t+1>.
 from __future__ import annotations
 
 import copy
+import html
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -127,7 +128,8 @@ class GradientReport:
             )
         return lines
 
-    def _render(self, md: bool) -> str:
+    def _render(self, fmt: str) -> str:
+        """fmt 'text' (aligned columns), 'md' (GitHub tables) or 'html' (tables for notebooks)."""
         head = ["parameter / input"] + [f"{p} abs / rel" for p in PAIRS] + ["ok", "worst entry"]
         body = [[r.label] + [_fmt(r.diffs.get(p)) for p in PAIRS] + [_ok(r.ok), r.worst]
                 for r in self.rows]  # fmt: skip
@@ -137,15 +139,33 @@ class GradientReport:
             bad = [label.split(" ~ ")[0] for label in self.local.get(t, [])]
             local = "differs: " + ", ".join(bad) if bad else "same"
             step_body.append([r.label, _fmt(r.diffs.get(PAIRS[0])), _ok(r.ok and not bad), local])
-        tables = [_table(head, body, md), _table(step_head, step_body, md)]
+        tables = [_table(head, body, fmt), _table(step_head, step_body, fmt)]
+        if fmt == "html":
+            status = "#1a7f37" if self.ok else "#cf222e"
+            lines = [f"<p>{html.escape(s)}</p>" for s in self._summary()]
+            lines[0] = lines[0].replace("<p>", f'<p style="color:{status}"><b>', 1)
+            lines[0] = lines[0].replace("</p>", "</b></p>")
+            return "\n".join(['<div class="tinygrad-seq-report">', *lines, *tables, "</div>"])
         return "\n".join(self._summary() + ["", tables[0], "", tables[1]])
 
     def __str__(self) -> str:
-        return self._render(md=False)
+        return self._render("text")
 
     def to_markdown(self) -> str:
         """The same report with GitHub markdown tables."""
-        return self._render(md=True)
+        return self._render("md")
+
+    def to_html(self) -> str:
+        """The same report as HTML tables, FAIL cells in red; notebooks show it by itself."""
+        return self._render("html")
+
+    def _repr_html_(self) -> str:
+        """What Jupyter displays: to_html()."""
+        return self.to_html()
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's plain-text form (a terminal, a text-only notebook front end): str(self)."""
+        printer.text(str(self))
 
 
 def _ok(ok: bool) -> str:
@@ -156,13 +176,29 @@ def _fmt(d: tuple | None) -> str:
     return "-" if d is None else f"{d[0]:.1e} / {d[1]:.1e}"
 
 
-def _table(head: list[str], body: list[list[str]], md: bool) -> str:
-    """Aligned plain-text columns, or a markdown table."""
-    if md:
+def _table(head: list[str], body: list[list[str]], fmt: str) -> str:
+    """Aligned plain-text columns, a markdown table, or an HTML table."""
+    if fmt == "html":
+        return _html_table(head, body)
+    if fmt == "md":
         return "\n".join("| " + " | ".join(c) + " |" for c in [head, ["---"] * len(head)] + body)
     width = [max(len(c[i]) for c in [head] + body) for i in range(len(head))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(cells, width)).rstrip()
                      for cells in [head] + body)  # fmt: skip
+
+
+def _html_table(head: list[str], body: list[list[str]]) -> str:
+    """<table> with a header row; a FAIL cell red, an ok cell green; every cell escaped."""
+    colors = {"ok": "#1a7f37", "FAIL": "#cf222e"}
+
+    def cell(tag: str, text: str) -> str:
+        color = colors.get(text) if tag == "td" else None
+        style = f' style="color:{color};font-weight:bold"' if color else ""
+        return f"<{tag}{style}>{html.escape(text)}</{tag}>"
+
+    rows = ["<tr>" + "".join(cell("th", c) for c in head) + "</tr>"]
+    rows += ["<tr>" + "".join(cell("td", c) for c in cells) + "</tr>" for cells in body]
+    return "<table>\n" + "\n".join(rows) + "\n</table>"
 
 
 # ----------------------------------------------------------------------------- the module side

@@ -71,6 +71,21 @@ class GraphvizNotFoundWarning(UserWarning):
     """save() could not find the `dot` program and wrote DOT source instead of an image."""
 
 
+class GraphDrawing(graphviz.Digraph):
+    """What draw_graph returns: a graphviz.Digraph that a notebook shows as an SVG picture."""
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> dict:
+        """Jupyter's picture: SVG from `dot`; without `dot`, the DOT source and how to install."""
+        if shutil.which("dot") is not None:
+            try:
+                return super()._repr_mimebundle_(include, exclude, **kwargs)
+            except graphviz.ExecutableNotFound:
+                pass
+            except graphviz.CalledProcessError as e:
+                return {"text/plain": f"graphviz's dot failed on this graph: {e}"}
+        return {"text/plain": f"{INSTALL_HINT}\n\n{self.source}"}
+
+
 # ----------------------------------------------------------------------------- public API
 
 
@@ -98,7 +113,7 @@ def draw_graph(
     max_fanout: int = 16,
     rankdir: str = "LR",
     title: str | None = None,
-) -> graphviz.Digraph:
+) -> GraphDrawing:
     """Tensor or tuple of Tensors -> graphviz.Digraph of the ops that made them, by scope/step.
 
     params: a Module or a name -> Tensor mapping, to show parameter names on the leaves.
@@ -108,7 +123,8 @@ def draw_graph(
     record_grads(loss) and loss.backward()) colours by log10 of the gradient norm. Graphs
     with more than max_nodes nodes are refused with a ValueError that says how to narrow them;
     a node with edges to more than max_fanout nodes (a weight shared by every step) keeps only
-    the edges to the first and last, labelled with the count.
+    the edges to the first and last, labelled with the count. In a notebook the graph shows
+    itself as an SVG picture (the DOT source and an install hint when `dot` is missing).
     """
     roots = flatten_roots(root)
     _check_options(collapse, steps, max_nodes, max_fanout)
@@ -256,7 +272,7 @@ def _retained_states(modules: dict) -> dict[int, str]:
 
 
 def _to_dot(model: GraphModel, modules: dict, opts: dict, rankdir: str, title: Any) -> Any:
-    g = graphviz.Digraph("tinygrad_seq")
+    g = GraphDrawing("tinygrad_seq")
     g.attr(rankdir=rankdir, fontname="Helvetica", nodesep="0.2", ranksep="0.3", newrank="true")
     if title:
         g.attr(label=title, labelloc="t", fontsize="14")
