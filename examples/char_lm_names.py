@@ -21,9 +21,14 @@ import os
 import time
 from typing import Any
 
-from tinygrad_seq import viz
-from tinygrad_seq.data import Vocab, names_dataset
-from tinygrad_seq.tasks import sample, save_lm, train_char_lm, unigram_baseline
+from tinygrad_seq import viz  # tinygrad_seq's own tools: the loss curve
+from tinygrad_seq.data import Vocab, names_dataset  # tinygrad_seq's own tools: the corpus
+from tinygrad_seq.tasks import (  # tinygrad_seq's own tools: the character LM application
+    sample,
+    save_lm,
+    train_char_lm,
+    unigram_baseline,
+)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
