@@ -42,6 +42,8 @@ DataLoader = torch.utils.data.DataLoader
 pack_padded_sequence = torch.nn.utils.rnn.pack_padded_sequence
 pad_packed_sequence = torch.nn.utils.rnn.pad_packed_sequence
 pad_sequence = torch.nn.utils.rnn.pad_sequence
+# PyTorch's device idiom: tinygrad_seq runs on the CPU, PyTorch on a GPU when there is one
+device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 IGNORE_INDEX = -100  # the target of padded steps: nn.CrossEntropyLoss skips it
@@ -79,9 +81,9 @@ def collate(names: list[str], vocab: Vocab) -> tuple:
 
 def train_step(model: CharLM, opt, criterion, batch: tuple, clip: float | None) -> float:
     """One Adam step on one (inputs, lengths, targets) batch -> its loss (nats per character)."""
-    x, lengths, y = batch
-    logits, _ = model(x, lengths=lengths)
-    loss = criterion(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+    x, lengths, y = batch  # lengths stay on the CPU, as pack_padded_sequence wants
+    logits, _ = model(x.to(device), lengths=lengths)
+    loss = criterion(logits.reshape(-1, logits.shape[-1]), y.to(device).reshape(-1))
     opt.zero_grad()
     loss.backward()
     if clip:
@@ -96,9 +98,9 @@ def evaluate(model: CharLM, loader) -> float:
     model.eval()
     total, count = 0.0, 0
     for x, lengths, y in loader:
-        logits, _ = model(x, lengths=lengths)
+        logits, _ = model(x.to(device), lengths=lengths)
         total += nn.functional.cross_entropy(
-            logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum"
+            logits.reshape(-1, logits.shape[-1]), y.to(device).reshape(-1), reduction="sum"
         ).item()
         count += int(lengths.sum())
     model.train()
@@ -108,7 +110,7 @@ def evaluate(model: CharLM, loader) -> float:
 def train(args: argparse.Namespace, train_names: list, val_names: list, vocab: Vocab) -> tuple:
     """Adam with clipping, args.epochs over the names -> (model, history of losses per epoch)."""
     torch.manual_seed(args.seed)
-    model = CharLM(len(vocab), args.hidden, args.cell)
+    model = CharLM(len(vocab), args.hidden, args.cell).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     criterion = nn.CrossEntropyLoss(ignore_index=IGNORE_INDEX)
     batches = dict(collate_fn=lambda names: collate(names, vocab))
@@ -145,18 +147,18 @@ def sample(model: CharLM, vocab: Vocab, temperature: float, seed: int, max_len: 
     """One name drawn character by character from softmax(logits / temperature): a str."""
     model.eval()
     generator = torch.Generator().manual_seed(seed)
-    ids, state, drawn = torch.tensor([[vocab.bos_index]]), None, []
+    ids, state, drawn = torch.tensor([[vocab.bos_index]], device=device), None, []
     for _ in range(max_len):
         logits, state = model(ids, state)  # (1, 1, V): the next character's logits
         if temperature == 0:
             nxt = logits[-1, 0].argmax()
         else:
-            probs = (logits[-1, 0] / temperature).softmax(-1)
+            probs = (logits[-1, 0] / temperature).softmax(-1).cpu()  # the generator's device
             nxt = torch.multinomial(probs, 1, generator=generator)[0]
         if nxt.item() == vocab.eos_index:
             break
         drawn.append(nxt.item())
-        ids = nxt.view(1, 1)
+        ids = nxt.view(1, 1).to(device)
     model.train()
     return vocab.decode(drawn)
 

@@ -42,6 +42,8 @@ DataLoader = torch.utils.data.DataLoader
 pack_padded_sequence = torch.nn.utils.rnn.pack_padded_sequence
 pad_packed_sequence = torch.nn.utils.rnn.pad_packed_sequence
 pad_sequence = torch.nn.utils.rnn.pad_sequence
+# PyTorch's device idiom: tinygrad_seq runs on the CPU, PyTorch on a GPU when there is one
+device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 T_Y = 10  # every ISO date 'YYYY-MM-DD' has 10 characters
 
@@ -102,7 +104,8 @@ class DateTranslator(nn.Module):
         out, (h_n, _) = self.encoder(packed)  # h_n (2, N, H_e): forward and backward finals
         a, _ = pad_packed_sequence(out, total_length=src.shape[0])
         s0 = self.bridge(torch.cat([h_n[0], h_n[1]], dim=1)).tanh()
-        pad = torch.arange(src.shape[0])[:, None] >= lengths[None, :]  # (T_x, N) bool
+        steps = torch.arange(src.shape[0], device=src.device)
+        pad = steps[:, None] >= lengths.to(src.device)[None, :]  # (T_x, N) bool
         return a, pad, (s0, torch.zeros_like(s0))
 
     def step(self, y_prev, state: tuple, a, keys, pad) -> tuple:
@@ -127,7 +130,7 @@ class DateTranslator(nn.Module):
         """Greedy decoding -> ids (T_y, N) int64 and attention weights (T_y, T_x, N)."""
         a, pad, state = self.encode(src, lengths)
         keys = self.attention.keys(a)
-        y = torch.full((src.shape[1],), bos, dtype=torch.long)
+        y = torch.full((src.shape[1],), bos, dtype=torch.long, device=src.device)
         ids, alphas = [], []
         for _ in range(steps):
             out, state, alpha = self.step(y, state, a, keys, pad)
@@ -166,7 +169,8 @@ def translate(
     outs, first_alpha = [], None
     for i in range(0, len(pairs), batch_size):
         src, lengths, _, _ = encode_batch(pairs[i : i + batch_size], src_vocab, tgt_vocab)
-        ids, alpha = model.greedy(src, lengths, tgt_vocab.bos_index)
+        ids, alpha = model.greedy(src.to(device), lengths, tgt_vocab.bos_index)
+        ids, alpha = ids.cpu(), alpha.cpu()
         outs += [tgt_vocab.decode(ids[:, j].tolist()) for j in range(ids.shape[1])]
         if first_alpha is None:
             first_alpha = alpha[:, : int(lengths[0]), 0].numpy()  # (T_y, T_x of the first one)
@@ -184,9 +188,9 @@ def exact_match(predictions: list[str], pairs: list) -> float:
 
 def train_step(model: DateTranslator, opt, criterion, batch: tuple, clip: float) -> float:
     """One step of teacher forcing on (src, lengths, tgt_in, tgt), gradients clipped -> loss."""
-    src, lengths, tgt_in, tgt = batch
-    logits = model(src, lengths, tgt_in)  # (T_y, N, V_out)
-    loss = criterion(logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1))
+    src, lengths, tgt_in, tgt = batch  # lengths stay on the CPU, as pack_padded_sequence wants
+    logits = model(src.to(device), lengths, tgt_in.to(device))  # (T_y, N, V_out)
+    loss = criterion(logits.reshape(-1, logits.shape[-1]), tgt.to(device).reshape(-1))
     opt.zero_grad()
     loss.backward()
     nn.utils.clip_grad_norm_(model.parameters(), clip)
@@ -283,7 +287,7 @@ def main(argv: list[str] | None = None) -> dict:
     vocabs = (Vocab.build([h for h, _ in data]), Vocab.build([iso for _, iso in data]))
     model = DateTranslator(
         len(vocabs[0]), len(vocabs[1]), args.emb, args.enc_hidden, args.dec_hidden, args.attention
-    )
+    ).to(device)
     with limit_blas_threads(1):  # small matmuls: one BLAS thread is fastest
         history = train(model, data, vocabs, args, val)
         preds, _ = translate(model, val, *vocabs)

@@ -35,6 +35,8 @@ nn, F = torch.nn, torch.nn.functional
 DataLoader = torch.utils.data.DataLoader
 pack_padded_sequence = torch.nn.utils.rnn.pack_padded_sequence
 pad_sequence = torch.nn.utils.rnn.pad_sequence
+# PyTorch's device idiom: tinygrad_seq runs on the CPU, PyTorch on a GPU when there is one
+device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 CLASSES = ("female", "male")
 
@@ -74,7 +76,7 @@ def predict(model: NameClassifier, pairs: list):
     """(ids, label) pairs -> logits (N, 2) in the pairs' order, in eval mode."""
     model.eval()
     loader = DataLoader(pairs, batch_size=512, collate_fn=collate)
-    logits = torch.cat([model(ids, lengths) for ids, lengths, _ in loader])
+    logits = torch.cat([model(ids.to(device), lengths).cpu() for ids, lengths, _ in loader])
     model.train()
     return logits
 
@@ -90,8 +92,8 @@ def accuracy(probs: np.ndarray, labels: np.ndarray) -> dict:
 
 def train_step(model: NameClassifier, opt, criterion, batch: tuple) -> float:
     """One Adam step on one (ids, lengths, labels) batch, gradients clipped at 5 -> its loss."""
-    ids, lengths, labels = batch
-    loss = criterion(model(ids, lengths), labels)
+    ids, lengths, labels = batch  # lengths stay on the CPU, as pack_padded_sequence wants
+    loss = criterion(model(ids.to(device), lengths), labels.to(device))
     opt.zero_grad()
     loss.backward()
     nn.utils.clip_grad_norm_(model.parameters(), 5.0)
@@ -188,7 +190,7 @@ def main(argv: list[str] | None = None) -> dict:
     labels = np.array([y for _, y in val_pairs])
     majority = int(np.bincount([y for _, y in train_pairs], minlength=2).argmax())
     baseline = float((labels == majority).mean())
-    model = NameClassifier(len(vocab), args.emb, args.hidden)
+    model = NameClassifier(len(vocab), args.emb, args.hidden).to(device)
     with limit_blas_threads(1):  # small matmuls: one BLAS thread is fastest
         history = train(model, train_pairs, val_pairs, args)
         probs = predict(model, val_pairs).softmax(-1).numpy()

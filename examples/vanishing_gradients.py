@@ -39,6 +39,8 @@ from tinygrad_seq import viz  # tinygrad_seq's own tools: gradient flow (part 1)
 from tinygrad_seq.tasks import limit_blas_threads, progress_bar  # tinygrad_seq's own tools
 
 nn, F = torch.nn, torch.nn.functional
+# PyTorch's device idiom: tinygrad_seq runs on the CPU, PyTorch on a GPU when there is one
+device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 LAYERS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 NAMES = {"rnn": "RNN", "gru": "GRU", "lstm": "LSTM"}
@@ -46,7 +48,7 @@ NAMES = {"rnn": "RNN", "gru": "GRU", "lstm": "LSTM"}
 
 def first_symbol_batch(rng: np.random.Generator, n: int, T: int, K: int) -> tuple:
     """n sequences -> one-hot x (T, n, K) float32 and targets y (n,) int64 = first symbols."""
-    ids = torch.from_numpy(rng.integers(0, K, size=(T, n)))
+    ids = torch.from_numpy(rng.integers(0, K, size=(T, n))).to(device)
     return F.one_hot(ids, K).float(), ids[0]
 
 
@@ -91,7 +93,8 @@ def gradient_flow(cell: str, args: argparse.Namespace, gate_bias: float) -> list
 def train_cell(cell: str, args: argparse.Namespace, bar) -> dict:
     """Adam on the first-symbol task for args.steps batches -> {'loss': [...], 'accuracy'}."""
     torch.manual_seed(args.seed)
-    return fit(LastStepClassifier(cell, args.K, args.hidden, args.gate_bias), cell, args, bar)
+    model = LastStepClassifier(cell, args.K, args.hidden, args.gate_bias).to(device)
+    return fit(model, cell, args, bar)
 
 
 def fit(model: LastStepClassifier, cell: str, args: argparse.Namespace, bar) -> dict:
@@ -120,7 +123,7 @@ def fit(model: LastStepClassifier, cell: str, args: argparse.Namespace, bar) -> 
 def exploding_run(args: argparse.Namespace, clip: float | None) -> dict:
     """SGD on a ReLU RNN with W_aa scaled up -> per-step {'grad_norm': [...], 'loss': [...]}."""
     torch.manual_seed(args.seed)
-    model = LastStepClassifier("rnn", args.K, args.explode_hidden, nonlinearity="relu")
+    model = LastStepClassifier("rnn", args.K, args.explode_hidden, nonlinearity="relu").to(device)
     with torch.no_grad():
         model.rnn.weight_hh_l0 *= args.explode_scale
     opt = torch.optim.SGD(model.parameters(), lr=args.explode_lr)
