@@ -15,6 +15,11 @@ time decoding is greedy (the model's own previous prediction). Accuracy is exact
 whole 10-character date on held-out dates; the attention heatmap shows which input characters
 the decoder reads while writing each output character (year digits look at the year, etc.).
 
+The model and the training are plain PyTorch code (padded batches from a DataLoader, packed
+into the encoder with `pack_padded_sequence`): with the framework line changed to `import torch`
+they run on PyTorch; the lines marked "tinygrad_seq's own tools" (the date generator, the
+vocabulary, a progress bar) work under either.
+
     python examples/date_translation.py                  # about 2.5 minutes on 2 cores
     python examples/date_translation.py --attention dot --train-size 5000 --epochs 4
 """
@@ -27,11 +32,18 @@ import time
 
 import numpy as np
 
-import tinygrad_seq as ts
-from tinygrad_seq import nn, optim
-from tinygrad_seq.data import Vocab, make_dates, pad_sequences
-from tinygrad_seq.nn import functional as F
-from tinygrad_seq.tasks import limit_blas_threads, progress_bar
+# The framework line: change it to `import torch` and the model and training run on PyTorch.
+import tinygrad_seq as torch
+from tinygrad_seq.data import Vocab, make_dates  # tinygrad_seq's own tools: the date corpus
+from tinygrad_seq.tasks import limit_blas_threads, progress_bar  # tinygrad_seq's own tools
+
+nn = torch.nn
+DataLoader = torch.utils.data.DataLoader
+pack_padded_sequence = torch.nn.utils.rnn.pack_padded_sequence
+pad_packed_sequence = torch.nn.utils.rnn.pad_packed_sequence
+pad_sequence = torch.nn.utils.rnn.pad_sequence
+# PyTorch's device idiom: tinygrad_seq runs on the CPU, PyTorch on a GPU when there is one
+device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 T_Y = 10  # every ISO date 'YYYY-MM-DD' has 10 characters
 
@@ -51,11 +63,11 @@ class Attention(nn.Module):
         else:
             self.W = nn.Linear(state_size, annot_size, bias=False)
 
-    def keys(self, annotations: ts.Tensor) -> ts.Tensor:
+    def keys(self, annotations):
         """a (T_x, N, H_a) -> what the energies compare against, computed once per batch."""
         return self.W_a(annotations) if self.kind == "additive" else annotations
 
-    def forward(self, keys: ts.Tensor, s: ts.Tensor, pad: np.ndarray) -> ts.Tensor:
+    def forward(self, keys, s, pad):
         """keys, s (N, H_s), pad (T_x, N) bool -> alpha (T_x, N), each column summing to 1."""
         if self.kind == "additive":
             e = self.v((keys + self.W_s(s)).tanh()).squeeze(-1)
@@ -86,23 +98,24 @@ class DateTranslator(nn.Module):
         self.decoder = nn.LSTMCell(emb + annot, dec_hidden)
         self.out = nn.Linear(dec_hidden + annot, v_out)
 
-    def encode(self, src: np.ndarray, lengths: np.ndarray) -> tuple:
+    def encode(self, src, lengths) -> tuple:
         """src (T_x, N), lengths (N,) -> annotations (T_x, N, 2H_e), padding mask, (s0, c0)."""
-        a, (h_n, _) = self.encoder(self.src_embed(ts.Tensor(src)), lengths=lengths)
-        s0 = self.bridge(ts.cat([h_n[0], h_n[1]], dim=1)).tanh()
-        pad = np.arange(src.shape[0])[:, None] >= lengths[None, :]
-        return a, pad, (s0, ts.zeros_like(s0))
+        packed = pack_padded_sequence(self.src_embed(src), lengths, enforce_sorted=False)
+        out, (h_n, _) = self.encoder(packed)  # h_n (2, N, H_e): forward and backward finals
+        a, _ = pad_packed_sequence(out, total_length=src.shape[0])
+        s0 = self.bridge(torch.cat([h_n[0], h_n[1]], dim=1)).tanh()
+        steps = torch.arange(src.shape[0], device=src.device)
+        pad = steps[:, None] >= lengths.to(src.device)[None, :]  # (T_x, N) bool
+        return a, pad, (s0, torch.zeros_like(s0))
 
-    def step(
-        self, y_prev: np.ndarray, state: tuple, a: ts.Tensor, keys: ts.Tensor, pad: np.ndarray
-    ) -> tuple:
+    def step(self, y_prev, state: tuple, a, keys, pad) -> tuple:
         """One decoder step: y<t-1> (N,) ids -> logits (N, V_out), new state, alpha (T_x, N)."""
         alpha = self.attention(keys, state[0], pad)
         context = (alpha.unsqueeze(-1) * a).sum(0)
-        state = self.decoder(ts.cat([self.tgt_embed(ts.Tensor(y_prev)), context], dim=1), state)
-        return self.out(ts.cat([state[0], context], dim=1)), state, alpha
+        state = self.decoder(torch.cat([self.tgt_embed(y_prev), context], dim=1), state)
+        return self.out(torch.cat([state[0], context], dim=1)), state, alpha
 
-    def forward(self, src: np.ndarray, lengths: np.ndarray, tgt_in: np.ndarray) -> ts.Tensor:
+    def forward(self, src, lengths, tgt_in):
         """Teacher forcing: tgt_in (T_y, N) = <bos> + y<1..T_y-1> -> logits (T_y, N, V_out)."""
         a, pad, state = self.encode(src, lengths)
         keys = self.attention.keys(a)
@@ -110,21 +123,21 @@ class DateTranslator(nn.Module):
         for t in range(tgt_in.shape[0]):
             out, state, _ = self.step(tgt_in[t], state, a, keys, pad)
             logits.append(out)
-        return ts.stack(logits, dim=0)
+        return torch.stack(logits, dim=0)
 
-    @ts.no_grad()
-    def greedy(self, src: np.ndarray, lengths: np.ndarray, bos: int, steps: int = T_Y) -> tuple:
+    @torch.no_grad()
+    def greedy(self, src, lengths, bos: int, steps: int = T_Y) -> tuple:
         """Greedy decoding -> ids (T_y, N) int64 and attention weights (T_y, T_x, N)."""
         a, pad, state = self.encode(src, lengths)
         keys = self.attention.keys(a)
-        y = np.full(src.shape[1], bos, dtype=np.int64)
+        y = torch.full((src.shape[1],), bos, dtype=torch.long, device=src.device)
         ids, alphas = [], []
         for _ in range(steps):
             out, state, alpha = self.step(y, state, a, keys, pad)
-            y = out.numpy().argmax(-1).astype(np.int64)
+            y = out.argmax(-1)
             ids.append(y)
-            alphas.append(alpha.numpy())
-        return np.stack(ids), np.stack(alphas)
+            alphas.append(alpha)
+        return torch.stack(ids), torch.stack(alphas)
 
 
 # ---------------------------------------------------------------------------------- data
@@ -139,13 +152,13 @@ def make_data(n_train: int, n_val: int, seed: int) -> tuple[list, list]:
 
 
 def encode_batch(pairs: list, src_vocab: Vocab, tgt_vocab: Vocab) -> tuple:
-    """Pairs -> src (T_x, N), lengths (N,), decoder inputs (T_y, N), targets (T_y, N)."""
-    src, lengths = pad_sequences(
-        [src_vocab.encode(h) for h, _ in pairs], src_vocab.pad_index, batch_first=False
-    )
-    tgt = np.array([tgt_vocab.encode(iso) for _, iso in pairs], dtype=np.int64).T
-    tgt_in = np.concatenate([np.full((1, len(pairs)), tgt_vocab.bos_index), tgt[:-1]], axis=0)
-    return src, lengths, tgt_in, tgt
+    """Pairs -> src (T_x, N), lengths (N,), decoder inputs (T_y, N), targets (T_y, N): int64."""
+    sources = [torch.tensor(src_vocab.encode(h)) for h, _ in pairs]
+    src = pad_sequence(sources, padding_value=src_vocab.pad_index)
+    lengths = torch.tensor([len(s) for s in sources])
+    tgt = torch.tensor([tgt_vocab.encode(iso) for _, iso in pairs]).t()
+    bos = torch.full((1, len(pairs)), tgt_vocab.bos_index, dtype=torch.long)
+    return src, lengths, torch.cat([bos, tgt[:-1]], dim=0), tgt
 
 
 def translate(
@@ -156,10 +169,11 @@ def translate(
     outs, first_alpha = [], None
     for i in range(0, len(pairs), batch_size):
         src, lengths, _, _ = encode_batch(pairs[i : i + batch_size], src_vocab, tgt_vocab)
-        ids, alpha = model.greedy(src, lengths, tgt_vocab.bos_index)
+        ids, alpha = model.greedy(src.to(device), lengths, tgt_vocab.bos_index)
+        ids, alpha = ids.cpu(), alpha.cpu()
         outs += [tgt_vocab.decode(ids[:, j].tolist()) for j in range(ids.shape[1])]
         if first_alpha is None:
-            first_alpha = alpha[:, : lengths[0], 0]  # (T_y, T_x of the first example)
+            first_alpha = alpha[:, : int(lengths[0]), 0].numpy()  # (T_y, T_x of the first one)
     model.train()
     return outs, first_alpha
 
@@ -172,30 +186,40 @@ def exact_match(predictions: list[str], pairs: list) -> float:
 # ------------------------------------------------------------------------------ training
 
 
+def train_step(model: DateTranslator, opt, criterion, batch: tuple, clip: float) -> float:
+    """One step of teacher forcing on (src, lengths, tgt_in, tgt), gradients clipped -> loss."""
+    src, lengths, tgt_in, tgt = batch  # lengths stay on the CPU, as pack_padded_sequence wants
+    logits = model(src.to(device), lengths, tgt_in.to(device))  # (T_y, N, V_out)
+    loss = criterion(logits.reshape(-1, logits.shape[-1]), tgt.to(device).reshape(-1))
+    opt.zero_grad()
+    loss.backward()
+    nn.utils.clip_grad_norm_(model.parameters(), clip)
+    opt.step()
+    return loss.item()
+
+
 def train(
     model: DateTranslator, data: list, vocabs: tuple, args: argparse.Namespace, val: list
 ) -> dict:
     """Adam with teacher forcing and clipping -> history {'train_loss', 'val_acc'} per epoch."""
-    opt = optim.Adam(model.parameters(), lr=args.lr)
-    rng = np.random.default_rng(args.seed)
-    n_batches = -(-len(data) // args.batch_size)
-    bar = progress_bar(args.epochs * n_batches, not args.no_progress, desc="dates")
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    criterion = nn.CrossEntropyLoss()
+    loader = DataLoader(
+        data,
+        batch_size=args.batch_size,
+        shuffle=True,
+        collate_fn=lambda pairs: encode_batch(pairs, *vocabs),
+        generator=torch.Generator().manual_seed(args.seed),
+    )
+    bar = progress_bar(args.epochs * len(loader), not args.no_progress, desc="dates")
     history: dict[str, list[float]] = {"train_loss": [], "val_acc": []}
     for _ in range(args.epochs):
-        order, total = rng.permutation(len(data)), 0.0
-        for b in range(n_batches):
-            batch = [data[i] for i in order[b * args.batch_size : (b + 1) * args.batch_size]]
-            src, lengths, tgt_in, tgt = encode_batch(batch, *vocabs)
-            logits = model(src, lengths, tgt_in)
-            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1))
-            opt.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), args.clip)
-            opt.step()
-            total += loss.item()
+        total = 0.0
+        for b, batch in enumerate(loader, 1):
+            total += train_step(model, opt, criterion, batch, args.clip)
             bar.update(1)
-            bar.set_postfix(loss=f"{total / (b + 1):.3f}")
-        history["train_loss"].append(total / n_batches)
+            bar.set_postfix(loss=f"{total / b:.3f}")
+        history["train_loss"].append(total / len(loader))
         history["val_acc"].append(exact_match(translate(model, val[:500], *vocabs)[0], val[:500]))
         bar.set_postfix(
             loss=f"{history['train_loss'][-1]:.3f}", acc=f"{history['val_acc'][-1]:.3f}"
@@ -258,12 +282,12 @@ def main(argv: list[str] | None = None) -> dict:
     """Train and evaluate -> {'accuracy', 'train_loss', 'val_acc', 'examples', 'figure', ...}."""
     args = parse_args(argv)
     t0 = time.perf_counter()
-    ts.manual_seed(args.seed)
+    torch.manual_seed(args.seed)
     data, val = make_data(args.train_size, args.val_size, args.seed)
     vocabs = (Vocab.build([h for h, _ in data]), Vocab.build([iso for _, iso in data]))
     model = DateTranslator(
         len(vocabs[0]), len(vocabs[1]), args.emb, args.enc_hidden, args.dec_hidden, args.attention
-    )
+    ).to(device)
     with limit_blas_threads(1):  # small matmuls: one BLAS thread is fastest
         history = train(model, data, vocabs, args, val)
         preds, _ = translate(model, val, *vocabs)

@@ -15,8 +15,10 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-import tinygrad_seq as ts
-from tinygrad_seq import nn, viz
+import tinygrad_seq as torch
+from tinygrad_seq import viz  # tinygrad_seq's own tools: the drawings
+
+nn = torch.nn
 
 
 class Tagger(nn.Module):
@@ -27,7 +29,7 @@ class Tagger(nn.Module):
         self.rnn = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[cell](n_x, n_a)
         self.head = nn.Linear(n_a, 1)
 
-    def forward(self, x: ts.Tensor) -> ts.Tensor:
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x (T, N, n_x) -> (T, N, 1)."""
         return self.head(self.rnn(x)[0])
 
@@ -46,10 +48,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def _graph(cell: str, steps: int, seed: int, last_only: bool) -> tuple[Tagger, ts.Tensor]:
-    ts.manual_seed(seed)
+def _graph(cell: str, steps: int, seed: int, last_only: bool) -> tuple[Tagger, torch.Tensor]:
+    torch.manual_seed(seed)
     model = Tagger(cell, 2, 3)
-    y = model(ts.randn(steps, 1, 2))
+    y = model(torch.randn(steps, 1, 2))
     loss = (y[-1] ** 2).sum() if last_only else (y**2).mean()
     viz.record_grads(loss)
     loss.backward()

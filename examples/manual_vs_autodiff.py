@@ -1,11 +1,11 @@
 """Autodiff against the hand-derived backward pass, for every recurrent cell of the course.
 
 For an RNN (tanh and relu), a GRU (PyTorch's reset-after form and the course's form) and an
-LSTM, `tinygrad_seq.compare_gradients` computes the gradient of a loss three ways, in float64:
-the engine's graph walk through `nn`, the course's hand-written BPTT in `tinygrad_seq.manual`
-(after converting the weights to Wax, Waa, Wf, ... and the inputs to (n_x, m, T_x)), and central
-finite differences. It prints one row per parameter under both names, one row per time step for
-dL/da<t>, and the first step where two methods part.
+LSTM, tinygrad_seq's own tool `compare_gradients` computes the gradient of a loss three ways,
+in float64: the engine's graph walk through `nn`, the course's hand-written BPTT in
+`tinygrad_seq.manual` (after converting the weights to Wax, Waa, Wf, ... and the inputs to
+(n_x, m, T_x)), and central finite differences. It prints one row per parameter under both
+names, one row per time step for dL/da<t>, and the first step where two methods part.
 
     python examples/manual_vs_autodiff.py                      # all cells, markdown report
     python examples/manual_vs_autodiff.py --steps 8 --out /tmp/reports
@@ -19,13 +19,16 @@ from typing import Any
 
 import numpy as np
 
-import tinygrad_seq as ts
-from tinygrad_seq import nn
+import tinygrad_seq as torch
+from tinygrad_seq.check import compare_gradients  # tinygrad_seq's own tools
+
+nn = torch.nn
 
 CELLS = {
     "rnn-tanh": lambda n_x, n_a: nn.RNN(n_x, n_a),
     "rnn-relu": lambda n_x, n_a: nn.RNN(n_x, n_a, nonlinearity="relu"),
     "gru": lambda n_x, n_a: nn.GRU(n_x, n_a),
+    # reset_after=False, the course's GRU, is tinygrad_seq's own option (as in Keras)
     "gru-course": lambda n_x, n_a: nn.GRU(n_x, n_a, reset_after=False),
     "lstm": lambda n_x, n_a: nn.LSTM(n_x, n_a),
 }
@@ -60,8 +63,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     x = np.random.default_rng(args.seed).standard_normal((args.steps, args.m, args.n_x))
     results = {}
     for name in names:
-        ts.manual_seed(args.seed)
-        report = ts.compare_gradients(CELLS[name](args.n_x, args.n_a), x)
+        torch.manual_seed(args.seed)
+        report = compare_gradients(CELLS[name](args.n_x, args.n_a), x)
         print(f"\n=== {name} ===\n{report}")
         (out / f"{name}.md").write_text(report.to_markdown() + "\n", encoding="utf-8")
         results[name] = bool(report.ok)

@@ -1,9 +1,14 @@
 """Many-to-one: a GRU reads a first name and guesses the census sex label from its last state.
 
-The course's sentiment-classification shape: T_x inputs, one output. Names are padded into
-rectangular batches and the GRU gets `lengths=`, so a short name's state stops changing after
-its last real character; the final hidden state h<T_x> (the GRU's h_n) is the summary of the
-whole name that a linear layer turns into two logits (female / male).
+The course's sentiment-classification shape: T_x inputs, one output. A DataLoader pads the
+names of a batch with `pad_sequence`, and the model packs them (`pack_padded_sequence`), so a
+short name's state stops changing after its last real character; the final hidden state h<T_x>
+(the GRU's h_n) is the summary of the whole name that a linear layer turns into two logits
+(female / male).
+
+The model and the training are plain PyTorch code: with the framework line changed to
+`import torch` they run on PyTorch; the lines marked "tinygrad_seq's own tools" (the bundled
+names, a progress bar) work under either.
 
 Three quarters of the bundled names are female, so always answering "female" is already right
 about 78% of the time: that majority-class baseline is the number to beat, and the per-class
@@ -21,11 +26,17 @@ import time
 
 import numpy as np
 
-import tinygrad_seq as ts
-from tinygrad_seq import nn, optim
-from tinygrad_seq.data import BatchIterator, Vocab, load_names
-from tinygrad_seq.nn import functional as F
-from tinygrad_seq.tasks import limit_blas_threads, progress_bar
+# The framework line: change it to `import torch` and the model and training run on PyTorch.
+import tinygrad_seq as torch
+from tinygrad_seq.data import Vocab, load_names  # tinygrad_seq's own tools: the names corpus
+from tinygrad_seq.tasks import limit_blas_threads, progress_bar  # tinygrad_seq's own tools
+
+nn, F = torch.nn, torch.nn.functional
+DataLoader = torch.utils.data.DataLoader
+pack_padded_sequence = torch.nn.utils.rnn.pack_padded_sequence
+pad_sequence = torch.nn.utils.rnn.pad_sequence
+# PyTorch's device idiom: tinygrad_seq runs on the CPU, PyTorch on a GPU when there is one
+device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 CLASSES = ("female", "male")
 
@@ -39,25 +50,35 @@ class NameClassifier(nn.Module):
         self.gru = nn.GRU(emb, hidden, batch_first=True)
         self.head = nn.Linear(hidden, classes)
 
-    def forward(self, ids: np.ndarray, lengths: np.ndarray) -> ts.Tensor:
-        """ids (N, L) int64, lengths (N,) -> logits (N, classes) from each name's last state."""
-        _, h_n = self.gru(self.embedding(ts.Tensor(ids)), lengths=lengths)
+    def forward(self, ids, lengths):
+        """ids (N, L) int64, lengths (N,) int64 -> logits (N, classes) from each last state."""
+        packed = pack_padded_sequence(
+            self.embedding(ids), lengths, batch_first=True, enforce_sorted=False
+        )
+        _, h_n = self.gru(packed)  # h_n (1, N, H): each name's state at its own last character
         return self.head(h_n[-1])
 
 
-def encode(records: list, vocab: Vocab) -> list[tuple[list[int], int]]:
-    """NameRecords -> (character ids, class index) pairs for BatchIterator."""
-    return [(vocab.encode(r.name), CLASSES.index(r.sex)) for r in records]
+def encode(records: list, vocab: Vocab) -> list:
+    """NameRecords -> (character ids (T,) int64 tensor, class index) pairs: a map-style dataset."""
+    return [(torch.tensor(vocab.encode(r.name)), CLASSES.index(r.sex)) for r in records]
 
 
-@ts.no_grad()
-def predict(model: NameClassifier, pairs: list) -> np.ndarray:
-    """(ids, label) pairs -> probabilities (N, 2) in the pairs' order."""
+def collate(pairs: list) -> tuple:
+    """(ids, label) pairs -> ids (N, L) padded with 0 (<pad>), lengths (N,), labels (N,)."""
+    lengths = torch.tensor([len(ids) for ids, _ in pairs])
+    ids = pad_sequence([ids for ids, _ in pairs], batch_first=True, padding_value=0)
+    return ids, lengths, torch.tensor([label for _, label in pairs])
+
+
+@torch.no_grad()
+def predict(model: NameClassifier, pairs: list):
+    """(ids, label) pairs -> logits (N, 2) in the pairs' order, in eval mode."""
     model.eval()
-    batches = BatchIterator(pairs, batch_size=512, shuffle=False)
-    probs = [model(b.inputs, b.lengths).softmax(-1).numpy() for b in batches]
+    loader = DataLoader(pairs, batch_size=512, collate_fn=collate)
+    logits = torch.cat([model(ids.to(device), lengths).cpu() for ids, lengths, _ in loader])
     model.train()
-    return np.concatenate(probs)
+    return logits
 
 
 def accuracy(probs: np.ndarray, labels: np.ndarray) -> dict:
@@ -69,31 +90,44 @@ def accuracy(probs: np.ndarray, labels: np.ndarray) -> dict:
     return out
 
 
+def train_step(model: NameClassifier, opt, criterion, batch: tuple) -> float:
+    """One Adam step on one (ids, lengths, labels) batch, gradients clipped at 5 -> its loss."""
+    ids, lengths, labels = batch  # lengths stay on the CPU, as pack_padded_sequence wants
+    loss = criterion(model(ids.to(device), lengths), labels.to(device))
+    opt.zero_grad()
+    loss.backward()
+    nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+    opt.step()
+    return loss.item()
+
+
 def train(
     model: NameClassifier, train_pairs: list, val_pairs: list, args: argparse.Namespace
 ) -> dict:
     """Adam on cross-entropy with clipping -> history {'train_loss', 'val_loss', 'val_acc'}."""
-    opt = optim.Adam(model.parameters(), lr=args.lr)
-    batches = BatchIterator(train_pairs, args.batch_size, shuffle=True, seed=args.seed)
-    labels = np.array([y for _, y in val_pairs])
-    bar = progress_bar(args.epochs * len(batches), not args.no_progress, desc="GRU classifier")
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    criterion = nn.CrossEntropyLoss()
+    loader = DataLoader(
+        train_pairs,
+        batch_size=args.batch_size,
+        shuffle=True,
+        collate_fn=collate,
+        generator=torch.Generator().manual_seed(args.seed),
+    )
+    labels = torch.tensor([y for _, y in val_pairs])
+    bar = progress_bar(args.epochs * len(loader), not args.no_progress, desc="GRU classifier")
     history: dict[str, list[float]] = {"train_loss": [], "val_loss": [], "val_acc": []}
     for _ in range(args.epochs):
         total = 0.0
-        for i, b in enumerate(batches, 1):
-            loss = F.cross_entropy(model(b.inputs, b.lengths), b.targets)
-            opt.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-            opt.step()
-            total += loss.item()
+        for i, batch in enumerate(loader, 1):
+            total += train_step(model, opt, criterion, batch)
             bar.update(1)
             bar.set_postfix(loss=f"{total / i:.3f}")
-        history["train_loss"].append(total / len(batches))
-        probs = predict(model, val_pairs)
-        history["val_loss"].append(float(-np.log(probs[np.arange(len(labels)), labels]).mean()))
-        history["val_acc"].append(accuracy(probs, labels)["accuracy"])
-        bar.set_postfix(loss=f"{total / len(batches):.3f}", val_acc=f"{history['val_acc'][-1]:.3f}")
+        history["train_loss"].append(total / len(loader))
+        logits = predict(model, val_pairs)
+        history["val_loss"].append(criterion(logits, labels).item())
+        history["val_acc"].append(accuracy(logits.numpy(), labels.numpy())["accuracy"])
+        bar.set_postfix(loss=f"{total / len(loader):.3f}", val_acc=f"{history['val_acc'][-1]:.3f}")
     bar.close()
     return history
 
@@ -147,7 +181,7 @@ def main(argv: list[str] | None = None) -> dict:
     """Train and evaluate -> {'accuracy', 'baseline', 'female_acc', 'male_acc', 'figure', ...}."""
     args = parse_args(argv)
     t0 = time.perf_counter()
-    ts.manual_seed(args.seed)
+    torch.manual_seed(args.seed)
     train_rec, val_rec = load_names("train", seed=args.seed), load_names("val", seed=args.seed)
     if args.tiny:
         train_rec, val_rec = train_rec[::10], val_rec[::4]
@@ -156,10 +190,10 @@ def main(argv: list[str] | None = None) -> dict:
     labels = np.array([y for _, y in val_pairs])
     majority = int(np.bincount([y for _, y in train_pairs], minlength=2).argmax())
     baseline = float((labels == majority).mean())
-    model = NameClassifier(len(vocab), args.emb, args.hidden)
+    model = NameClassifier(len(vocab), args.emb, args.hidden).to(device)
     with limit_blas_threads(1):  # small matmuls: one BLAS thread is fastest
         history = train(model, train_pairs, val_pairs, args)
-        probs = predict(model, val_pairs)
+        probs = predict(model, val_pairs).softmax(-1).numpy()
     res = {**accuracy(probs, labels), "baseline": baseline, **history}
     os.makedirs(args.out, exist_ok=True)
     res["figure"] = plot_history(history, baseline, os.path.join(args.out, "training.png"))

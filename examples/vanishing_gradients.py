@@ -16,6 +16,10 @@ Part 2 makes the opposite failure: a ReLU RNN with large recurrent weights, whos
 *explode*. Plain SGD takes one huge step and the loss turns NaN; with clip_grad_norm_ (the
 course's clipping) the same run recovers.
 
+The models and both training loops are plain PyTorch code: with the framework line changed to
+`import torch` they run on PyTorch. Only the gradient-flow measurement of part 1 needs
+tinygrad_seq's own tools (`retain_states=True`, `viz.grad_flow`), marked where they are used.
+
     python examples/vanishing_gradients.py           # about a minute on 2 cores
     python examples/vanishing_gradients.py --T 50 --steps 800
 """
@@ -29,19 +33,23 @@ import time
 
 import numpy as np
 
-import tinygrad_seq as ts
-from tinygrad_seq import nn, optim, viz
-from tinygrad_seq.nn import functional as F
-from tinygrad_seq.tasks import limit_blas_threads, progress_bar
+# The framework line: change it to `import torch` and the training loops run on PyTorch.
+import tinygrad_seq as torch
+from tinygrad_seq import viz  # tinygrad_seq's own tools: gradient flow (part 1) and plots
+from tinygrad_seq.tasks import limit_blas_threads, progress_bar  # tinygrad_seq's own tools
+
+nn, F = torch.nn, torch.nn.functional
+# PyTorch's device idiom: tinygrad_seq runs on the CPU, PyTorch on a GPU when there is one
+device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 LAYERS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 NAMES = {"rnn": "RNN", "gru": "GRU", "lstm": "LSTM"}
 
 
 def first_symbol_batch(rng: np.random.Generator, n: int, T: int, K: int) -> tuple:
-    """n sequences -> one-hot x (T, n, K) float32 Tensor and targets y (n,) = first symbols."""
-    ids = rng.integers(0, K, size=(T, n))
-    return ts.Tensor(np.eye(K, dtype=np.float32)[ids]), ids[0]
+    """n sequences -> one-hot x (T, n, K) float32 and targets y (n,) int64 = first symbols."""
+    ids = torch.from_numpy(rng.integers(0, K, size=(T, n))).to(device)
+    return F.one_hot(ids, K).float(), ids[0]
 
 
 class LastStepClassifier(nn.Module):
@@ -54,9 +62,10 @@ class LastStepClassifier(nn.Module):
         if cell != "rnn" and gate_bias:
             # rows H..2H are the LSTM forget gate (order i, f, g, o) and the GRU update gate z
             # (order r, z, n): a positive bias makes the cell keep its memory by default
-            self.rnn.bias_ih_l0.data[hidden : 2 * hidden] += gate_bias
+            with torch.no_grad():
+                self.rnn.bias_ih_l0[hidden : 2 * hidden] += gate_bias
 
-    def forward(self, x: ts.Tensor) -> ts.Tensor:
+    def forward(self, x):
         """x (T, N, K) -> logits (N, K) read from the last time step."""
         out, _ = self.rnn(x)
         return self.head(out[-1])
@@ -66,8 +75,13 @@ class LastStepClassifier(nn.Module):
 
 
 def gradient_flow(cell: str, args: argparse.Namespace, gate_bias: float) -> list[float]:
-    """||dL/dh<t>|| for t = 1..T_flow of a freshly initialised model (one batch): list of T."""
-    ts.manual_seed(args.seed)
+    """||dL/dh<t>|| for t = 1..T_flow of a freshly initialised model (one batch): list of T.
+
+    tinygrad_seq only: `retain_states=True` keeps every step's state with its gradient, which
+    `viz.grad_flow` reads (PyTorch's layers do not expose the states inside the loop).
+    """
+    torch.manual_seed(args.seed)
+    # retain_states=True: a tinygrad_seq-only option, kept for viz.grad_flow below
     model = LastStepClassifier(cell, args.K, args.hidden, gate_bias, retain_states=True)
     x, y = first_symbol_batch(
         np.random.default_rng(args.seed), args.batch_size, args.flow_T, args.K
@@ -78,9 +92,14 @@ def gradient_flow(cell: str, args: argparse.Namespace, gate_bias: float) -> list
 
 def train_cell(cell: str, args: argparse.Namespace, bar) -> dict:
     """Adam on the first-symbol task for args.steps batches -> {'loss': [...], 'accuracy'}."""
-    ts.manual_seed(args.seed)
-    model = LastStepClassifier(cell, args.K, args.hidden, args.gate_bias)
-    opt = optim.Adam(model.parameters(), lr=args.lr)
+    torch.manual_seed(args.seed)
+    model = LastStepClassifier(cell, args.K, args.hidden, args.gate_bias).to(device)
+    return fit(model, cell, args, bar)
+
+
+def fit(model: LastStepClassifier, cell: str, args: argparse.Namespace, bar) -> dict:
+    """Train model with Adam and clipping on fresh batches -> {'loss', 'final_loss', 'accuracy'}."""
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     rng, losses = np.random.default_rng(args.seed), []
     for _ in range(args.steps):
         x, y = first_symbol_batch(rng, args.batch_size, args.T, args.K)
@@ -93,8 +112,8 @@ def train_cell(cell: str, args: argparse.Namespace, bar) -> dict:
         bar.update(1)
         bar.set_postfix(cell=cell, loss=f"{np.mean(losses[-20:]):.3f}")
     x, y = first_symbol_batch(np.random.default_rng(args.seed + 1), 1000, args.T, args.K)
-    with ts.no_grad():
-        accuracy = float((model(x).numpy().argmax(-1) == y).mean())
+    with torch.no_grad():
+        accuracy = (model(x).argmax(-1) == y).float().mean().item()
     return {"loss": losses, "final_loss": float(np.mean(losses[-50:])), "accuracy": accuracy}
 
 
@@ -103,10 +122,11 @@ def train_cell(cell: str, args: argparse.Namespace, bar) -> dict:
 
 def exploding_run(args: argparse.Namespace, clip: float | None) -> dict:
     """SGD on a ReLU RNN with W_aa scaled up -> per-step {'grad_norm': [...], 'loss': [...]}."""
-    ts.manual_seed(args.seed)
-    model = LastStepClassifier("rnn", args.K, args.explode_hidden, nonlinearity="relu")
-    model.rnn.weight_hh_l0.data *= args.explode_scale
-    opt = optim.SGD(model.parameters(), lr=args.explode_lr)
+    torch.manual_seed(args.seed)
+    model = LastStepClassifier("rnn", args.K, args.explode_hidden, nonlinearity="relu").to(device)
+    with torch.no_grad():
+        model.rnn.weight_hh_l0 *= args.explode_scale
+    opt = torch.optim.SGD(model.parameters(), lr=args.explode_lr)
     rng, out = np.random.default_rng(args.seed), {"grad_norm": [], "loss": []}
     for _ in range(args.explode_steps):
         x, y = first_symbol_batch(rng, args.batch_size, args.explode_T, args.K)
@@ -116,8 +136,8 @@ def exploding_run(args: argparse.Namespace, clip: float | None) -> dict:
             loss.backward()
             norm = nn.utils.clip_grad_norm_(model.parameters(), clip or math.inf)
             opt.step()
-        out["grad_norm"].append(float(norm.item()))
-        out["loss"].append(float(loss.item()))
+        out["grad_norm"].append(norm.item())
+        out["loss"].append(loss.item())
     return out
 
 

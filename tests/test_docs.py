@@ -227,3 +227,72 @@ def test_pytorch_page_names_exist():
                 break
             obj = getattr(obj, part)
     assert not missing, f"docs/pytorch.md lists names that do not exist: {missing}"
+
+
+# ------------------------------------------------- PyTorch spellings (docs/pytorch.md)
+
+FRAMEWORK_LINE = "import tinygrad_seq as torch"
+TOOLS_MARK = "# tinygrad_seq's own tools"
+
+
+def _tinygrad_seq_imports(code: str) -> list[tuple[int, str]]:
+    """(line number in the block, line) of each import statement naming tinygrad_seq."""
+    import ast
+
+    lines, found = code.splitlines(), []
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Import):
+            modules = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            modules = [node.module or ""]
+        else:
+            continue
+        if any(m.split(".")[0] == "tinygrad_seq" for m in modules):
+            found.append((node.lineno, lines[node.lineno - 1]))
+    return found
+
+
+@pytest.mark.parametrize("path", DOC_FILES, ids=_rel)
+def test_doc_code_uses_the_pytorch_spelling(path):
+    """tinygrad_seq is imported as `torch` on its own line, or on a line marked as its tools."""
+    import ast
+
+    bad = []
+    for block in _doc_blocks(path):
+        for lineno, line in _tinygrad_seq_imports(block.code):
+            if line.strip() != FRAMEWORK_LINE and TOOLS_MARK not in line:
+                bad.append(f"line {block.line + lineno - 1}: {line.strip()}")
+        names = {n.id for n in ast.walk(ast.parse(block.code)) if isinstance(n, ast.Name)}
+        if names & {"ts", "tinygrad_seq"}:
+            bad.append(f"block at line {block.line} uses `ts`/`tinygrad_seq`: write `torch.`")
+    assert not bad, f"{_rel(path)}: see docs/pytorch.md's conventions:\n" + "\n".join(bad)
+
+
+PORTABLE_BLOCKS = [
+    pytest.param(path, block, id=f"{_rel(path)}:{block.line}")
+    for path in DOC_FILES
+    for block in _doc_blocks(path)
+    if block.skip is None
+    and any(line.strip() == FRAMEWORK_LINE for line in block.code.splitlines())
+    and len(_tinygrad_seq_imports(block.code)) == 1
+]
+
+
+def test_some_doc_blocks_are_portable():
+    """The README's PyTorch-way example and docs/pytorch.md's are among the portable blocks."""
+    files = {_rel(p.values[0]) for p in PORTABLE_BLOCKS}
+    assert {"README.md", "docs/pytorch.md"} <= files, files
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("path,block", PORTABLE_BLOCKS)
+def test_portable_doc_block_runs_on_pytorch(path, block, doc_env):
+    """A block whose only tinygrad_seq line is the framework line runs under `import torch`."""
+    from helpers import require_torch
+
+    require_torch()
+    lines = block.code.splitlines()
+    code = "\n".join("import torch" if ln.strip() == FRAMEWORK_LINE else ln for ln in lines)
+    namespace = {"__name__": "__main__"}
+    exec(compile("\n" * (block.line - 1) + code, str(path), "exec"), namespace)
+    assert type(namespace["torch"].zeros(1)).__module__.startswith("torch")

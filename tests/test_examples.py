@@ -1,6 +1,15 @@
-"""Every example runs in a tiny configuration, returns sane results and writes its pictures."""
+"""Every example runs in a tiny configuration, returns sane results and writes its pictures.
 
+The examples are written in PyTorch's spelling under one framework line,
+`import tinygrad_seq as torch`; tinygrad_seq's own tools are imported on lines marked
+`# tinygrad_seq's own tools`. The parity tests below run the portable examples' code under
+PyTorch with that one line changed to `import torch`, from the same weights, and compare.
+"""
+
+import ast
 import importlib.util
+import sys
+import types
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +18,11 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 NAMES = ["char_lm_names", "name_classifier", "date_translation", "vanishing_gradients"]
+ALL_EXAMPLES = [*NAMES, "manual_vs_autodiff", "draw_graphs"]
+FRAMEWORK_LINE = "import tinygrad_seq as torch"
+TOOLS_MARK = "# tinygrad_seq's own tools"
+# examples whose models and training loops are PyTorch code (checked under PyTorch below)
+PORTABLE = ["char_lm_names", "name_classifier", "date_translation", "vanishing_gradients"]
 
 
 def load_example(name: str):
@@ -16,6 +30,20 @@ def load_example(name: str):
     spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def load_example_as(name: str, framework: str) -> types.ModuleType:
+    """examples/<name>.py with its framework line set to `import <framework>`, as a module."""
+    lines = (EXAMPLES / f"{name}.py").read_text().splitlines()
+    hits = [i for i, line in enumerate(lines) if line.strip() == FRAMEWORK_LINE]
+    assert len(hits) == 1, f"{name}.py must have exactly one line {FRAMEWORK_LINE!r}"
+    if framework == "torch":
+        lines[hits[0]] = "import torch"
+    module = types.ModuleType(f"example_{name}_{framework}")
+    module.__file__ = str(EXAMPLES / f"{name}.py")
+    sys.modules[module.__name__] = module
+    exec(compile("\n".join(lines) + "\n", module.__file__, "exec"), module.__dict__)
     return module
 
 
@@ -38,7 +66,7 @@ def test_help_describes_the_example(name, capsys):
 
 
 def test_char_lm_names(tmp_path):
-    from tinygrad_seq.tasks import load_lm
+    import tinygrad_seq
 
     res = run("char_lm_names", tmp_path, "--cell", "gru")
     assert len(res["train_loss"]) == len(res["val_loss"]) == 2
@@ -46,8 +74,11 @@ def test_char_lm_names(tmp_path):
     assert len(res["samples"]) == 5 and 0.0 <= res["novel_share"] <= 1.0
     assert all(isinstance(s, str) for s in res["samples"])
     assert_png(res["figure"])
-    model, vocab = load_lm(res["checkpoint"])
-    assert model.config["cell"] == "gru" and len(vocab) > 20
+    state = tinygrad_seq.load(res["checkpoint"])  # torch.save(model.state_dict(), ...)
+    vocab_size, hidden = state["head.weight"].shape
+    assert state["rnn.weight_hh_l0"].shape == (3 * hidden, hidden) and vocab_size > 20
+    model = load_example("char_lm_names").CharLM(vocab_size, hidden, "gru")
+    model.load_state_dict(state)
 
 
 def test_name_classifier(tmp_path):
@@ -75,8 +106,9 @@ def test_date_translation_attention_weights_are_distributions():
     assert model(src, lengths, tgt_in).shape == (10, 6, len(vocabs[1]))
     ids, alpha = model.greedy(src, lengths, vocabs[1].bos_index)
     assert ids.shape == (10, 6) and alpha.shape == (10, src.shape[0], 6)
+    alpha = alpha.numpy()
     np.testing.assert_allclose(alpha.sum(1), 1.0, rtol=1e-5)
-    pad = np.arange(src.shape[0])[:, None] >= lengths[None, :]
+    pad = np.arange(src.shape[0])[:, None] >= lengths.numpy()[None, :]
     assert np.all(alpha[:, pad] < 1e-6)  # padding gets no attention
 
 
@@ -120,3 +152,150 @@ def test_draw_graphs(tmp_path):
     for path in result["paths"]:
         assert_png(path)
     assert result["nodes"]["cells"] < result["nodes"]["full"]
+
+
+# --------------------------------------------------------------- PyTorch spellings
+
+
+@pytest.mark.parametrize("name", ALL_EXAMPLES)
+def test_example_imports_follow_the_convention(name):
+    """tinygrad_seq is imported as `torch` on the one framework line, or as marked tools."""
+    text = (EXAMPLES / f"{name}.py").read_text()
+    lines = text.splitlines()
+    framework, unmarked = [], []
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Import):
+            modules = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            modules = [node.module or ""]
+        else:
+            assert not (isinstance(node, ast.Name) and node.id in ("ts", "tinygrad_seq")), (
+                f"{name}.py line {node.lineno}: use the framework line's `torch`"
+            )
+            continue
+        if not any(m.split(".")[0] == "tinygrad_seq" for m in modules):
+            continue
+        line = lines[node.lineno - 1]
+        if line.strip() == FRAMEWORK_LINE:
+            framework.append(node.lineno)
+        elif TOOLS_MARK not in line:
+            unmarked.append(node.lineno)
+    assert not unmarked, f"{name}.py imports tinygrad_seq without {TOOLS_MARK!r}: {unmarked}"
+    assert len(framework) <= 1 and (framework or name not in PORTABLE), framework
+
+
+@pytest.mark.parity
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["char_lm_names", "name_classifier", "date_translation"])
+def test_portable_example_runs_on_pytorch(name, tmp_path, capsys):
+    """The whole example, with `import torch` as its framework line, runs and reports."""
+    from helpers import require_torch
+
+    require_torch()
+    args = ["--tiny", "--no-progress", "--out", str(tmp_path)]
+    res = load_example_as(name, "torch").main(args)
+    assert np.isfinite(res["train_loss"]).all() and len(res["train_loss"]) > 0
+    assert_png(res["figure"])
+
+
+def _pair(name: str, make) -> tuple:
+    """(example under tinygrad_seq, under PyTorch, our model, PyTorch's): the same weights."""
+    from compat.harness import same_start
+    from helpers import require_torch
+
+    import tinygrad_seq
+
+    require_torch()
+    ours, theirs = load_example_as(name, "tinygrad_seq"), load_example_as(name, "torch")
+    theirs.torch.manual_seed(0)
+    theirs_model, ours_model = make(theirs), make(ours)
+    same_start(ours_model, theirs_model, tinygrad_seq)
+    return ours, theirs, ours_model, theirs_model
+
+
+@pytest.mark.parity
+def test_char_lm_names_trains_and_samples_as_on_pytorch():
+    """From the same weights: the same losses, validation loss and greedy names as PyTorch."""
+    from compat.harness import assert_agree
+
+    ours = load_example_as("char_lm_names", "tinygrad_seq")
+    names = ours.names_dataset()[0][::50][:64]
+    vocab = ours.Vocab.build(names)
+    ours, theirs, *models = _pair("char_lm_names", lambda mod: mod.CharLM(len(vocab), 12, "lstm"))
+    losses, val, greedy = [], [], []
+    for mod, model in zip((ours, theirs), models):
+        opt = mod.torch.optim.Adam(model.parameters(), lr=1e-2)
+        criterion = mod.nn.CrossEntropyLoss(ignore_index=mod.IGNORE_INDEX)
+        batches = [mod.collate(names[i : i + 16], vocab) for i in range(0, len(names), 16)]
+        losses.append([mod.train_step(model, opt, criterion, b, 5.0) for b in batches * 2])
+        val.append([mod.evaluate(model, batches)])
+        greedy.append(mod.sample(model, vocab, 0.0, seed=0, max_len=8))
+    assert_agree(*losses, rtol=1e-4)
+    assert_agree(*val, rtol=1e-4, what="validation loss")
+    assert greedy[0] == greedy[1]
+
+
+@pytest.mark.parity
+def test_name_classifier_trains_as_on_pytorch():
+    """From the same weights, the example's train_step gives PyTorch's losses and logits."""
+    from compat.harness import assert_agree, to_numpy
+
+    ours = load_example_as("name_classifier", "tinygrad_seq")
+    records = ours.load_names("train")[::97][:48]
+    vocab = ours.Vocab.build([r.name for r in records])
+    ours, theirs, *models = _pair(
+        "name_classifier", lambda mod: mod.NameClassifier(len(vocab), emb=6, hidden=7)
+    )
+    losses, logits = [], []
+    for mod, model in zip((ours, theirs), models):
+        pairs = mod.encode(records, vocab)
+        opt = mod.torch.optim.Adam(model.parameters(), lr=1e-2)
+        criterion = mod.nn.CrossEntropyLoss()
+        batches = [mod.collate(pairs[i : i + 16]) for i in range(0, len(pairs), 16)]
+        losses.append([mod.train_step(model, opt, criterion, b) for b in batches * 2])
+        logits.append(to_numpy(mod.predict(model, pairs)))
+    assert_agree(*losses, rtol=1e-4)
+    np.testing.assert_allclose(*logits, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("attention", ["additive", "dot"])
+def test_date_translation_trains_as_on_pytorch(attention):
+    """From the same weights: the same teacher-forced losses and greedy attention weights."""
+    from compat.harness import assert_agree, to_numpy
+
+    ours = load_example_as("date_translation", "tinygrad_seq")
+    data, val = ours.make_data(48, 8, seed=0)
+    vocabs = (ours.Vocab.build([h for h, _ in data]), ours.Vocab.build([i for _, i in data]))
+    sizes = (len(vocabs[0]), len(vocabs[1]), 6, 5, 7, attention)
+    ours, theirs, *models = _pair("date_translation", lambda mod: mod.DateTranslator(*sizes))
+    losses, alphas = [], []
+    for mod, model in zip((ours, theirs), models):
+        opt = mod.torch.optim.Adam(model.parameters(), lr=1e-2)
+        criterion = mod.nn.CrossEntropyLoss()
+        batches = [mod.encode_batch(data[i : i + 16], *vocabs) for i in range(0, len(data), 16)]
+        losses.append([mod.train_step(model, opt, criterion, b, 1.0) for b in batches * 2])
+        src, lengths, _, _ = mod.encode_batch(val, *vocabs)
+        alphas.append(to_numpy(model.greedy(src, lengths, vocabs[1].bos_index, steps=2)[1]))
+    assert_agree(*losses, rtol=1e-4)
+    np.testing.assert_allclose(*alphas, rtol=1e-3, atol=1e-5)
+
+
+@pytest.mark.parity
+def test_vanishing_gradients_trains_as_on_pytorch():
+    """The training loop (fit) and the exploding run give PyTorch's numbers."""
+    from compat.harness import assert_agree
+
+    ours = load_example_as("vanishing_gradients", "tinygrad_seq")
+    args = ours.parse_args(["--tiny"])
+    ours, theirs, *models = _pair(
+        "vanishing_gradients",
+        lambda mod: mod.LastStepClassifier("lstm", args.K, args.hidden, args.gate_bias),
+    )
+    bar = ours.progress_bar(0, False)
+    runs = [mod.fit(model, "lstm", args, bar) for mod, model in zip((ours, theirs), models)]
+    assert_agree(runs[0]["loss"], runs[1]["loss"], rtol=1e-4)
+    assert abs(runs[0]["accuracy"] - runs[1]["accuracy"]) <= 0.002  # 2 of 1000 may flip
+    # the exploding run seeds its own model: same behaviour, not the same weights
+    clipped = theirs.exploding_run(args, args.clip)
+    assert np.isfinite(clipped["loss"]).all() and len(clipped["loss"]) == args.explode_steps

@@ -303,7 +303,7 @@ def randperm(
 
 # ----------------------------------------------------------------------------- legacy types
 class LegacyTensorType(type):
-    """Type of ts.LongTensor and kin: a call makes a Tensor of that dtype; isinstance checks it."""
+    """Type of torch.LongTensor and kin: calls make Tensors of its dtype; isinstance checks it."""
 
     dtype: np.dtype
 

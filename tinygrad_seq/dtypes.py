@@ -239,7 +239,7 @@ def _false() -> bool:
 
 
 class _Accelerator:
-    """An accelerator namespace (ts.cuda, ts.backends.mps): never available on tinygrad_seq."""
+    """An accelerator namespace (torch.cuda, torch.backends.mps): never available here."""
 
     def __init__(self, name: str):
         self._name = name
@@ -257,7 +257,7 @@ class _Accelerator:
         return 0
 
     def manual_seed(self, seed: int) -> None:
-        """Does nothing, as torch.cuda.manual_seed does without a GPU (seed with ts.manual_seed)."""
+        """Does nothing, as torch.cuda.manual_seed without a GPU (seed with torch.manual_seed)."""
 
     def manual_seed_all(self, seed: int) -> None:
         """Does nothing, as torch.cuda.manual_seed_all does without a GPU."""
@@ -267,7 +267,7 @@ class _Accelerator:
 
 
 class _Flags:
-    """A settings namespace (ts.backends.cudnn): its flags are kept and have no effect."""
+    """A settings namespace (torch.backends.cudnn): its flags are kept and have no effect."""
 
     def __init__(self, **flags: Any):
         self.__dict__.update(flags)
@@ -277,7 +277,7 @@ class _Flags:
 
 
 class _Backends:
-    """ts.backends: mps and cudnn report themselves unavailable (tinygrad_seq is CPU only)."""
+    """torch.backends: mps and cudnn report themselves unavailable (tinygrad_seq is CPU only)."""
 
     def __init__(self) -> None:
         self.mps = _Accelerator("backends.mps")

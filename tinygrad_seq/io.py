@@ -2,7 +2,7 @@
 
 The format is plain safetensors, so any framework opens the file:
 
-- Every array in the tree (numpy arrays, numpy scalars, tinygrad_seq Tensors via `.data`) is a
+- Every array in the tree (numpy arrays, numpy scalars, tinygrad_seq Tensors' arrays) is a
   safetensors tensor named by its path joined with dots. A flat model state dict
   `{'rnn.weight_ih_l0': W, ...}` therefore becomes exactly the tensors `rnn.weight_ih_l0`, ...,
   and `safetensors.torch.load_file` + `torch_module.load_state_dict(..., strict=True)` loads it.

@@ -1,7 +1,8 @@
 """Tensor: a numpy array that remembers the op that made it, so gradients can flow back.
 
-A Tensor holds `.data` (an ndarray), `.requires_grad`, `.grad` (filled by backward) and, when an
-op made it in grad mode, `.grad_fn` (the recorded node). Its methods are thin calls into the
+A Tensor holds an ndarray (`.numpy()` gives it; `.data` is, as in PyTorch, a Tensor sharing it
+without history), `.requires_grad`, `.grad` (filled by backward) and, when an op made it in grad
+mode, `.grad_fn` (the recorded node). Its methods are thin calls into the
 primitive ops of `ops.py`, or short compositions of them (mean = sum / n, var, ...).
 """
 
@@ -417,7 +418,7 @@ class Tensor:
         if isinstance(dtype, str):
             return self.to(dtypes.from_tensor_type_name(dtype))
         name = getattr(dtype, "__name__", "")
-        if name.endswith("Tensor"):  # the legacy constructors: x.type(ts.LongTensor)
+        if name.endswith("Tensor"):  # the legacy constructors: x.type(torch.LongTensor)
             return self.to(dtypes.from_tensor_type_name(f"torch.{name}"))
         return self.to(dtype)
 

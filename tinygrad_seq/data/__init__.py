@@ -1,8 +1,8 @@
 """Data for sequence models: vocabularies, bundled and synthetic corpora, padded batches.
 
 Pure numpy and the standard library; nothing here imports the autodiff engine, so a data
-pipeline can be built, tested and reused without it. Arrays come out as numpy: wrap them with
-`Tensor(...)` at the model's door.
+pipeline can be built, tested and reused without it. Arrays come out as numpy: turn them into
+tensors with `torch.from_numpy(...)` or `torch.tensor(...)` at the model's door.
 """
 
 from .batching import Batch, BatchIterator, pad_sequences

@@ -12,7 +12,7 @@ epoch, shuffled reproducibly:
   can be reproduced on its own.
 
 Layout follows PyTorch: `batch_first=True` gives (N, L), `False` gives (L, N). Everything is
-numpy: a caller wraps the arrays with `Tensor(...)` when it wants a graph.
+numpy: a caller makes tensors of them (`torch.from_numpy`) at the model's door.
 """
 
 from __future__ import annotations
