@@ -35,8 +35,8 @@ The same $W_{aa}, W_{ax}, b_a, W_{ya}, b_y$ serve every step.
 %matplotlib inline
 import numpy as np
 
-import tinygrad_seq as torch  # the PyTorch-style API: torch.tensor, torch.nn, ...
-from tinygrad_seq import manual, viz  # the course's numpy reference; graph drawings
+import tinygrad_seq as torch
+from tinygrad_seq import manual, viz  # tinygrad_seq's own tools: numpy reference, drawings
 
 torch.manual_seed(0)  # one seeded generator for the initial weights
 nn = torch.nn

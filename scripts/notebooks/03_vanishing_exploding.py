@@ -29,8 +29,8 @@ gradient clipping.
 import matplotlib.pyplot as plt
 import numpy as np
 
-import tinygrad_seq as torch  # the PyTorch-style API
-from tinygrad_seq import manual, viz
+import tinygrad_seq as torch
+from tinygrad_seq import manual, viz  # tinygrad_seq's own tools
 
 torch.manual_seed(0)
 nn = torch.nn

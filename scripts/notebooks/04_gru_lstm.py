@@ -22,9 +22,9 @@ against the PyTorch-style modules, whose parameter names, shapes and gate order 
 %matplotlib inline
 import numpy as np
 
-import tinygrad_seq as torch  # the PyTorch-style API
-from tinygrad_seq import manual, viz
-from tinygrad_seq.check import compare_gradients
+import tinygrad_seq as torch
+from tinygrad_seq import manual, viz  # tinygrad_seq's own tools
+from tinygrad_seq.check import compare_gradients  # tinygrad_seq's own tools
 
 torch.manual_seed(0)
 nn = torch.nn

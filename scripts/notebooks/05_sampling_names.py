@@ -28,10 +28,16 @@ import time
 
 import numpy as np
 
-import tinygrad_seq as torch  # the PyTorch-style API
-from tinygrad_seq import viz
-from tinygrad_seq.data import Vocab, names_dataset
-from tinygrad_seq.tasks import CharLM, evaluate_lm, limit_blas_threads, lm_batch, unigram_baseline
+import tinygrad_seq as torch
+from tinygrad_seq import viz  # tinygrad_seq's own tools
+from tinygrad_seq.data import Vocab, names_dataset  # tinygrad_seq's own tools
+from tinygrad_seq.tasks import (  # tinygrad_seq's own tools
+    CharLM,
+    evaluate_lm,
+    limit_blas_threads,
+    lm_batch,
+    unigram_baseline,
+)
 
 torch.manual_seed(0)
 nn = torch.nn

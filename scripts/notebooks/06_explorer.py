@@ -23,10 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-import tinygrad_seq as torch  # the PyTorch-style API
-from tinygrad_seq import viz
-from tinygrad_seq.data import Vocab
-from tinygrad_seq.tasks import CharLM, lm_batch
+import tinygrad_seq as torch
+from tinygrad_seq import viz  # tinygrad_seq's own tools
+from tinygrad_seq.data import Vocab  # tinygrad_seq's own tools
+from tinygrad_seq.tasks import CharLM, lm_batch  # tinygrad_seq's own tools
 
 torch.manual_seed(0)
 nn = torch.nn
