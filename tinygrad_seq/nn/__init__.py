@@ -1,6 +1,7 @@
 """tinygrad_seq.nn: modules, layers, recurrent layers, init and utilities in PyTorch's style."""
 
 from . import functional, init, utils
+from .attention import MultiheadAttention
 from .layers import (
     GELU,
     BCEWithLogitsLoss,
@@ -51,6 +52,7 @@ __all__ = [
     "Linear",
     "LogSoftmax",
     "MSELoss",
+    "MultiheadAttention",
     "Module",
     "ModuleDict",
     "ModuleList",

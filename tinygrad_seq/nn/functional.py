@@ -21,6 +21,7 @@ from ..functional import (
     softmax,
     tanh,
 )
+from .attention import multi_head_attention_forward
 
 __all__ = [
     "binary_cross_entropy_with_logits",
@@ -33,6 +34,7 @@ __all__ = [
     "linear",
     "log_softmax",
     "mse_loss",
+    "multi_head_attention_forward",
     "nll_loss",
     "normalize",
     "one_hot",
