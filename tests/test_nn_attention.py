@@ -127,6 +127,15 @@ SDPA_ERRORS = {
         "q = torch.randn(3, 4); m = torch.ones(3, 3, dtype=torch.int64)\n"
         "torch.nn.functional.scaled_dot_product_attention(q, q, q, attn_mask=m)"
     ),
+    "double_mask_float_query": (
+        "q = torch.randn(3, 4).float(); m = torch.zeros(3, 3)\n"
+        "torch.nn.functional.scaled_dot_product_attention(q, q, q, attn_mask=m)"
+    ),
+    "float_mask_double_query": (
+        "q = torch.tensor(np.arange(12.0).reshape(3, 4) / 7)\n"
+        "m = torch.tensor(np.eye(3) - 0.5).float()\n"
+        "rec('out', torch.nn.functional.scaled_dot_product_attention(q, q, q, attn_mask=m))"
+    ),
     "mask_shape": (
         "q = torch.randn(2, 3, 4); m = torch.ones(4, 3, dtype=torch.bool)\n"
         "torch.nn.functional.scaled_dot_product_attention(q, q, q, attn_mask=m)"

@@ -564,7 +564,7 @@ def _attention_bias(attn_mask: Any, is_causal: bool, L: int, S: int, dtype: Any)
     mask = attn_mask if isinstance(attn_mask, Tensor) else Tensor(np.asarray(attn_mask))
     if mask.dtype == np.bool_:
         return Tensor(np.where(mask._data, 0.0, -np.inf).astype(dtype))
-    if mask.dtype.kind != "f":
+    if mask.dtype not in (np.dtype(np.float32), np.dtype(dtype)):  # PyTorch's rule
         raise RuntimeError(
             "Expected attn_mask dtype to be bool or float or to match query dtype, but got "
             f"attn_mask.dtype: {mask.dtype} and query.dtype: {np.dtype(dtype)} instead."
