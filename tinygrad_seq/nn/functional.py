@@ -1,4 +1,4 @@
-"""`from tinygrad_seq.nn import functional as F`: the functions of tinygrad_seq.functional."""
+"""`from tinygrad_seq.nn import functional as F`: tinygrad_seq.functional, and nn's MHA forward."""
 
 from ..functional import (
     binary_cross_entropy_with_logits,
