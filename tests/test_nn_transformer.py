@@ -18,7 +18,12 @@ from script_parity import check_script
 import tinygrad_seq as ts
 from tinygrad_seq import nn
 
-pytestmark = pytest.mark.parity
+pytestmark = [
+    pytest.mark.parity,
+    # bool padding masks beside float attention masks warn in both (checked once, below)
+    pytest.mark.filterwarnings("ignore:Support for mismatched"),
+    pytest.mark.filterwarnings("ignore:The PyTorch API of nested tensors"),
+]
 
 D, HEADS, FF = 8, 2, 12
 
@@ -239,6 +244,19 @@ def test_encoder_inference_zeroes_padding_as_torch(left_aligned, mask_check):
     _compare(ours, theirs, [x], src_key_padding_mask=pad)  # with gradients: no zeros
 
 
+def test_mismatched_mask_types_warn_as_torch():
+    check_script(
+        "import warnings\n"
+        "m = torch.nn.TransformerEncoderLayer(4, 2, 8)\n"
+        "x = torch.tensor(np.ones((3, 2, 4)))\n"
+        "pad = torch.tensor(np.array([[False, False, True], [False, False, False]]))\n"
+        "with warnings.catch_warnings(record=True) as w:\n"
+        "    warnings.simplefilter('always')\n"
+        "    m(x, src_mask=torch.zeros(3, 3), src_key_padding_mask=pad)\n"
+        "rec('messages', tuple(str(m.message) for m in w))\n"
+    )
+
+
 def test_encoder_nested_tensor_warning_matches_torch():
     check_script(
         "import warnings\n"
@@ -332,3 +350,16 @@ def test_generate_square_subsequent_mask_matches_torch():
 )
 def test_transformer_errors_match_torch(script):
     check_script("import warnings\nwarnings.simplefilter('ignore')\n" + script)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_torch_weights_load_into_ours_strict(bias):
+    """PyTorch's state_dict loads into ours (strict) and gives PyTorch's outputs."""
+    torch = require_torch()
+    torch.manual_seed(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = torch.nn.Transformer(D, HEADS, 2, 1, FF, 0.0, bias=bias).double()
+        ours = nn.Transformer(D, HEADS, 2, 1, FF, 0.0, bias=bias).double()
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()}, strict=True)
+    _compare(ours, theirs, [_x(6), _x(4, seed=1)], tgt_mask=_causal(4))
