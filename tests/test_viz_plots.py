@@ -155,3 +155,22 @@ def test_plot_attention_png(tmp_path):
         viz.plot_attention(w[0, 0], src[:3], tgt)
     with pytest.raises(ValueError, match=r"must be \(T, S\) or \(heads, T, S\)"):
         viz.plot_attention(np.ones(3))
+
+
+@pytest.mark.parametrize("proj_size", [0, 2])
+def test_lstm_gate_activations_rebuild_the_layers_final_state(proj_size):
+    """c_t = f c + i g and h = o tanh(c) (projected by W_hr with proj_size) give the layer's h_n."""
+    ts.manual_seed(0)
+    lstm = nn.LSTM(3, 4, proj_size=proj_size).double()
+    x = ts.randn(6, 3).double()
+    gates = viz.lstm_gate_activations(lstm, x)
+    c = np.zeros(4)
+    for i, f, g in zip(gates["i"], gates["f"], gates["g"]):
+        c = f * c + i * g
+    h = gates["o"][-1] * np.tanh(c)
+    if proj_size:
+        h = lstm.weight_hr_l0.detach().numpy() @ h
+    with ts.no_grad():
+        _, (h_n, c_n) = lstm(x)
+    np.testing.assert_allclose(c, c_n.numpy()[0], atol=1e-12)
+    np.testing.assert_allclose(h, h_n.numpy()[0], atol=1e-12)

@@ -184,21 +184,30 @@ def lstm_gate_activations(cell_or_layer: Any, x: Any) -> dict[str, np.ndarray]:
             f"lstm_gate_activations: x must be one sequence of shape (T, {w_ih.shape[1]}), "
             f"got {x.shape}"
         )
-    H = w_hh.shape[1]
-    h, c = np.zeros(H), np.zeros(H)
+    H = w_hh.shape[0] // 4
+    w_hr = _projection(cell_or_layer)  # LSTM(proj_size=P): h = W_hr (o tanh c), (P,)
+    h, c = np.zeros(w_hh.shape[1]), np.zeros(H)
     out: dict[str, list] = {k: [] for k in "ifgo"}
     for x_t in x:
         z = w_ih @ x_t + w_hh @ h + b
         i, f, o = (1 / (1 + np.exp(-z[k * H : (k + 1) * H])) for k in (0, 1, 3))
         g = np.tanh(z[2 * H : 3 * H])
         c = f * c + i * g
-        h = o * np.tanh(c)
+        h = o * np.tanh(c) if w_hr is None else w_hr @ (o * np.tanh(c))
         for k, v in zip("ifgo", (i, f, g, o)):
             out[k].append(v)
     return {k: np.array(v) for k, v in out.items()}
 
 
 _GATE_NAMES = {"i": "input i", "f": "forget f", "g": "cell g", "o": "output o"}
+
+
+@no_grad()
+def _projection(m: Any) -> np.ndarray | None:
+    """W_hr (P, H) of an LSTM layer 0 with proj_size, float64; None without a projection."""
+    if not getattr(m, "proj_size", 0):
+        return None
+    return m.weight_hr_l0._data.astype(np.float64)
 
 
 @no_grad()
