@@ -454,8 +454,9 @@ def test_constructors_take_pytorchs_arguments_in_pytorchs_order():
         assert (layer.dropout, layer.bidirectional) == (0.5, True)
         assert layer.retain_states and layer.fused
     assert nn.GRU(3, 4, 2, reset_after=False).reset_after is False
-    with pytest.raises(TypeError):  # ours are keyword-only: PyTorch's LSTM has proj_size there
-        nn.LSTM(3, 4, 1, True, False, 0.0, False, True)
+    assert nn.LSTM(3, 4, 1, True, False, 0.0, False, 2).proj_size == 2  # eighth, as PyTorch
+    with pytest.raises(TypeError):  # ours are keyword-only, after PyTorch's arguments
+        nn.LSTM(3, 4, 1, True, False, 0.0, False, 0, True)
 
 
 def test_dtype_mismatch_is_a_clear_error():
@@ -682,3 +683,123 @@ def test_packed_input_errors():
         gru(nn.utils.rnn.pack_sequence([ts.randn(3, 4)]))
     with pytest.raises(ValueError, match=r"h_0 has shape .*3, 3.*, expected \(1, 2, 3\)"):
         gru(packed, ts.zeros(1, 3, 3))
+
+
+# ----------------------------------------------------------------------------- LSTM proj_size
+
+PROJ_CASES = list(itertools.product([1, 2], [False, True], [False, True], [True, False]))
+
+
+def _proj_pair(torch, layers, bidir, bias=True, **ours_kw):
+    kw = dict(input_size=4, hidden_size=5, num_layers=layers, bias=bias, bidirectional=bidir)
+    torch.manual_seed(0)
+    tm = torch.nn.LSTM(proj_size=3, dtype=torch.float64, **kw)
+    om = nn.LSTM(proj_size=3, **kw, **ours_kw).double()
+    assert list(om.state_dict()) == list(tm.state_dict())
+    om.load_state_dict(to_numpy_state(tm), strict=True)
+    return om, tm
+
+
+def _assert_grads(pairs, atol=1e-10):
+    for name, a, b in pairs:
+        assert a.grad is not None, name
+        np.testing.assert_allclose(a.grad.data, b.grad.numpy(), atol=atol, rtol=0, err_msg=name)
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize(
+    "layers,bidir,fused,bias",
+    PROJ_CASES,
+    ids=[
+        f"L{n}{'-bi' if b else ''}{'-fused' if f else ''}{'' if c else '-nobias'}"
+        for n, b, f, c in PROJ_CASES
+    ],  # fmt: skip
+)
+@pytest.mark.parametrize("lengths", [None, [5, 2, 4]], ids=["", "lengths"])
+def test_lstm_proj_size_matches_torch(layers, bidir, fused, bias, lengths):
+    torch = require_torch()
+    om, tm = _proj_pair(torch, layers, bidir, bias, fused=fused, batch_first=True)
+    tm.batch_first = True
+    D, rng = 2 if bidir else 1, np.random.default_rng(1)
+    x = rng.standard_normal((3, 5, 4))
+    h0, c0 = rng.standard_normal((D * layers, 3, 3)), rng.standard_normal((D * layers, 3, 5))
+    ins_o = [ts.tensor(a, requires_grad=True) for a in (x, h0, c0)]
+    ins_t = [torch.tensor(a, requires_grad=True) for a in (x, h0, c0)]
+    out_o, (hn_o, cn_o) = om(ins_o[0], tuple(ins_o[1:]), lengths=lengths)
+    if lengths is None:
+        out_t, (hn_t, cn_t) = tm(ins_t[0], tuple(ins_t[1:]))
+    else:
+        pack = torch.nn.utils.rnn.pack_padded_sequence(
+            ins_t[0], torch.tensor(lengths), batch_first=True, enforce_sorted=False
+        )
+        out_t, (hn_t, cn_t) = tm(pack, tuple(ins_t[1:]))
+        out_t, _ = torch.nn.utils.rnn.pad_packed_sequence(out_t, batch_first=True, total_length=5)
+    assert out_o.shape == (3, 5, D * 3) and hn_o.shape == (D * layers, 3, 3)
+    assert cn_o.shape == (D * layers, 3, 5)
+    loss_o, loss_t = 0, 0
+    for o, t in ((out_o, out_t), (hn_o, hn_t), (cn_o, cn_t)):
+        np.testing.assert_allclose(o.data, t.detach().numpy(), atol=1e-12, rtol=0)
+        r = rng.standard_normal(o.shape)
+        loss_o, loss_t = loss_o + (o * ts.tensor(r)).sum(), loss_t + (t * torch.tensor(r)).sum()
+    loss_o.backward()
+    loss_t.backward()
+    _assert_grads(zip(("x", "h0", "c0"), ins_o, ins_t))
+    theirs = dict(tm.named_parameters())
+    _assert_grads((n, p, theirs[n]) for n, p in om.named_parameters())
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("bidir", [False, True])
+def test_lstm_proj_size_packed_and_unbatched_match_torch(bidir):
+    torch = require_torch()
+    om, tm = _proj_pair(torch, 2, bidir)
+    rng = np.random.default_rng(2)
+    xs = [rng.standard_normal((n, 4)) for n in (2, 5, 3)]
+    seqs_o = [ts.tensor(a, requires_grad=True) for a in xs]
+    seqs_t = [torch.tensor(a, requires_grad=True) for a in xs]
+    out_o, (hn_o, _) = om(nn.utils.rnn.pack_sequence(seqs_o, enforce_sorted=False))
+    out_t, (hn_t, _) = tm(torch.nn.utils.rnn.pack_sequence(seqs_t, enforce_sorted=False))
+    np.testing.assert_allclose(out_o.data.data, out_t.data.detach().numpy(), atol=1e-12)
+    r = rng.standard_normal(hn_o.shape)
+    ((out_o.data**2).sum() + (hn_o * ts.tensor(r)).sum()).backward()
+    ((out_t.data**2).sum() + (hn_t * torch.tensor(r)).sum()).backward()
+    _assert_grads((f"seq{i}", a, b) for i, (a, b) in enumerate(zip(seqs_o, seqs_t)))
+    out_o, (hn_o, cn_o) = om(ts.tensor(xs[1]))  # unbatched (L, H_in)
+    out_t, (hn_t, cn_t) = tm(torch.tensor(xs[1]))
+    for o, t in ((out_o, out_t), (hn_o, hn_t), (cn_o, cn_t)):
+        np.testing.assert_allclose(o.data, t.detach().numpy(), atol=1e-12)
+
+
+def test_lstm_proj_size_zero_adds_no_parameters_and_repr():
+    assert "weight_hr_l0" not in nn.LSTM(3, 4, proj_size=0).state_dict()
+    lstm = nn.LSTM(3, 4, 2, proj_size=2)
+    assert lstm.weight_hh_l1.shape == (16, 2) and lstm.weight_ih_l1.shape == (16, 2)
+    assert lstm.weight_hr_l1.shape == (2, 4)
+    assert repr(lstm) == "LSTM(3, 4, num_layers=2, proj_size=2)"
+    assert np.abs(lstm.weight_hr_l0.data.numpy()).max() <= 0.5  # U(-1/sqrt(H), 1/sqrt(H))
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize(
+    "script",
+    [
+        "torch.nn.LSTM(3, 4, proj_size=4)",
+        "torch.nn.LSTM(3, 4, proj_size=-1)",
+        "torch.nn.GRU(3, 4, proj_size=2)",
+        "torch.nn.RNN(3, 4, proj_size=0)",
+    ],
+)
+def test_lstm_proj_size_errors_match_torch(script):
+    from script_parity import check_script
+
+    check_script(script)
+
+
+def test_lstm_proj_size_state_shapes_are_checked():
+    """h_0 has proj_size features, c_0 hidden_size (PyTorch raises RuntimeError, we ValueError)."""
+    m = nn.LSTM(3, 4, proj_size=2)
+    x = ts.randn(5, 2, 3)
+    with pytest.raises(ValueError, match=r"h_0 has shape \(1, 2, 4\), expected \(1, 2, 2\)"):
+        m(x, (ts.zeros(1, 2, 4), ts.zeros(1, 2, 4)))
+    with pytest.raises(ValueError, match=r"c_0 has shape \(1, 2, 2\), expected \(1, 2, 4\)"):
+        m(x, (ts.zeros(1, 2, 2), ts.zeros(1, 2, 2)))

@@ -132,3 +132,45 @@ def test_missing_matplotlib_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     with pytest.raises(ImportError, match=r"pip install tinygrad_seq\[plot\]"):
         viz.plot_losses([1.0, 0.5])
+
+
+def test_plot_attention_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    ts.manual_seed(0)
+    mha = nn.MultiheadAttention(8, 2, batch_first=True)
+    src, tgt = "the cat sat on the mat".split(), "le chat était assis".split()
+    q, kv = ts.randn(1, 4, 8), ts.randn(1, 6, 8)
+    _, w = mha(q, kv, kv)
+    fig = viz.plot_attention(w[0], src, tgt, path=tmp_path / "attention.png")
+    assert_png(tmp_path / "attention.png")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == src
+    assert [t.get_text() for t in ax.get_yticklabels()] == tgt
+    np.testing.assert_allclose(ax.images[0].get_array(), w[0].detach().numpy())
+    _, w = mha(q, kv, kv, average_attn_weights=False)
+    fig = viz.plot_attention(w[0], src, tgt, path=tmp_path / "heads.png")
+    assert_png(tmp_path / "heads.png")
+    assert sum(bool(a.images) for a in fig.axes) == 2  # one panel per head
+    with pytest.raises(ValueError, match="3 source tokens for 6 source positions"):
+        viz.plot_attention(w[0, 0], src[:3], tgt)
+    with pytest.raises(ValueError, match=r"must be \(T, S\) or \(heads, T, S\)"):
+        viz.plot_attention(np.ones(3))
+
+
+@pytest.mark.parametrize("proj_size", [0, 2])
+def test_lstm_gate_activations_rebuild_the_layers_final_state(proj_size):
+    """c_t = f c + i g and h = o tanh(c) (projected by W_hr with proj_size) give the layer's h_n."""
+    ts.manual_seed(0)
+    lstm = nn.LSTM(3, 4, proj_size=proj_size).double()
+    x = ts.randn(6, 3).double()
+    gates = viz.lstm_gate_activations(lstm, x)
+    c = np.zeros(4)
+    for i, f, g in zip(gates["i"], gates["f"], gates["g"]):
+        c = f * c + i * g
+    h = gates["o"][-1] * np.tanh(c)
+    if proj_size:
+        h = lstm.weight_hr_l0.detach().numpy() @ h
+    with ts.no_grad():
+        _, (h_n, c_n) = lstm(x)
+    np.testing.assert_allclose(c, c_n.numpy()[0], atol=1e-12)
+    np.testing.assert_allclose(h, h_n.numpy()[0], atol=1e-12)

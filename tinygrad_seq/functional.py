@@ -498,3 +498,123 @@ def _pad_by_index(input: Tensor, pad: tuple, mode: str) -> Tensor:
             idx = idx[crop[0] : len(idx) - crop[1]]
         out = out[(slice(None),) * d + (idx,)]
     return out
+
+
+# ----------------------------------------------------------------------------- attention
+
+
+def _check_attention_inputs(query: Tensor, key: Tensor, value: Tensor, enable_gqa: bool) -> None:
+    """PyTorch's checks of scaled_dot_product_attention's q, k, v (RuntimeError, as there)."""
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                f"scaled_dot_product_attention: {name} must be a Tensor, got {type(t).__name__}"
+            )
+    if min(query.ndim, key.ndim, value.ndim) < 2:
+        raise RuntimeError(
+            "Expected query, key, and value to all be at least 2 dimensional, but got "
+            f"query.dim: {query.ndim} key.dim: {key.ndim} and value.dim: {value.ndim} instead."
+        )
+    if not query.dtype == key.dtype == value.dtype:
+        raise RuntimeError(
+            "Expected query, key, and value to have the same dtype, but got query.dtype: "
+            f"{query.dtype} key.dtype: {key.dtype} and value.dtype: {value.dtype} instead."
+        )
+    if query.shape[-1] != key.shape[-1]:
+        raise RuntimeError(
+            f"scaled_dot_product_attention: query has {query.shape[-1]} features per position "
+            f"but key has {key.shape[-1]}: shapes {query.shape} and {key.shape}"
+        )
+    if key.shape[-2] != value.shape[-2]:
+        raise RuntimeError(
+            f"scaled_dot_product_attention: key has {key.shape[-2]} positions but value has "
+            f"{value.shape[-2]}: shapes {key.shape} and {value.shape}"
+        )
+    if enable_gqa and query.ndim >= 3 and key.ndim >= 3:
+        hq, hk, hv = query.shape[-3], key.shape[-3], value.shape[-3]
+        if hk == 0 or hv == 0 or hq % hk or hq % hv:
+            raise RuntimeError(
+                "Number of heads in key and value must divide the number of heads in query: "
+                f"query has {hq}, key {hk}, value {hv}"
+            )
+
+
+def _broadcastable(what: str, *shapes: tuple) -> None:
+    """RuntimeError (PyTorch's type for shape mismatches here) unless the shapes broadcast."""
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        shown = ", ".join(str(tuple(s)) for s in shapes)
+        raise RuntimeError(
+            f"scaled_dot_product_attention: {what} shapes do not broadcast: {shown}"
+        ) from None
+
+
+def _attention_bias(attn_mask: Any, is_causal: bool, L: int, S: int, dtype: Any) -> Any:
+    """The additive (-inf / 0 / float) mask, or None: bool True takes part, float is added."""
+    if is_causal:
+        if attn_mask is not None:
+            raise RuntimeError(
+                "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
+                "is_causal=True"
+            )
+        attn_mask = Tensor(np.tril(np.ones((L, S), dtype=bool)))  # top-left aligned, as PyTorch
+    if attn_mask is None:
+        return None
+    mask = attn_mask if isinstance(attn_mask, Tensor) else Tensor(np.asarray(attn_mask))
+    if mask.dtype == np.bool_:
+        return Tensor(np.where(mask._data, 0.0, -np.inf).astype(dtype))
+    if mask.dtype not in (np.dtype(np.float32), np.dtype(dtype)):  # PyTorch's rule
+        raise RuntimeError(
+            "Expected attn_mask dtype to be bool or float or to match query dtype, but got "
+            f"attn_mask.dtype: {mask.dtype} and query.dtype: {np.dtype(dtype)} instead."
+        )
+    return mask if mask.dtype == dtype else mask.to(dtype)
+
+
+def safe_softmax(scores: Tensor) -> Tensor:
+    """(*, S) -> (*, S): softmax over the last dim, all-zero where every score is -inf.
+
+    PyTorch's attention gives a row that may look at nothing an output (and gradient) of zero
+    rather than the NaN of softmax(-inf, ..., -inf); the rows are found before the softmax so
+    no NaN is ever made, not even in the backward pass.
+    """
+    dead = np.all(scores._data == -np.inf, axis=-1, keepdims=True)
+    if not dead.any():
+        return scores.softmax(-1)
+    return where(dead, 0.0, where(dead, 0.0, scores).softmax(-1))
+
+
+def scaled_dot_product_attention(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    attn_mask: Any = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+    enable_gqa: bool = False,
+) -> Tensor:
+    """q (*, L, E), k (*, S, E), v (*, S, Ev) -> (*, L, Ev): softmax(q k^T scale + mask) v.
+
+    attn_mask broadcasts to (*, L, S): bool (True = may attend) or float (added to the scores).
+    is_causal masks key j > query i. enable_gqa shares each key/value head among query heads.
+    """
+    _check_attention_inputs(query, key, value, enable_gqa)
+    if not 0.0 <= dropout_p <= 1.0:
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
+    if enable_gqa and query.ndim >= 3:
+        key = key.repeat_interleave(query.shape[-3] // key.shape[-3], dim=-3)
+        value = value.repeat_interleave(query.shape[-3] // value.shape[-3], dim=-3)
+    _broadcastable("query, key and value batch", query.shape[:-2], key.shape[:-2], value.shape[:-2])
+    L, S = query.shape[-2], key.shape[-2]
+    factor = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
+    scores = (query @ key.transpose(-2, -1)) * factor
+    bias = _attention_bias(attn_mask, is_causal, L, S, scores.dtype)
+    if bias is not None:
+        _broadcastable("attn_mask and attention score", bias.shape, scores.shape)
+        scores = scores + bias
+    weights = safe_softmax(scores)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p, training=True)
+    return weights @ value

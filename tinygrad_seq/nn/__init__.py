@@ -1,6 +1,7 @@
 """tinygrad_seq.nn: modules, layers, recurrent layers, init and utilities in PyTorch's style."""
 
 from . import functional, init, utils
+from .attention import MultiheadAttention
 from .layers import (
     GELU,
     BCEWithLogitsLoss,
@@ -32,6 +33,13 @@ from .module import (
     StateDictError,
 )
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
+from .transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = [
     "BCEWithLogitsLoss",
@@ -51,6 +59,7 @@ __all__ = [
     "Linear",
     "LogSoftmax",
     "MSELoss",
+    "MultiheadAttention",
     "Module",
     "ModuleDict",
     "ModuleList",
@@ -66,6 +75,11 @@ __all__ = [
     "Softmax",
     "StateDictError",
     "Tanh",
+    "Transformer",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
     "Unflatten",
     "functional",
     "init",

@@ -1,4 +1,4 @@
-"""`from tinygrad_seq.nn import functional as F`: the functions of tinygrad_seq.functional."""
+"""`from tinygrad_seq.nn import functional as F`: tinygrad_seq.functional, and nn's MHA forward."""
 
 from ..functional import (
     binary_cross_entropy_with_logits,
@@ -16,10 +16,12 @@ from ..functional import (
     one_hot,
     pad,
     relu,
+    scaled_dot_product_attention,
     sigmoid,
     softmax,
     tanh,
 )
+from .attention import multi_head_attention_forward
 
 __all__ = [
     "binary_cross_entropy_with_logits",
@@ -32,11 +34,13 @@ __all__ = [
     "linear",
     "log_softmax",
     "mse_loss",
+    "multi_head_attention_forward",
     "nll_loss",
     "normalize",
     "one_hot",
     "pad",
     "relu",
+    "scaled_dot_product_attention",
     "sigmoid",
     "softmax",
     "tanh",

@@ -113,6 +113,7 @@ class StepWeights(NamedTuple):
     whh_rz_t: Tensor | None = None  # the composed GRU's W_h{r,z}^T (H, 2H)
     whh_n_t: Tensor | None = None  # the composed GRU's W_hn^T (H, H)
     bhh_n: Tensor | None = None  # GRU, reset_after=True: b_hn (H,) inside r * (h W_hn^T + b_hn)
+    whr_t: Tensor | None = None  # LSTM with proj_size: W_hr^T (H, P), h = (o tanh(c)) W_hr^T
 
 
 def _weight_t(w: Tensor) -> Tensor:
@@ -201,9 +202,9 @@ def lstm_step(
 ) -> tuple[Tensor, Tensor]:
     """(N, 4H) projected input (or (L, N, 4H) and step t), (N, H) h and c -> (h', c').
 
-    Gate order i, f, g, o.
+    Gate order i, f, g, o. With a projection (proj_size) h is (N, P) and W_hh^T (P, 4H).
     """
-    H = h.shape[-1]
+    H = whh_t.shape[-1] // 4
     gates = ops.AddMM.apply(xw, h, whh_t, row=t)  # xw + h W_hh^T as one op
     act = gates.sigmoid()  # one op for i, f and o (g's quarter is computed and unused)
     i, f, o = part(act, 0, H), part(act, H, 2 * H), part(act, 3 * H, 4 * H)
@@ -281,7 +282,7 @@ class LSTMStep(Function):
 
     @staticmethod
     def forward(ctx, xw, h, c, whh_t, row: int | None = None):
-        H = h.shape[1]
+        H = c.shape[1]  # h is (N, P) with a projection
         gates = matmul(h, whh_t)
         gates += _row(xw, row)
         act = np.empty_like(gates)
@@ -289,7 +290,7 @@ class LSTMStep(Function):
         act[:, 2 * H : 3 * H] = np.tanh(gates[:, 2 * H : 3 * H])  # g
         act[:, 3 * H :] = sigmoid(gates[:, 3 * H :])  # o
         i, f, gg, o = act[:, :H], act[:, H : 2 * H], act[:, 2 * H : 3 * H], act[:, 3 * H :]
-        out = np.empty((h.shape[0], 2 * H), dtype=gates.dtype)
+        out = np.empty((c.shape[0], 2 * H), dtype=gates.dtype)
         c_next = out[:, H:]
         np.multiply(f, c, out=c_next)
         c_next += i * gg
@@ -304,7 +305,7 @@ class LSTMStep(Function):
         # c' = f c + i g, h' = o tanh(c'): dc' += dh' o (1 - tanh^2 c'); each gate's
         # pre-activation gradient is its output gradient times sigma' = s(1-s) or tanh' = 1-t^2
         h, c, whh_t, act, tc = ctx.saved_tensors
-        H = h.shape[1]
+        H = c.shape[1]
         i, f, gg, o = act[:, :H], act[:, H : 2 * H], act[:, 2 * H : 3 * H], act[:, 3 * H :]
         dh, dc = grad[:, :H], grad[:, H:]
         dc = dc + dh * o * (1 - tc * tc)
@@ -493,6 +494,7 @@ class RNNBase(Module):
         batch_first: bool = False,
         dropout: float = 0.0,
         bidirectional: bool = False,
+        proj_size: int = 0,
         *,
         retain_states: bool = False,
         fused: bool = False,
@@ -508,27 +510,46 @@ class RNNBase(Module):
                 raise ValueError(f"{name}: {arg} must be a positive int, got {v!r}")
         if not 0.0 <= float(dropout) < 1.0:
             raise ValueError(f"{name}: dropout must be in [0, 1), got {dropout}")
+        if isinstance(proj_size, bool) or not isinstance(proj_size, int) or proj_size < 0:
+            raise ValueError(
+                f"{name}: proj_size should be a positive integer or zero to disable "
+                f"projections, got {proj_size!r}"
+            )
+        if proj_size >= hidden_size:
+            raise ValueError(
+                f"{name}: proj_size has to be smaller than hidden_size, got proj_size="
+                f"{proj_size} and hidden_size={hidden_size}"
+            )
         self.mode, self.input_size, self.hidden_size = mode, input_size, hidden_size
         self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
         self.dropout, self.bidirectional = float(dropout), bidirectional
+        self.proj_size = proj_size  # LSTM only: h = (o * tanh(c)) W_hr^T, of size proj_size
         self.retain_states = retain_states
         self.fused = bool(fused)  # one hand-derived op per step (RNNStep, LSTMStep, GRUStep)
         self.states: dict[str, dict[str, list[Tensor]]] = {}
         G, H, D = GATES[mode], hidden_size, 2 if bidirectional else 1
+        R = self._state_size()  # the size of h: proj_size or hidden_size
         k = 1.0 / math.sqrt(hidden_size)
         for layer in range(num_layers):
-            in_size = input_size if layer == 0 else D * H
+            in_size = input_size if layer == 0 else D * R
             for sfx in self._suffixes():
                 self.register_parameter(
                     f"weight_ih_l{layer}{sfx}", uniform_parameter((G * H, in_size), k)
                 )
                 self.register_parameter(
-                    f"weight_hh_l{layer}{sfx}", uniform_parameter((G * H, H), k)
+                    f"weight_hh_l{layer}{sfx}", uniform_parameter((G * H, R), k)
                 )
                 b_ih = uniform_parameter((G * H,), k) if bias else None
                 b_hh = uniform_parameter((G * H,), k) if bias else None
                 self.register_parameter(f"bias_ih_l{layer}{sfx}", b_ih)
                 self.register_parameter(f"bias_hh_l{layer}{sfx}", b_hh)
+                if proj_size:
+                    w_hr = uniform_parameter((proj_size, H), k)
+                    self.register_parameter(f"weight_hr_l{layer}{sfx}", w_hr)
+
+    def _state_size(self) -> int:
+        """The size of h: proj_size when the LSTM projects its states, else hidden_size."""
+        return self.proj_size if self.proj_size else self.hidden_size
 
     def _suffixes(self) -> tuple[str, ...]:
         return ("", "_reverse") if self.bidirectional else ("",)
@@ -540,6 +561,7 @@ class RNNBase(Module):
         for layer in range(self.num_layers):
             for sfx in self._suffixes():
                 names = ["weight_ih", "weight_hh"] + (["bias_ih", "bias_hh"] if self.bias else [])
+                names += ["weight_hr"] if self.proj_size else []
                 out.append([getattr(self, f"{n}_l{layer}{sfx}") for n in names])
         return out
 
@@ -556,6 +578,7 @@ class RNNBase(Module):
             ("batch_first", False),
             ("dropout", 0.0),
             ("bidirectional", False),
+            ("proj_size", 0),
         ):
             if getattr(self, arg) != default:
                 s += f", {arg}={getattr(self, arg)}"
@@ -577,15 +600,10 @@ class RNNBase(Module):
 
     def _check_state(self, s: Any, label: str, N: int, batched: bool, dtype: Any) -> Tensor:
         D = 2 if self.bidirectional else 1
-        want = (
-            (D * self.num_layers, N, self.hidden_size)
-            if batched
-            else (D * self.num_layers, self.hidden_size)
-        )
+        size = self.hidden_size if label == "c_0" else self._state_size()
+        want = (D * self.num_layers, N, size) if batched else (D * self.num_layers, size)
         if s is None:
-            return Tensor._make(
-                np.zeros((D * self.num_layers, N, self.hidden_size), dtype=dtype), False, None
-            )
+            return Tensor._make(np.zeros((D * self.num_layers, N, size), dtype=dtype), False, None)
         if not isinstance(s, Tensor):
             raise TypeError(
                 f"{type(self).__name__}: {label} must be a Tensor, got {type(s).__name__}"
@@ -721,12 +739,16 @@ class RNNBase(Module):
             getattr(self, f"bias_ih_l{layer}{sfx}"),
             getattr(self, f"bias_hh_l{layer}{sfx}"),
         )
+        step = self._step
+        if self.proj_size:  # chosen once: the layers without a projection pay nothing per step
+            w = w._replace(whr_t=_weight_t(getattr(self, f"weight_hr_l{layer}{sfx}")))
+            step = self._projected_step
         steps = range(L - 1, -1, -1) if sfx else range(L)
         outputs: list = [None] * L
         hs, cs = [], []
         for t in steps:
             with scope(f"t={t}"):
-                h_new, c_new = self._step(p, t, h, c, w)
+                h_new, c_new = step(p, t, h, c, w)
                 if masks is not None:
                     h_new = where(masks[t], h_new, h)
                     c_new = None if c is None else where(masks[t], c_new, c)
@@ -755,6 +777,13 @@ class RNNBase(Module):
             f"{type(self).__name__} has no time step: use nn.RNN, nn.GRU or nn.LSTM"
         )
 
+    def _projected_step(
+        self, p: Projection, t: int, h: Tensor, c: Tensor | None, w: StepWeights
+    ) -> tuple[Tensor, Tensor | None]:
+        """One LSTM step with a projection: h' = (o * tanh(c')) W_hr^T (N, proj_size)."""
+        h_new, c_new = self._step(p, t, h, c, w)
+        return h_new @ w.whr_t, c_new
+
     def _keep_states(self, layer: int, sfx: str, hs: list, cs: list) -> None:
         """Store per-step states in time order, each retaining its grad (total dL/dh_t)."""
         if sfx:
@@ -767,6 +796,11 @@ class RNNBase(Module):
                 if s.requires_grad:
                     s.retain_grad()
         self.states[f"l{layer}{sfx}"] = entry
+
+
+def _no_projection(kwargs: dict) -> None:
+    if "proj_size" in kwargs:
+        raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
 
 
 class RNN(RNNBase):
@@ -786,6 +820,7 @@ class RNN(RNNBase):
         """RNNBase's arguments, with nonlinearity fourth ('tanh' or 'relu') as in PyTorch."""
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        _no_projection(kwargs)
         super().__init__(input_size, hidden_size, num_layers, *args, **kwargs)
         self.nonlinearity = nonlinearity
 
@@ -802,7 +837,11 @@ class RNN(RNNBase):
 
 
 class LSTM(RNNBase):
-    """LSTM over a sequence: -> output (L, N, D*H), (h_n, c_n) each (D*layers, N, H)."""
+    """LSTM over a sequence: -> output (L, N, D*H), (h_n, c_n) each (D*layers, N, H).
+
+    With proj_size = P > 0, h is projected, h = (o * tanh(c)) W_hr^T: output (L, N, D*P) and
+    h_n (D*layers, N, P); c_n keeps H.
+    """
 
     MODE = "LSTM"
 
@@ -821,6 +860,7 @@ class GRU(RNNBase):
 
     def __init__(self, *args: Any, reset_after: bool = True, **kwargs: Any):
         """RNNBase's arguments; reset_after=False is the course's GRU (no fused form)."""
+        _no_projection(kwargs)
         super().__init__(*args, **kwargs)
         if self.fused and not reset_after:
             raise ValueError("GRU: fused=True implements PyTorch's GRU (reset_after=True) only")

@@ -12,6 +12,7 @@ from .graph import GraphvizNotFoundWarning, draw_graph, record_grads, save
 from .plots import (
     grad_flow,
     lstm_gate_activations,
+    plot_attention,
     plot_gates,
     plot_grad_flow,
     plot_losses,
@@ -24,6 +25,7 @@ __all__ = [
     "grad_flow",
     "keep_values",
     "lstm_gate_activations",
+    "plot_attention",
     "plot_gates",
     "plot_grad_flow",
     "plot_losses",

@@ -1,4 +1,4 @@
-"""Figures of what happens over time: gradient flow, gate activations, training curves.
+"""Figures of what happens over time: gradient flow, gate activations, attention, training curves.
 
 Backpropagation through time multiplies the gradient by one Jacobian per step, so in a vanilla
 RNN ||dL/dh_t|| usually shrinks geometrically as t moves away from the loss (the vanishing
@@ -184,21 +184,30 @@ def lstm_gate_activations(cell_or_layer: Any, x: Any) -> dict[str, np.ndarray]:
             f"lstm_gate_activations: x must be one sequence of shape (T, {w_ih.shape[1]}), "
             f"got {x.shape}"
         )
-    H = w_hh.shape[1]
-    h, c = np.zeros(H), np.zeros(H)
+    H = w_hh.shape[0] // 4
+    w_hr = _projection(cell_or_layer)  # LSTM(proj_size=P): h = W_hr (o tanh c), (P,)
+    h, c = np.zeros(w_hh.shape[1]), np.zeros(H)
     out: dict[str, list] = {k: [] for k in "ifgo"}
     for x_t in x:
         z = w_ih @ x_t + w_hh @ h + b
         i, f, o = (1 / (1 + np.exp(-z[k * H : (k + 1) * H])) for k in (0, 1, 3))
         g = np.tanh(z[2 * H : 3 * H])
         c = f * c + i * g
-        h = o * np.tanh(c)
+        h = o * np.tanh(c) if w_hr is None else w_hr @ (o * np.tanh(c))
         for k, v in zip("ifgo", (i, f, g, o)):
             out[k].append(v)
     return {k: np.array(v) for k, v in out.items()}
 
 
 _GATE_NAMES = {"i": "input i", "f": "forget f", "g": "cell g", "o": "output o"}
+
+
+@no_grad()
+def _projection(m: Any) -> np.ndarray | None:
+    """W_hr (P, H) of an LSTM layer 0 with proj_size, float64; None without a projection."""
+    if not getattr(m, "proj_size", 0):
+        return None
+    return m.weight_hr_l0._data.astype(np.float64)
 
 
 @no_grad()
@@ -278,4 +287,58 @@ def plot_losses(
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
     ax.legend(frameon=False)
+    return _finish(fig, path)
+
+
+# ----------------------------------------------------------------------------- attention
+
+
+def _token_labels(tokens: Sequence[Any] | None, n: int, what: str) -> list[str]:
+    if tokens is None:
+        return [str(i) for i in range(n)]
+    labels = [str(t) for t in tokens]
+    if len(labels) != n:
+        raise ValueError(
+            f"plot_attention: {len(labels)} {what} tokens for {n} {what} positions of the weights"
+        )
+    return labels
+
+
+def plot_attention(
+    weights: Any,
+    source_tokens: Sequence[Any] | None = None,
+    target_tokens: Sequence[Any] | None = None,
+    path: str | os.PathLike | None = None,
+    title: str = "Attention",
+) -> Any:
+    """(T, S) attention weights (or (heads, T, S)) -> Figure: a heatmap, one panel per head.
+
+    Row t shows how much output position t (target_tokens[t], y axis) attends each input
+    position s (source_tokens[s], x axis), as MultiheadAttention's weights for one example.
+    """
+    with no_grad():
+        a = np.asarray(getattr(weights, "_data", weights), dtype=np.float64)
+    if a.ndim == 2:
+        a = a[None]
+    if a.ndim != 3 or 0 in a.shape:
+        raise ValueError(
+            f"plot_attention: weights must be (T, S) or (heads, T, S), got shape {a.shape}"
+        )
+    heads, T, S = a.shape
+    xs = _token_labels(source_tokens, S, "source")
+    ys = _token_labels(target_tokens, T, "target")
+    width = min(3.0 + 0.35 * S, 14.0)
+    fig = _figure((width * min(heads, 4), 1.6 + 0.35 * T * -(-heads // 4)))
+    axes = fig.subplots(-(-heads // 4), min(heads, 4), squeeze=False).ravel()
+    for h, ax in enumerate(axes):
+        if h >= heads:
+            ax.set_axis_off()
+            continue
+        im = ax.imshow(a[h], cmap="viridis", vmin=0.0, vmax=max(1e-12, float(np.nanmax(a))))
+        ax.set_xticks(range(S), xs, rotation=90, fontsize=8)
+        ax.set_yticks(range(T), ys, fontsize=8)
+        ax.set_xlabel("source")
+        ax.set_ylabel("target")
+        ax.set_title(title if heads == 1 else f"{title}: head {h}", fontsize=10)
+    fig.colorbar(im, ax=list(axes[:heads]), pad=0.01, fraction=0.04)
     return _finish(fig, path)
