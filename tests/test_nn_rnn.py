@@ -365,6 +365,21 @@ def test_dropout_between_layers_only_in_training():
     assert not np.allclose(a, c)
 
 
+@pytest.mark.parity
+@pytest.mark.parametrize("mode, nonlin", MODES)
+def test_dropout_with_one_layer_warns_as_pytorch(mode, nonlin, recwarn):
+    torch = require_torch()
+    with pytest.warns(UserWarning, match="non-zero dropout expects num_layers greater than 1"):
+        make_torch(torch, mode, nonlin, input_size=3, hidden_size=4, dropout=0.5)
+    with pytest.warns(UserWarning, match="non-zero dropout expects num_layers greater than 1"):
+        make_ours(mode, nonlin, input_size=3, hidden_size=4, dropout=0.5)
+    recwarn.clear()
+    make_torch(torch, mode, nonlin, input_size=3, hidden_size=4, num_layers=2, dropout=0.5)
+    make_ours(mode, nonlin, input_size=3, hidden_size=4, num_layers=2, dropout=0.5)
+    make_ours(mode, nonlin, input_size=3, hidden_size=4, dropout=0.0)
+    assert not [w for w in recwarn if "num_layers" in str(w.message)]
+
+
 def test_unbatched_and_batch_first_shapes():
     layer = nn.GRU(3, 4, num_layers=2, bidirectional=True)
     out, h = layer(ts.randn(7, 3))
