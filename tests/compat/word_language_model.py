@@ -315,8 +315,8 @@ def load_checkpoint(model, path, device):
 def generate(model, ntokens, nwords, temperature, device, start=None, choose=None):
     """nwords sampled word ids and, per step, the (ntokens,) weights they were drawn from.
 
-    start (a word id) and choose (weights -> id) replace the random start and the
-    multinomial draw, to replay another run's choices.
+    start (a word id) and choose ((step, weights) -> word id) replace the random start and
+    the multinomial draw, to replay another run's choices.
     """
     model.eval()
     hidden = model.init_hidden(1)
