@@ -164,9 +164,9 @@ def test_generation_draws_valid_words_and_matches_pytorch_distributions(pair, fl
 def test_bad_configurations_raise_value_error(pair, which):
     prog = dict(zip(("ours", "theirs"), pair))[which]
     with pytest.raises(ValueError, match="nhid must be equal to emsize"):
-        prog.RNNModel("LSTM", 10, 8, 6, 1, tie_weights=True)
+        prog.RNNModel("LSTM", 10, 8, 6, 2, tie_weights=True)
     with pytest.raises(ValueError, match="invalid option"):
-        prog.RNNModel("TRANSFORMER", 10, 8, 8, 1)
+        prog.RNNModel("TRANSFORMER", 10, 8, 8, 2)
 
 
 def test_runs_as_a_script(pair, tmp_path):
