@@ -142,8 +142,21 @@ def describe(args: argparse.Namespace, ntokens: int) -> str:
     )
 
 
-def render(args: argparse.Namespace, argv: list, res: dict, machine_line: str) -> str:
-    """The RESULTS.md section: what was run, the command, the machine, the table."""
+def shared_note(load: str, cores: int | None) -> str:
+    """A warning sentence when the 1-minute load average ('7.97/8.22/7.56') exceeds the cores."""
+    first = float(load.split("/")[0])
+    if cores is None or first <= cores:
+        return ""
+    return (
+        f" The machine was shared: load average {first:.1f} on {cores} cores at the start, so "
+        "single steps vary; the ratio is steadier than either rate."
+    )
+
+
+def render(
+    args: argparse.Namespace, argv: list, res: dict, machine_line: str, note: str = ""
+) -> str:
+    """The RESULTS.md section: what was run (and note), the command, the machine, the table."""
     rows = [
         "| framework | tokens/s | median ms/step | min ms/step |",
         "|---|---|---|---|",
@@ -163,7 +176,7 @@ def render(args: argparse.Namespace, argv: list, res: dict, machine_line: str) -
             f"under PyTorch in one process: {describe(args, res['ntokens'])}. Both start from "
             f"the same weights; the losses of the {args.warmup} warm-up steps agree to "
             f"{res['loss_diff']:.1e} relative. Medians of {args.repeats} steps, the two "
-            "frameworks alternating step by step.",
+            "frameworks alternating step by step." + note,
             f"Command: `{command}`",
             f"Machine: {machine_line}",
             "\n".join(rows),
@@ -231,7 +244,8 @@ def main(argv: list | None = None) -> dict:
         machine = machine_info(args.threads, torch_used=True)
         res = measure(args)
         machine["load_end"] = "/".join(f"{v:.2f}" for v in os.getloadavg())
-    section = render(args, argv, res, machine_line(machine))
+    note = shared_note(machine["load"], os.cpu_count())
+    section = render(args, argv, res, machine_line(machine), note)
     print(section, flush=True)
     if args.write_results:
         path = Path(args.results_path)

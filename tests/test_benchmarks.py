@@ -215,6 +215,11 @@ def test_word_lm_reports_tokens_per_second_and_keeps_its_section(tmp_path, capsy
     assert text.count(word_lm.SECTION) == 1
 
 
+def test_word_lm_notes_a_shared_machine():
+    assert word_lm.shared_note("1.50/1.00/0.90", 2) == ""
+    assert "load average 7.9 on 2 cores" in word_lm.shared_note("7.93/8.22/7.56", 2)
+
+
 def test_word_lm_section_is_replaced_not_repeated():
     first = word_lm.replace_section("# R\n\n## A\n\na\n", word_lm.SECTION + "\n\none\n")
     again = word_lm.replace_section(first + "\n## Z\n\nz\n", word_lm.SECTION + "\n\ntwo")
