@@ -2,7 +2,8 @@
 
 Float64 and dropout 0, so the two runs can agree to 1e-6 relative step by step: truncated-BPTT
 training of every rnn_type (tied and untied weights), the validation loss, the trained weights,
-the state_dict checkpoint, and sampling (ours draws valid words; fed PyTorch's draws, our model
+whole epochs with learning-rate annealing and the best model's checkpoint, the state_dict
+round trip, and sampling (ours draws valid words; fed PyTorch's draws, our model
 gives the same distribution at every step). The last test runs the program as a script.
 """
 
@@ -107,6 +108,33 @@ def test_training_agrees_with_pytorch(pair, float64, rnn_type, tied):
     assert (model_o.decoder.weight is model_o.encoder.weight) is tied
     params_o, params_t = list(model_o.parameters()), list(model_t.parameters())
     assert len(params_o) == len(params_t) == len(state_t) - int(tied)
+
+
+def test_epochs_with_annealing_and_best_checkpoint_agree_with_pytorch(pair, float64, tmp_path):
+    ours, theirs = pair
+    corpora = dict(zip(("ours", "theirs"), _corpora(ours, theirs)))
+    ntokens = len(corpora["theirs"].dictionary)
+    models = dict(zip(("ours", "theirs"), _models(ours, theirs, ntokens, "LSTM", tied=True)))
+    out = {}
+    for key, prog in (("ours", ours), ("theirs", theirs)):
+        args = prog.parse_args(TRAIN_ARGS + ["--lr", "10", "--epochs", "4"])
+        args.save = str(tmp_path / f"{key}.pt")
+        device = prog.torch.device("cpu")
+        train_data = prog.batchify(corpora[key].train, args.batch_size, device)
+        valid = prog.batchify(corpora[key].valid, 5, device)
+        test = prog.batchify(corpora[key].test, 5, device)
+        criterion = prog.nn.NLLLoss()
+        history = prog.fit(models[key], criterion, train_data, valid, args, 5, max_steps=12)
+        prog.load_checkpoint(models[key], args.save, device)  # the best epoch's weights
+        best = prog.evaluate(models[key], criterion, valid, args.bptt, 5)
+        assert best == pytest.approx(min(history["valid"]), rel=1e-12)
+        out[key] = history, prog.evaluate(models[key], criterion, test, args.bptt, 5)
+    (hist_o, test_o), (hist_t, test_t) = out["ours"], out["theirs"]
+    assert hist_o["lr"] == hist_t["lr"] and hist_t["lr"][-1] < hist_t["lr"][0]  # annealed
+    assert_agree(hist_o["train"], hist_t["train"], rtol=1e-6)
+    assert len(hist_t["train"]) == 4 * 12
+    assert_agree(hist_o["valid"], hist_t["valid"], rtol=1e-6, what="validation loss")
+    assert_agree([test_o], [test_t], rtol=1e-6, what="test loss of the best checkpoint")
 
 
 def test_checkpoint_round_trip(pair, tmp_path):

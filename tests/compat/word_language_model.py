@@ -292,6 +292,42 @@ def evaluate(model, criterion, data_source, bptt, eval_batch_size):
     return total_loss / (len(data_source) - 1)
 
 
+def fit(model, criterion, train_data, val_data, args, eval_batch_size, max_steps=None):
+    """args.epochs epochs, the best model saved to args.save, lr / 4 when validation stalls.
+
+    -> {"train": per-step losses of every epoch, "valid": losses, "lr": the lr of each epoch}.
+    """
+    lr = args.lr
+    best_val_loss = None
+    history = {"train": [], "valid": [], "lr": []}
+    # At any point you can hit Ctrl + C to break out of training early.
+    try:
+        for epoch in range(1, args.epochs + 1):
+            epoch_start_time = time.time()
+            history["lr"].append(lr)
+            history["train"] += train(model, criterion, train_data, lr, args, epoch, max_steps)
+            val_loss = evaluate(model, criterion, val_data, args.bptt, eval_batch_size)
+            history["valid"].append(val_loss)
+            print("-" * 89)
+            elapsed = time.time() - epoch_start_time
+            print(
+                f"| end of epoch {epoch:3d} | time: {elapsed:5.2f}s | valid loss {val_loss:5.2f} | "
+                f"valid ppl {math.exp(val_loss):8.2f}"
+            )
+            print("-" * 89)
+            # Save the model if the validation loss is the best we've seen so far.
+            if not best_val_loss or val_loss < best_val_loss:
+                save_checkpoint(model, args.save)
+                best_val_loss = val_loss
+            else:
+                # Anneal the learning rate if no improvement has been seen in the validation set.
+                lr /= 4.0
+    except KeyboardInterrupt:
+        print("-" * 89)
+        print("Exiting from training early")
+    return history
+
+
 def save_checkpoint(model, path):
     """The model's state_dict written to path through a binary file object."""
     with open(path, "wb") as f:
@@ -389,31 +425,7 @@ def main(argv=None):
     ).to(device)
     criterion = nn.NLLLoss()
 
-    lr = args.lr
-    best_val_loss = None
-    # At any point you can hit Ctrl + C to break out of training early.
-    try:
-        for epoch in range(1, args.epochs + 1):
-            epoch_start_time = time.time()
-            train(model, criterion, train_data, lr, args, epoch)
-            val_loss = evaluate(model, criterion, val_data, args.bptt, eval_batch_size)
-            print("-" * 89)
-            elapsed = time.time() - epoch_start_time
-            print(
-                f"| end of epoch {epoch:3d} | time: {elapsed:5.2f}s | valid loss {val_loss:5.2f} | "
-                f"valid ppl {math.exp(val_loss):8.2f}"
-            )
-            print("-" * 89)
-            # Save the model if the validation loss is the best we've seen so far.
-            if not best_val_loss or val_loss < best_val_loss:
-                save_checkpoint(model, args.save)
-                best_val_loss = val_loss
-            else:
-                # Anneal the learning rate if no improvement has been seen in the validation set.
-                lr /= 4.0
-    except KeyboardInterrupt:
-        print("-" * 89)
-        print("Exiting from training early")
+    fit(model, criterion, train_data, val_data, args, eval_batch_size)
 
     # Load the best saved model.
     load_checkpoint(model, args.save, device)
