@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib.util
 import os
 import statistics
 import sys
@@ -240,6 +241,8 @@ def main(argv: list | None = None) -> dict:
 
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
+    if importlib.util.find_spec("torch") is None:
+        raise SystemExit("benchmarks.word_lm compares with PyTorch: pip install torch==2.13.0")
     with thread_limits(args.threads, torch_used=True):
         machine = machine_info(args.threads, torch_used=True)
         res = measure(args)
