@@ -1,39 +1,11 @@
 """`python -m benchmarks`: pin every BLAS / OpenMP pool to --threads, then run the harness."""
 
-import os
 import sys
 
-_THREAD_VARS = (
-    "OMP_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "VECLIB_MAXIMUM_THREADS",
-    "NUMEXPR_NUM_THREADS",
-)
-
-
-def _threads_from_argv(argv: list) -> str:
-    """The value of --threads in argv (default 2), read before argparse and numpy load."""
-    for i, arg in enumerate(argv):
-        if arg == "--threads" and i + 1 < len(argv):
-            return argv[i + 1]
-        if arg.startswith("--threads="):
-            return arg.split("=", 1)[1]
-    return "2"
-
+from .threads import pin_threads
 
 if __name__ == "__main__":
-    # The pools read these once, when their library loads: set them before numpy is imported.
-    _n = _threads_from_argv(sys.argv[1:])
-    for _var in _THREAD_VARS:
-        os.environ[_var] = _n
-    # Idle pool threads spin before they sleep: OpenBLAS's for 2^28 cycles (~0.1 s), libgomp's
-    # (torch) for 300,000 pauses (~10 ms here). On 2 cores a spinning thread of the library that
-    # just ran takes a core from the next competitor (matmul_floor at A 0.7 -> 3.3 ms, torch
-    # after numpy 2.5x slower). Bound both spins to well under a millisecond instead; making
-    # torch's threads sleep at once (OMP_WAIT_POLICY=PASSIVE) slows its own many small ops 2.5x.
-    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "20")  # 2^20 cycles
-    os.environ.setdefault("GOMP_SPINCOUNT", "20000")
+    pin_threads(sys.argv[1:])  # before anything imports numpy
 
     from .harness import main
 

@@ -356,7 +356,14 @@ def main(argv: list | None = None) -> int:
     text = report.render(run)
     print(text)
     if args.write_results:
+        from .word_lm import find_section
+
+        # the word-LM section is written by `python -m benchmarks.word_lm`: keep it
+        kept = ""
+        if os.path.exists(args.results_path):
+            with open(args.results_path) as f:
+                kept = find_section(f.read())
         with open(args.results_path, "w") as f:
-            f.write(text)
+            f.write(text + ("\n" + kept if kept else ""))  # text ends with a newline
         print(f"wrote {args.results_path}")
     return 0

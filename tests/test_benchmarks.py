@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -18,7 +19,7 @@ from tinygrad_seq.check.finite_diff import directional
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import competitors as comp  # noqa: E402
-from benchmarks import harness, report  # noqa: E402
+from benchmarks import harness, report, word_lm  # noqa: E402
 from benchmarks.common import (  # noqa: E402
     CELLS,
     PARAM_NAMES,
@@ -185,3 +186,55 @@ def test_quick_profile_breaks_the_step_down_by_op(capsys):
     assert "Function.apply calls" in out and "per-op breakdown" in out
     assert "| AddMM forward |" in out and "the rest" in out
     assert ops.AddMM.__dict__["forward"] is forward  # the timers are taken off again
+
+
+# ----------------------------------------------------------------------------- word_lm
+
+WORD_LM_TINY = ["--sentences", "120", "--vocab", "30", "--emsize", "8", "--nhid", "8"]
+WORD_LM_TINY += ["--bptt", "5", "--batch-size", "3", "--warmup", "2", "--repeats", "2"]
+
+
+@pytest.mark.parity
+def test_word_lm_reports_tokens_per_second_and_keeps_its_section(tmp_path, capsys):
+    require_torch()
+    path = tmp_path / "RESULTS.md"
+    argv = WORD_LM_TINY + ["--threads", "1", "--write-results", "--results-path", str(path)]
+    res = word_lm.main(argv)
+    assert res["ratio"] > 0 and res["best_ratio"] > 0 and min(res["tokens_per_s"].values()) > 0
+    assert res["loss_diff"] <= word_lm.LOSS_RTOL
+    out = capsys.readouterr().out
+    assert "tinygrad_seq / PyTorch tokens/s: **" in out and "| torch |" in out
+    section = word_lm.find_section(path.read_text())
+    assert "-m benchmarks.word_lm --sentences 120" in section and "V=" in section
+    # the main harness rewrites RESULTS.md and keeps the word-LM section
+    quick = ["--quick", "--threads", "1", "--only", "tinygrad_seq", "--cells", "lstm"]
+    quick += ["--no-scaling", "--no-memory", "--write-results", "--results-path", str(path)]
+    assert harness.main(quick) == 0
+    text = path.read_text()
+    assert "## Timings" in text and word_lm.find_section(text) == section
+    assert text.count(word_lm.SECTION) == 1
+
+
+def test_word_lm_notes_a_shared_machine():
+    assert word_lm.shared_note("1.50/1.00/0.90", 2) == ""
+    assert "load average 7.9 on 2 cores" in word_lm.shared_note("7.93/8.22/7.56", 2)
+
+
+def test_word_lm_section_is_replaced_not_repeated():
+    first = word_lm.replace_section("# R\n\n## A\n\na\n", word_lm.SECTION + "\n\none\n")
+    again = word_lm.replace_section(first + "\n## Z\n\nz\n", word_lm.SECTION + "\n\ntwo")
+    assert again == f"# R\n\n## A\n\na\n\n{word_lm.SECTION}\n\ntwo\n\n## Z\n\nz\n"
+    assert word_lm.find_section("# R\n") == ""
+
+
+def test_word_lm_agreement_check_stops_on_diverging_losses():
+    def runners(ours, theirs):
+        return {
+            "tinygrad_seq": SimpleNamespace(losses=ours),
+            "torch": SimpleNamespace(losses=theirs),
+        }
+
+    assert word_lm.check_losses(runners([2.0, 1.0], [2.0, 1.0 + 1e-7]), 0.0) < 1e-6
+    with pytest.raises(SystemExit, match="AGREEMENT FAILURE"):
+        word_lm.check_losses(runners([2.0, 1.01], [2.0, 1.0]), 0.0)
+    assert word_lm.check_losses(runners([2.0, 1.01], [2.0, 1.0]), 0.2) > 1e-3  # dropout: no check

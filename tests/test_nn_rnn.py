@@ -10,6 +10,7 @@ import sys
 import numpy as np
 import pytest
 from helpers import require_torch
+from script_parity import check_script
 
 import tinygrad_seq as ts
 from tinygrad_seq import nn
@@ -363,6 +364,44 @@ def test_dropout_between_layers_only_in_training():
     layer.train()
     c = layer(x)[0].data
     assert not np.allclose(a, c)
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("mode, nonlin", MODES)
+def test_dropout_with_one_layer_warns_as_pytorch(mode, nonlin, recwarn):
+    torch = require_torch()
+    with pytest.warns(UserWarning, match="non-zero dropout expects num_layers greater than 1"):
+        make_torch(torch, mode, nonlin, input_size=3, hidden_size=4, dropout=0.5)
+    with pytest.warns(UserWarning, match="non-zero dropout expects num_layers greater than 1"):
+        make_ours(mode, nonlin, input_size=3, hidden_size=4, dropout=0.5)
+    recwarn.clear()
+    make_torch(torch, mode, nonlin, input_size=3, hidden_size=4, num_layers=2, dropout=0.5)
+    make_ours(mode, nonlin, input_size=3, hidden_size=4, num_layers=2, dropout=0.5)
+    make_ours(mode, nonlin, input_size=3, hidden_size=4, dropout=0.0)
+    assert not [w for w in recwarn if "num_layers" in str(w.message)]
+
+
+DROPOUT_ONE = """
+m = torch.nn.LSTM(3, 4, num_layers=2, dropout=1.0)
+with torch.no_grad():
+    for i, p in enumerate(m.parameters()):
+        p.copy_(torch.arange(p.numel(), dtype=torch.float64).reshape(p.shape) * 0.01 - 0.1 * i)
+x = torch.arange(30, dtype=torch.float64).reshape(5, 2, 3) / 30
+out, (h, c) = m(x)
+out.sum().backward()
+rec("out", out); rec("h", h); rec("c", c)
+rec("g_l0", m.weight_ih_l0.grad); rec("g_l1", m.weight_hh_l1.grad)
+m.eval()
+rec("eval_out", m(x)[0])
+"""
+
+
+@pytest.mark.parity
+def test_dropout_one_and_bad_dropout_as_pytorch():
+    """dropout=1 is allowed (the upper layers see zeros in training); outside [0, 1] raises."""
+    check_script(DROPOUT_ONE)
+    check_script("torch.nn.GRU(3, 4, num_layers=2, dropout=1.5)", error_contains="[0, 1]")
+    check_script("torch.nn.GRU(3, 4, num_layers=2, dropout=-0.1)", error_contains="[0, 1]")
 
 
 def test_unbatched_and_batch_first_shapes():

@@ -39,6 +39,7 @@ The file reads top to bottom, from one time step to whole sequences:
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -508,8 +509,13 @@ class RNNBase(Module):
         ):
             if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
                 raise ValueError(f"{name}: {arg} must be a positive int, got {v!r}")
-        if not 0.0 <= float(dropout) < 1.0:
-            raise ValueError(f"{name}: dropout must be in [0, 1), got {dropout}")
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)):
+            raise ValueError(f"{name}: dropout must be a number in [0, 1], got {dropout!r}")
+        if not 0.0 <= float(dropout) <= 1.0:
+            raise ValueError(
+                f"{name}: dropout should be a number in range [0, 1] representing the "
+                f"probability of an element being zeroed, got {dropout}"
+            )
         if isinstance(proj_size, bool) or not isinstance(proj_size, int) or proj_size < 0:
             raise ValueError(
                 f"{name}: proj_size should be a positive integer or zero to disable "
@@ -519,6 +525,14 @@ class RNNBase(Module):
             raise ValueError(
                 f"{name}: proj_size has to be smaller than hidden_size, got proj_size="
                 f"{proj_size} and hidden_size={hidden_size}"
+            )
+        if float(dropout) > 0 and num_layers == 1:
+            warnings.warn(  # PyTorch's warning: the dropout would never be applied
+                "dropout option adds dropout after all but last recurrent layer, so non-zero "
+                f"dropout expects num_layers greater than 1, but got dropout={dropout} and "
+                f"num_layers={num_layers}",
+                UserWarning,
+                stacklevel=2,
             )
         self.mode, self.input_size, self.hidden_size = mode, input_size, hidden_size
         self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
