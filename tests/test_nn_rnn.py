@@ -466,16 +466,44 @@ def test_time_step_scopes_are_recorded():
 )
 def test_layer_errors_name_layer_and_shapes(call, message):
     layer = nn.LSTM(10, 20)
-    with pytest.raises((ValueError, TypeError)) as info:
+    with pytest.raises((ValueError, TypeError, RuntimeError)) as info:  # types: the parity test
         call(layer)
     assert message in str(info.value)
 
 
+RNN_ERRORS = [
+    "torch.nn.LSTM(3, 4)(x, (torch.zeros(2, 2, 4), torch.zeros(1, 2, 4)))",
+    "torch.nn.LSTM(3, 4)(x, (torch.zeros(1, 2, 4), torch.zeros(1, 3, 4)))",
+    "torch.nn.GRU(3, 4)(x, torch.zeros(1, 2, 5))",
+    "torch.nn.GRU(3, 4)(torch.zeros(5, 2, 6))",
+    "torch.nn.GRU(3, 4)(torch.zeros(5, 2, 6, 1))",
+    "torch.nn.GRU(3, 4)(x.double())",
+    "torch.nn.GRU(3, 4)(torch.zeros(5, 2, 3, dtype=torch.long))",
+    "torch.nn.GRUCell(3, 4)(torch.zeros(2, 3), torch.zeros(2, 5))",
+    "torch.nn.GRUCell(3, 4)(torch.zeros(2, 3), torch.zeros(3, 4))",
+    "torch.nn.GRUCell(3, 4)(torch.zeros(2, 5))",
+    "torch.nn.GRUCell(3, 4)(torch.zeros(2, 5, 3))",
+    "torch.nn.LSTMCell(3, 4)(torch.zeros(2, 3), (torch.zeros(2, 4), torch.zeros(2, 5)))",
+    "torch.nn.LSTM(3, 4, proj_size=2)(x, (torch.zeros(1, 2, 4), torch.zeros(1, 2, 4)))",
+]
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("call", RNN_ERRORS)
+def test_layer_error_types_as_pytorch(call):
+    """Bad shapes and dtypes raise the exception type PyTorch raises (with our clear message)."""
+    torch = require_torch()
+    with pytest.raises(Exception) as theirs:  # the oracle must fail too, or the case is moot
+        exec(call, {"torch": torch, "x": torch.zeros(5, 2, 3)})
+    with pytest.raises(type(theirs.value)):
+        exec(call, {"torch": ts, "x": ts.zeros(5, 2, 3)})
+
+
 def test_cell_errors():
     cell = nn.GRUCell(10, 20)
-    with pytest.raises(ValueError, match="GRUCell: input has 7 features, expected 10"):
+    with pytest.raises(RuntimeError, match="GRUCell: input has 7 features, expected 10"):
         cell(ts.randn(3, 7))
-    with pytest.raises(ValueError, match=r"hidden state has shape \(3, 5\), expected \(3, 20\)"):
+    with pytest.raises(RuntimeError, match=r"hidden state has shape \(3, 5\), expected \(3, 20\)"):
         cell(ts.randn(3, 10), ts.zeros(3, 5))
     with pytest.raises(ValueError, match="nonlinearity must be 'tanh' or 'relu'"):
         nn.RNN(3, 4, nonlinearity="sigmoid")
@@ -501,10 +529,10 @@ def test_constructors_take_pytorchs_arguments_in_pytorchs_order():
 def test_dtype_mismatch_is_a_clear_error():
     layer = nn.GRU(3, 4)
     with pytest.raises(
-        TypeError, match="GRU: input has dtype float64 but the parameters are float32"
+        ValueError, match="GRU: input has dtype float64 but the parameters are float32"
     ):
         layer(ts.randn(5, 2, 3, dtype=ts.float64))
-    with pytest.raises(TypeError, match="LSTMCell: input must be floating point"):
+    with pytest.raises(ValueError, match="LSTMCell: input must be floating point"):
         nn.LSTMCell(3, 4)(ts.tensor([[1, 2, 3]]))
     layer.double()
     out, _ = layer(ts.randn(5, 2, 3, dtype=ts.float64))  # fine once the module matches
@@ -718,9 +746,9 @@ def test_packed_input_errors():
         gru(packed, lengths=[3, 2])
     with pytest.raises(ValueError, match=r"\(sum of lengths, H_in\) in a PackedSequence"):
         gru(nn.utils.rnn.pack_sequence([ts.randn(3, 1, 2), ts.randn(2, 1, 2)]))
-    with pytest.raises(ValueError, match="input has 4 features, expected 2"):
+    with pytest.raises(RuntimeError, match="input has 4 features, expected 2"):
         gru(nn.utils.rnn.pack_sequence([ts.randn(3, 4)]))
-    with pytest.raises(ValueError, match=r"h_0 has shape .*3, 3.*, expected \(1, 2, 3\)"):
+    with pytest.raises(RuntimeError, match=r"h_0 has shape .*3, 3.*, expected \(1, 2, 3\)"):
         gru(packed, ts.zeros(1, 3, 3))
 
 
@@ -835,10 +863,10 @@ def test_lstm_proj_size_errors_match_torch(script):
 
 
 def test_lstm_proj_size_state_shapes_are_checked():
-    """h_0 has proj_size features, c_0 hidden_size (PyTorch raises RuntimeError, we ValueError)."""
+    """h_0 has proj_size features, c_0 hidden_size (RuntimeError, as PyTorch)."""
     m = nn.LSTM(3, 4, proj_size=2)
     x = ts.randn(5, 2, 3)
-    with pytest.raises(ValueError, match=r"h_0 has shape \(1, 2, 4\), expected \(1, 2, 2\)"):
+    with pytest.raises(RuntimeError, match=r"h_0 has shape \(1, 2, 4\), expected \(1, 2, 2\)"):
         m(x, (ts.zeros(1, 2, 4), ts.zeros(1, 2, 4)))
-    with pytest.raises(ValueError, match=r"c_0 has shape \(1, 2, 2\), expected \(1, 2, 4\)"):
+    with pytest.raises(RuntimeError, match=r"c_0 has shape \(1, 2, 2\), expected \(1, 2, 4\)"):
         m(x, (ts.zeros(1, 2, 2), ts.zeros(1, 2, 2)))

@@ -77,11 +77,13 @@ def check_recurrent_input(name: str, x: Any, ndims: tuple, layout: str, weight: 
             f"{x.shape}"
         )
     if x.shape[-1] != weight.shape[1]:
-        raise ValueError(f"{name}: input has {x.shape[-1]} features, expected {weight.shape[1]}")
+        raise RuntimeError(  # PyTorch's type for a feature-count mismatch
+            f"{name}: input has {x.shape[-1]} features, expected {weight.shape[1]}"
+        )
     if x.dtype.kind != "f":
-        raise TypeError(f"{name}: input must be floating point, got dtype {x.dtype}")
+        raise ValueError(f"{name}: input must be floating point, got dtype {x.dtype}")
     if x.dtype != weight.dtype:
-        raise TypeError(
+        raise ValueError(  # PyTorch raises ValueError for a dtype mismatch
             f"{name}: input has dtype {x.dtype} but the parameters are {weight.dtype}; convert "
             f"the input (x.to(ts.{weight.dtype})) or the module (.double() / .float())"
         )
@@ -402,7 +404,7 @@ class _CellBase(Module):
                 continue
             want = (N, H) if batched else (H,)
             if tuple(s.shape) != want:
-                raise ValueError(f"{name}: hidden state has shape {s.shape}, expected {want}")
+                raise RuntimeError(f"{name}: hidden state has shape {s.shape}, expected {want}")
             out.append(s if batched else s.unsqueeze(0))
         return x, out, batched
 
@@ -623,7 +625,9 @@ class RNNBase(Module):
                 f"{type(self).__name__}: {label} must be a Tensor, got {type(s).__name__}"
             )
         if tuple(s.shape) != want:
-            raise ValueError(f"{type(self).__name__}: {label} has shape {s.shape}, expected {want}")
+            raise RuntimeError(
+                f"{type(self).__name__}: {label} has shape {s.shape}, expected {want}"
+            )
         return s if batched else s.unsqueeze(1)
 
     def _check_lengths(self, lengths: Any, L: int, N: int) -> np.ndarray | None:
