@@ -25,9 +25,12 @@ def pair():
     """(ours, theirs, their dataset, our dataset, their train split, their test split), float64.
 
     Both datasets hold float64 name tensors; the split is PyTorch's, used by both for parity.
+    PyTorch runs on one thread meanwhile: its thread pool spins on a busy two-core machine.
     """
     ours, theirs = load_pair("name_classifier")
     torch = theirs.torch
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
     torch.set_default_dtype(torch.float64)
     ts.set_default_dtype(ts.float64)
     try:
@@ -37,7 +40,8 @@ def pair():
         torch.set_default_dtype(torch.float32)
         ts.set_default_dtype(ts.float32)
     theirs_train, theirs_test = theirs.split_data(theirs_data)
-    return ours, theirs, ours_data, theirs_data, theirs_train, theirs_test
+    yield ours, theirs, ours_data, theirs_data, theirs_train, theirs_test
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture
