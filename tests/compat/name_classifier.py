@@ -91,9 +91,9 @@ class NamesDataset(Dataset):
         return self.labels_tensors[idx], self.data_tensors[idx], self.labels[idx], self.data[idx]
 
 
-def split_data(dataset, seed=2024, fractions=(0.85, 0.15)):
+def split_data(dataset, seed=2024, fractions=(0.85, 0.15), device="cpu"):
     """random_split into (train, test) Subsets, by fractions, from a seeded Generator."""
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator(device=device).manual_seed(seed)
     return torch.utils.data.random_split(dataset, list(fractions), generator=generator)
 
 
@@ -275,12 +275,15 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device("cpu")
+    if torch.cuda.is_available():
+        device = torch.device("cuda")
+    torch.set_default_device(device)
     torch.manual_seed(args.seed)
     random.seed(args.seed)
     alldata = NamesDataset(args.data)
     classes = alldata.labels_uniq
-    train_set, test_set = split_data(alldata)
+    train_set, test_set = split_data(alldata, device=device)
     print(f"{len(alldata)} names, labels {classes}: train {len(train_set)}, test {len(test_set)}")
 
     rnn = build_model(args.model, args.hidden, len(classes)).to(device)
