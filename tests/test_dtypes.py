@@ -139,10 +139,9 @@ torch.set_default_device(torch.device("cpu"))
 rec("cpu", (repr(torch.get_default_device()), str(torch.ones(2).device)))
 torch.set_default_device(None)
 rec("reset", repr(torch.get_default_device()))
-torch.set_default_device("gpu")
-""",
-        error_contains="Expected one of cpu, cuda",
+"""
     )
+    check_script('torch.set_default_device("gpu")', error_contains="Expected one of cpu, cuda")
 
 
 def test_set_default_device_to_a_gpu_raises_and_keeps_the_cpu():
