@@ -308,7 +308,7 @@ def main(argv=None):
     print(f"test accuracy {accuracy:.3f}")
     print("confusion (rows: true label, columns: guess)")
     for i, label in enumerate(classes):
-        print(f"{label:>8s} " + " ".join(f"{v:.3f}" for v in confusion[i].tolist()))
+        print(f"{label:>8s} " + " ".join(f"{v:.3f}" for v in confusion[i]))
     for name in ["emma", "oliver", "jordan", "alexis"]:
         predict(rnn, name, classes)
 
