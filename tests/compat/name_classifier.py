@@ -170,6 +170,12 @@ def train_cell_step(rnn, category_tensor, line_tensor, learning_rate, criterion)
     return output, loss.item()
 
 
+def randomTrainingExample(training_data, indices_by_label):
+    """A dataset item of a random label, then a random name of it (the labels are balanced)."""
+    label = random.choice(sorted(indices_by_label))
+    return training_data[random.choice(indices_by_label[label])]
+
+
 def train_cell(rnn, examples, learning_rate=0.005):
     """Train the hand-made cell on a list of dataset items, one step each; per-step losses."""
     criterion = nn.NLLLoss()
@@ -295,7 +301,10 @@ def main(argv=None):
         lr = 0.1 if args.lr is None else args.lr
         losses = train(rnn, loader, n_epoch=args.epochs, learning_rate=lr, device=device)
     else:
-        examples = [train_set[random.randint(0, len(train_set) - 1)] for _ in range(args.steps)]
+        by_label = {label: [] for label in classes}
+        for i in range(len(train_set)):
+            by_label[train_set[i][2]].append(i)
+        examples = [randomTrainingExample(train_set, by_label) for _ in range(args.steps)]
         lr = 0.02 if args.lr is None else args.lr
         losses = train_cell(rnn, examples, learning_rate=lr)
     every = max(len(losses) // 10, 1)
