@@ -92,7 +92,7 @@ def test_training_and_greedy_samples_agree(pair):
     assert np.mean(theirs_losses[-10:]) < np.mean(theirs_losses[:10])
     theirs_names = greedy_samples(theirs, theirs_model, categories)
     assert greedy_samples(ours, ours_model, categories) == theirs_names
-    assert len(set(theirs_names)) > 1
+    assert sum(len(name) > 2 for name in theirs_names) >= 5, theirs_names  # letters were chosen
 
 
 def test_eval_turns_dropout_off_for_sampling(pair):
