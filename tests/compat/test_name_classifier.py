@@ -63,6 +63,7 @@ def models(pair, kind):
     theirs_model = theirs.build_model(kind, HIDDEN, 2)
     ours_model = ours.build_model(kind, HIDDEN, 2)
     same_start(ours_model, theirs_model, ts)
+    assert repr(ours_model) == repr(theirs_model)  # print(model) shows the same layers
     return ours_model, theirs_model
 
 

@@ -48,6 +48,7 @@ def models(pair, dropout):
     theirs_model = theirs.build_model(len(categories), HIDDEN, dropout=dropout)
     ours_model = ours.build_model(len(categories), HIDDEN, dropout=dropout)
     same_start(ours_model, theirs_model, ts)
+    assert repr(ours_model) == repr(theirs_model)  # print(model) shows the same layers
     return ours_model, theirs_model
 
 
