@@ -6,8 +6,10 @@ subclass yields (label tensor, name tensor, label, name), `random_split` makes t
 test sets, and an RNN reads the name one letter at a time and outputs log-probabilities over
 the categories. Two models, as in the tutorial's two versions: the hand-made cell (`RNN`,
 i2h and h2o on `torch.cat((input, hidden), 1)`, trained one name at a time with the manual
-`p.data.add_` update) and `CharRNN` on `nn.RNN` (trained on mini-batches from a `DataLoader`
-with SGD, momentum and gradient clipping). The evaluation fills a confusion matrix.
+`p.data.add_` update) and `CharRNN` on `nn.RNN`, trained with SGD and gradient clipping either
+on packed mini-batches from a `DataLoader` (with momentum) or as the tutorial does, one name at
+a time over shuffled batches of indices (`--loop items`). The evaluation fills a confusion
+matrix and `predict` prints the top guesses for a name.
 
 The data is a tab-separated file of names (the US census names corpus: '#' comment lines, a
 header `name sex male_pct female_pct`, one name per line). Run it as
@@ -19,6 +21,8 @@ import argparse
 import random
 import string
 import time
+
+import numpy as np
 
 import tinygrad_seq as torch
 
@@ -224,6 +228,37 @@ def train(rnn, loader, n_epoch=1, learning_rate=0.2, momentum=0.9, max_norm=3.0,
     return losses
 
 
+def shuffled_batches(n_items, n_batch_size):
+    """The tutorial's batches: the indices 0..n_items-1 shuffled (random), split into arrays."""
+    batches = list(range(n_items))
+    random.shuffle(batches)
+    return np.array_split(batches, max(len(batches) // n_batch_size, 1))
+
+
+def train_items(rnn, training_data, batches, learning_rate=0.2, max_norm=3.0):
+    """The tutorial's loop: per batch of indices, the summed NLL of its names one at a time,
+    backward, clip_grad_norm_ and an SGD step; the per-batch mean losses."""
+    criterion = nn.NLLLoss()
+    optimizer = torch.optim.SGD(rnn.parameters(), lr=learning_rate)
+    rnn.train()
+    rnn.zero_grad()
+    losses = []
+    for batch in batches:
+        batch_loss = 0
+        for i in batch:  # each sequence has its own length: one name at a time
+            (label_tensor, text_tensor, label, text) = training_data[i]
+            output = rnn.forward(text_tensor)
+            loss = criterion(output, label_tensor)
+            batch_loss += loss
+        # optimize parameters
+        batch_loss.backward()
+        nn.utils.clip_grad_norm_(rnn.parameters(), max_norm)
+        optimizer.step()
+        optimizer.zero_grad()
+        losses.append(batch_loss.item() / len(batch))
+    return losses
+
+
 def label_from_output(output, output_labels):
     """The most likely label of one output (1, n_categories), and its index."""
     top_n, top_i = output.topk(1)
@@ -273,6 +308,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, help="names file (tab-separated, see above)")
     parser.add_argument("--model", choices=["rnn", "cell"], default="rnn")
+    parser.add_argument(
+        "--loop",
+        choices=["loader", "items"],
+        default="loader",
+        help="rnn model: packed DataLoader batches, or the tutorial's one name at a time",
+    )
     parser.add_argument("--hidden", type=int, default=32)
     parser.add_argument("--epochs", type=int, default=3, help="epochs of the rnn model")
     parser.add_argument("--batch-size", type=int, default=64)
@@ -295,11 +336,17 @@ def main(argv=None):
     rnn = build_model(args.model, args.hidden, len(classes)).to(device)
     print(rnn)
     start = time.time()
-    if args.model == "rnn":
+    if args.model == "rnn" and args.loop == "loader":
         generator = torch.Generator().manual_seed(args.seed)
         loader = make_loader(train_set, args.batch_size, shuffle=True, generator=generator)
         lr = 0.1 if args.lr is None else args.lr
         losses = train(rnn, loader, n_epoch=args.epochs, learning_rate=lr, device=device)
+    elif args.model == "rnn":
+        lr = 0.1 if args.lr is None else args.lr
+        losses = []
+        for _ in range(args.epochs):
+            batches = shuffled_batches(len(train_set), args.batch_size)
+            losses += train_items(rnn, train_set, batches, learning_rate=lr)
     else:
         by_label = {label: [] for label in classes}
         for i in range(len(train_set)):

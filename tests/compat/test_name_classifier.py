@@ -144,6 +144,27 @@ def test_rnn_training_and_evaluation_agree(pair, float64):
     assert_same_evaluation(pair, ours_model, theirs_model, theirs_test)
 
 
+def test_tutorial_loop_one_name_at_a_time_agrees(pair, float64):
+    ours, theirs, theirs_train, theirs_test = pair[0], pair[1], pair[4], pair[5]
+    ours_model, theirs_model = models(pair, "rnn")
+    # batches of numpy indices into the train Subset, as np.array_split makes them
+    batches = np.array_split(np.arange(0, 32 * 12 * 3, 3), 32)
+    theirs_losses = theirs.train_items(theirs_model, theirs_train, batches, learning_rate=0.2)
+    ours_train = ours_subset(pair, theirs_train)
+    ours_losses = ours.train_items(ours_model, ours_train, batches, learning_rate=0.2)
+    assert len(theirs_losses) == 32
+    assert_agree(ours_losses, theirs_losses, rtol=1e-6)
+    assert_same_evaluation(pair, ours_model, theirs_model, theirs_test)
+
+
+def test_tutorial_batches_are_a_shuffled_partition(pair):
+    ours = pair[0]
+    batches = ours.shuffled_batches(100, 16)
+    assert len(batches) == 6 and all(len(b) in (16, 17) for b in batches)
+    flat = np.concatenate(batches).tolist()
+    assert sorted(flat) == list(range(100)) and flat != list(range(100))
+
+
 def test_cell_training_and_evaluation_agree(pair, float64):
     ours, theirs, theirs_train, theirs_test = pair[0], pair[1], pair[4], pair[5]
     ours_model, theirs_model = models(pair, "cell")
@@ -159,10 +180,11 @@ def test_cell_training_and_evaluation_agree(pair, float64):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("model", ["rnn", "cell"])
-def test_runs_as_a_script(model):
+@pytest.mark.parametrize("model, loop", [("rnn", "loader"), ("rnn", "items"), ("cell", "loader")])
+def test_runs_as_a_script(model, loop):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    args = ["--data", str(DATA), "--model", model, "--epochs", "1", "--steps", "300"]
+    args = ["--data", str(DATA), "--model", model, "--loop", loop, "--epochs", "1"]
+    args += ["--steps", "300", "--batch-size", "128"]
     script = Path(HERE / "name_classifier.py")
     done = subprocess.run(
         [sys.executable, str(script), *args], env=env, capture_output=True, text=True, timeout=120
