@@ -215,7 +215,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, help="names file (tab-separated, see above)")
     parser.add_argument("--hidden", type=int, default=128)
-    parser.add_argument("--steps", type=int, default=5000, help="training names (one step each)")
+    parser.add_argument("--steps", type=int, default=4000, help="training names (one step each)")
     parser.add_argument("--lr", type=float, default=0.005)
     parser.add_argument("--temperature", type=float, default=0.8)
     parser.add_argument("--seed", type=int, default=0)
