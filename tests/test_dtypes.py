@@ -126,6 +126,37 @@ torch.device("tpu")
     )
 
 
+@pytest.mark.parity
+def test_parity_default_device():
+    from script_parity import check_script
+
+    check_script(
+        """
+rec("start", repr(torch.get_default_device()))
+torch.set_default_device("cpu:0")
+rec("cpu0", (repr(torch.get_default_device()), str(torch.zeros(1).device)))
+torch.set_default_device(torch.device("cpu"))
+rec("cpu", (repr(torch.get_default_device()), str(torch.ones(2).device)))
+torch.set_default_device(None)
+rec("reset", repr(torch.get_default_device()))
+"""
+    )
+    check_script('torch.set_default_device("gpu")', error_contains="Expected one of cpu, cuda")
+
+
+def test_set_default_device_to_a_gpu_raises_and_keeps_the_cpu():
+    try:
+        for where in ("cuda", ts.device("mps"), 0):
+            with pytest.raises(RuntimeError, match="tinygrad_seq runs on the CPU only"):
+                ts.set_default_device(where)
+            assert ts.get_default_device() == ts.device("cpu")
+        device = ts.device("cuda" if ts.cuda.is_available() else "cpu")
+        ts.set_default_device(device=device)  # the tutorials' habit
+        assert ts.get_default_device() == device and ts.zeros(1).device == device
+    finally:
+        ts.set_default_device(None)
+
+
 def test_check_device_accepts_the_cpu_only_with_a_clear_error():
     assert ts.dtypes.check_device(None) == ts.device("cpu")
     assert ts.dtypes.check_device("cpu:0") == ts.device("cpu", 0)

@@ -219,6 +219,27 @@ def test_repr_matches_torch_layout():
         assert ours == theirs
 
 
+@pytest.mark.parity
+def test_parity_format():
+    from script_parity import check_script
+
+    check_script(
+        """
+loss = torch.tensor(1.23456)
+rec("spec", (f"{loss:.4f}", "%.3f" % loss, "{:>9.2e}".format(loss)))
+rec("plain", (f"{loss}", "{}".format(torch.tensor(3)), f"{torch.tensor(True)}"))
+rec("int", (f"{torch.tensor(7):03d}", f"{torch.tensor(2.5, dtype=torch.float64)}"))
+rec("grad", f"{torch.tensor(2.5, requires_grad=True) * 2:.2f}")
+rec("1d", (f"{torch.tensor([1.5])}", f"{torch.tensor([[1, 2]])}"))
+rec("param", f"{torch.nn.Parameter(torch.tensor(2.0))}")
+"""
+    )
+    check_script(  # a format spec for a tensor with dimensions: the same TypeError
+        'f"{torch.tensor([1.5]):.3f}"',
+        error_contains="unsupported format string passed to Tensor.__format__",
+    )
+
+
 # ----------------------------------------------------------------------------- errors
 
 

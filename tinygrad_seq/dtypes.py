@@ -200,6 +200,20 @@ def check_device(where: Any) -> device:
     return d
 
 
+_default_device = CPU
+
+
+def set_default_device(device: Any) -> None:  # PyTorch's argument name shadows the class here
+    """Set the device factories use, as torch.set_default_device; only the CPU (None resets)."""
+    global _default_device
+    _default_device = check_device(device)
+
+
+def get_default_device() -> device:
+    """The device factories use, as torch.get_default_device: the CPU, device('cpu')."""
+    return _default_device
+
+
 def _is_dtype_name(name: str) -> bool:
     try:
         to_dtype(name)

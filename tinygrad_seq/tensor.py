@@ -235,6 +235,12 @@ class Tensor:
             raise TypeError("only one-element integer tensors can be used as an index")
         return int(self.item())
 
+    def __format__(self, format_spec: str) -> str:
+        # as PyTorch: a 0-d Tensor (not a subclass) formats as its number, f"{loss:.4f}" and f"{x}"
+        if self._data.ndim == 0 and type(self) is Tensor:
+            return format(self.item(), format_spec)
+        return object.__format__(self, format_spec)
+
     __hash__ = object.__hash__
 
     def __repr__(self) -> str:
