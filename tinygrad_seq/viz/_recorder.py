@@ -55,8 +55,11 @@ class Arrival:
 
 
 class BackwardRecording:
-    """What one backward through a recorded graph did: `visits` in order, `arrivals` at shared
-    nodes (the running sums), dL/dnode for every visited node (`grad_of`)."""
+    """One recorded backward: `visits` in the walk's order, `arrivals` at shared nodes, grad_of.
+
+    An arrival is one consumer's gradient reaching a node that several consumers feed, with the
+    running sum so far; `grad_of(node)` is dL/dnode as the walk handed it to the node's op.
+    """
 
     def __init__(self, roots: list):
         self.roots = roots

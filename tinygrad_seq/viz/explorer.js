@@ -56,10 +56,11 @@
   // original geometry of everything that moves when a cell opens
   const movers = [];
   g0.querySelectorAll("g.edge, g.cluster").forEach((g) => {
+    const box = g.classList.contains("cluster"); // a cluster's box grows; an edge bends
     g.querySelectorAll("path, polygon, text").forEach((s) => {
-      if (s.tagName === "path") movers.push({ s, attr: "d", v: s.getAttribute("d") });
-      else if (s.tagName === "polygon") movers.push({ s, attr: "points", v: s.getAttribute("points") });
-      else movers.push({ s, text: true, x: +s.getAttribute("x"), y: +s.getAttribute("y") });
+      if (s.tagName === "path") movers.push({ s, box, attr: "d", v: s.getAttribute("d") });
+      else if (s.tagName === "polygon") movers.push({ s, box, attr: "points", v: s.getAttribute("points") });
+      else movers.push({ s, box, text: true, x: +s.getAttribute("x"), y: +s.getAttribute("y") });
     });
     const t = g.querySelector("title");
     if (t) t.remove();
@@ -78,32 +79,38 @@
     const vb = doc.getAttribute("viewBox").split(/\s+/).map(Number);
     return { g: doc.querySelector("g.graph"), w: vb[2], h: vb[3] };
   });
-  let shifts = { xs: [], bands: [] };
+  // Opening cell j shifts what lies right of its centre by the extra width, and what lies
+  // above or below it (within its columns) by half the extra height; cluster boxes grow.
+  let shifts = { xs: [], cols: [], bands: [] };
   function computeShifts() {
-    const xs = [], bands = {};
+    const xs = [], cols = [], bands = {};
     for (const j of E.expanded) {
       const b = cellBox[j], t = templates[D.cells[j].template];
       const dx = Math.max(0, t.w - (b.x2 - b.x1)), dy = Math.max(0, t.h - (b.y2 - b.y1));
       xs.push({ at: (b.x1 + b.x2) / 2, dx });
+      cols.push({ xa: b.x1 - 1, xb: b.x2 + 1, y1: b.y1, y2: b.y2, dy });
       const key = Math.round(b.y1) + ":" + Math.round(b.y2);
       if (!bands[key] || bands[key].dy < dy) bands[key] = { y1: b.y1, y2: b.y2, dy };
     }
-    shifts = { xs, bands: Object.values(bands) };
+    shifts = { xs, cols, bands: Object.values(bands) };
   }
   const wx = (x) => { let d = 0; for (const s of shifts.xs) if (x > s.at) d += s.dx; return x + d; };
-  const wy = (y) => {
+  const away = (y, b) => (y <= b.y1 + 0.5 ? -b.dy / 2 : y >= b.y2 - 0.5 ? b.dy / 2 : 0);
+  const wy = (y, x) => { // x given: only the expanded cells whose columns hold x push
     let d = 0;
-    for (const b of shifts.bands) { if (y <= b.y1 + 0.5) d -= b.dy / 2; else if (y >= b.y2 - 0.5) d += b.dy / 2; }
+    if (x === undefined) for (const b of shifts.bands) d += away(y, b);
+    else for (const c of shifts.cols) if (x >= c.xa && x <= c.xb) d += away(y, c);
     return y + d;
   };
   function relayout() {
     computeShifts();
     for (const m of movers) {
-      if (m.text) { m.s.setAttribute("x", wx(m.x)); m.s.setAttribute("y", wy(m.y)); continue; }
-      m.s.setAttribute(m.attr, m.v.replace(pairRe, (_, a, b) => wx(+a).toFixed(2) + "," + wy(+b).toFixed(2)));
+      const y = (py, px) => wy(py, m.box ? undefined : px);
+      if (m.text) { m.s.setAttribute("x", wx(m.x)); m.s.setAttribute("y", y(m.y, m.x)); continue; }
+      m.s.setAttribute(m.attr, m.v.replace(pairRe, (_, a, b) => wx(+a).toFixed(2) + "," + y(+b, +a).toFixed(2)));
     }
     for (const c of nodeCentres) {
-      const dx = wx(c.x) - c.x, dy = wy(c.y) - c.y;
+      const dx = wx(c.x) - c.x, dy = wy(c.y, c.x) - c.y;
       if (dx || dy) c.g.setAttribute("transform", `translate(${dx.toFixed(2)},${dy.toFixed(2)})`);
       else c.g.removeAttribute("transform");
       if (c.g.dataset.cell !== undefined) c.g.style.display = E.expanded.has(+c.g.dataset.cell) ? "none" : "";
@@ -116,7 +123,7 @@
   }
   function makeCard(j) {
     const cell = D.cells[j], t = templates[cell.template], b = cellBox[j];
-    const x = wx(b.x1), y = wy((b.y1 + b.y2) / 2) - t.h / 2;
+    const x = wx(b.x1), y = wy((b.y1 + b.y2) / 2, b.x1) - t.h / 2;
     const card = el("g", { class: "card", transform: `translate(${x.toFixed(2)},${y.toFixed(2)})` });
     card.dataset.card = j;
     card.appendChild(el("rect", { class: "bg", x: 0, y: 0, width: t.w, height: t.h, rx: 6 }));
@@ -182,6 +189,8 @@
     setView({ x: b.x - p, y: b.y - p, w: b.width + 2 * p, h: b.height + 2 * p });
   }
   E.fit = () => fitBox(g0.getBBox());
+  E.setView = setView; // {x, y, w, h} in dot's coordinates (points; y is negative downwards)
+  E.view = () => ({ ...view });
   function svgPoint(ev) {
     const r = svg.getBoundingClientRect(), s = Math.max(view.w / r.width, view.h / r.height);
     const ox = view.x + view.w / 2 - (r.width * s) / 2, oy = view.y + view.h / 2 - (r.height * s) / 2;
@@ -223,7 +232,7 @@
   function elementsOf(i) { return g0.querySelectorAll(`g.node[data-nid="${i}"]`); }
   function reveal(box) {
     if (!box) return;
-    const cx = wx((box.x1 + box.x2) / 2), cy = wy((box.y1 + box.y2) / 2);
+    const cx = wx((box.x1 + box.x2) / 2), cy = wy((box.y1 + box.y2) / 2, box.x1);
     setView({ x: cx - view.w / 2, y: cy - view.h / 2, w: view.w, h: view.h });
   }
   function select(i, show) {
@@ -320,6 +329,7 @@
   let win = { a: 0, w: Math.max(1, Math.min(D.window, T || 1)) };
   sizeIn.value = win.w;
   sizeIn.max = Math.max(T, 1);
+  if (!T) startIn.parentElement.style.display = "none"; // nothing recurrent: no steps to slide
   function markWindow() {
     const lo = steps[win.a], hi = steps[Math.min(win.a + win.w, T) - 1];
     g0.querySelectorAll("g.node[data-cell]").forEach((g) => {
@@ -336,7 +346,7 @@
     D.cells.forEach((c, j) => {
       if (c.step < lo || c.step > hi) return;
       const b = cellBox[j], t = templates[c.template], open = E.expanded.has(j);
-      const bx = wx(b.x1), by = open ? wy((b.y1 + b.y2) / 2) - t.h / 2 : wy(b.y1);
+      const bx = wx(b.x1), by = open ? wy((b.y1 + b.y2) / 2, b.x1) - t.h / 2 : wy(b.y1, b.x1);
       x1 = Math.min(x1, bx); x2 = Math.max(x2, bx + (open ? t.w : b.x2 - b.x1));
       y1 = Math.min(y1, by); y2 = Math.max(y2, by + (open ? t.h : b.y2 - b.y1));
     });
@@ -436,7 +446,7 @@
     if (!play && !E.visited.length) return;
     host.classList.toggle("playing", E.state === "playing" || E.state === "done");
     E.visited.forEach((i, k) => mark(i, k === E.visited.length - 1));
-    for (const i in E.accum) badge(+i);
+    for (const i in E.accum) if (D.nodes[i].cell === null) badge(+i);
   }
   function clearMarks() {
     g0.querySelectorAll("g.node.lit, g.node.current").forEach((g) => g.classList.remove("lit", "current"));
@@ -450,7 +460,10 @@
     E.visited.push(i);
     mark(i, true);
     if (kind === "backward") {
-      for (const a of arrivalsAt[k] || []) { E.accum[a[1]] = { total: a[3], count: a[4] }; badge(a[1]); }
+      for (const a of arrivalsAt[k] || []) {
+        E.accum[a[1]] = { total: a[3], count: a[4] };
+        if (D.nodes[a[1]].cell === null) badge(a[1]); // weights, projections: shared by the steps
+      }
     }
     play.k += 1;
     progress.textContent = `${kind} ${play.k}/${order.length}`;
