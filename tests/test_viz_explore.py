@@ -330,3 +330,24 @@ def test_long_sequence_window_and_flow_plot(browser, tmp_path):
     page.screenshot(path=str(tmp_path / "long.png"))
     assert seen["errors"] == [] and seen["requests"] == [path.as_uri()]
     page.close()
+
+
+def test_recording_a_users_function():
+    class Cube(ts.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x**3
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 3 * x**2 * g
+
+    x = ts.randn(4, requires_grad=True)
+    loss = Cube.apply(x.tanh()).sum()
+    ex = viz.explore(loss)
+    labels = [ex.data["nodes"][i]["label"] for i in ex.data["walks"]["backward"]]
+    assert labels == ["Sum", "Cube", "Tanh", "input"]
+    expected = 3 * np.tanh(x.detach().numpy()) ** 2 * (1 - np.tanh(x.detach().numpy()) ** 2)
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-5)

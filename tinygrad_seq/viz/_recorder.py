@@ -114,7 +114,7 @@ def _recording_op(fn: type, recording: BackwardRecording) -> type:
     return type(fn.__name__, (fn,), attrs)
 
 
-class record_backward:  # noqa: N801 - a context manager, named like no_grad
+class record_backward:  # a context manager, lower case like no_grad
     """Context manager: `with record_backward(loss) as rec: loss.backward()` records the walk."""
 
     def __init__(self, root: Any):
