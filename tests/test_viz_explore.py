@@ -5,6 +5,9 @@ Playwright: offline, a click against the tensor's own gradient, the step slider,
 
 from __future__ import annotations
 
+import base64
+import gzip
+import importlib
 import json
 import re
 import shutil
@@ -19,6 +22,16 @@ from tinygrad_seq.autograd import Context, edge
 from tinygrad_seq.cli import main
 
 pytestmark = pytest.mark.skipif(shutil.which("dot") is None and not in_ci(), reason="needs dot")
+explore_module = importlib.import_module("tinygrad_seq.viz.explore")  # viz.explore: the function
+
+
+def page_data(page: str) -> dict:
+    """The JSON payload of a saved page, plain or gzipped."""
+    m = re.search(r'<script type="([^"]+)" id="explorer-data">(.*?)</script>', page, re.S)
+    if m[1] == "application/gzip-base64":
+        return json.loads(gzip.decompress(base64.b64decode(m[2])))
+    assert m[1] == "application/json"
+    return json.loads(m[2].replace("<\\/", "</"))
 
 
 def lstm_loss(steps=5, layers=1, keep=True, seed=0, cls=nn.LSTM):
@@ -187,10 +200,7 @@ def test_page_is_self_contained_and_small(tmp_path):
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
     assert "<link" not in page and not re.search(r"<script[^>]+src", page)
     assert "@import" not in page and "url(" not in page
-    data = json.loads(
-        re.search(r'id="explorer-data">(.*?)</script>', page, re.S)[1].replace("<\\/", "</")
-    )
-    assert len(data["nodes"]) == len(ex.data["nodes"])
+    assert page_data(page) == json.loads(json.dumps(ex.data))
     assert len(page) < 400_000, f"a 6-step LSTM page is {len(page)} bytes"
     frame = ex._repr_html_()
     assert frame.startswith("<iframe srcdoc=") and "<script" not in frame  # escaped inside
@@ -200,10 +210,7 @@ def test_cli_writes_the_explorer(tmp_path, capsys):
     out = tmp_path / "graph.html"
     assert main(["graph", "--cell", "lstm", "--steps", "6", "-o", str(out)]) == 0
     assert f"wrote {out}" in capsys.readouterr().out
-    page = out.read_text(encoding="utf-8")
-    data = json.loads(
-        re.search(r'id="explorer-data">(.*?)</script>', page, re.S)[1].replace("<\\/", "</")
-    )
+    data = page_data(out.read_text(encoding="utf-8"))
     assert len(data["cells"]) == 6 and data["recorded"]
     assert all(n["value"] is not None for n in data["nodes"])  # the forward kept its values
 
@@ -308,10 +315,20 @@ def test_explorer_in_chromium(browser, tmp_path):
     page.close()
 
 
+def test_large_payloads_are_gzipped(monkeypatch):
+    _, loss = lstm_loss(steps=12, keep=False)
+    monkeypatch.setattr(explore_module, "COMPRESS_ABOVE", 10_000)
+    ex = viz.explore(loss)
+    assert 'type="application/gzip-base64"' in ex.html
+    assert page_data(ex.html) == json.loads(json.dumps(ex.data))
+
+
 @pytest.mark.browser
-def test_long_sequence_window_and_flow_plot(browser, tmp_path):
+def test_long_sequence_window_and_flow_plot(browser, tmp_path, monkeypatch):
     model, loss = lstm_loss(steps=120, keep=False)
+    monkeypatch.setattr(explore_module, "COMPRESS_ABOVE", 100_000)  # the gzipped page, too
     path = viz.explore(loss, params=model).save(tmp_path / "long.html")
+    assert 'type="application/gzip-base64"' in path.read_text(encoding="utf-8")
     page, seen = open_page(browser, path)
     assert page.locator("g.node[data-cell]").count() == 120
     assert page.locator("g.card").count() == 0  # cells drawn collapsed until opened

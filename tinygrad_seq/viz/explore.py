@@ -16,6 +16,8 @@ been walked yet).
 
 from __future__ import annotations
 
+import base64
+import gzip
 import html
 import json
 import os
@@ -30,6 +32,8 @@ from ._explore_layout import build_svgs
 from ._graph_model import flatten_roots, is_op, walk
 from ._recorder import BackwardRecording, record_backward, recording_of
 from .graph import atomic_write, param_map
+
+COMPRESS_ABOVE = 1_000_000  # bytes of JSON beyond which the page carries it gzipped
 
 
 class Explorer:
@@ -130,11 +134,20 @@ def _asset(name: str) -> str:
 
 
 def _page(data: dict, title: str) -> str:
-    """The HTML page: template, CSS, JS and the JSON payload, all inline."""
+    """The HTML page: template, CSS, JS and the JSON payload, all inline.
+
+    Payloads above COMPRESS_ABOVE bytes (a long unroll) go in gzipped and base64-encoded, about
+    a sixth of the size; the page unpacks them with the browser's DecompressionStream.
+    """
     payload = json.dumps(data, separators=(",", ":"), allow_nan=False)
-    payload = payload.replace("</", "<\\/")  # never closes the <script> it sits in
-    page = _asset("explorer.html")
+    kind = "application/json"
+    if len(payload) > COMPRESS_ABOVE:
+        packed = gzip.compress(payload.encode("utf-8"), compresslevel=6, mtime=0)
+        payload, kind = base64.b64encode(packed).decode("ascii"), "application/gzip-base64"
+    else:
+        payload = payload.replace("</", "<\\/")  # never closes the <script> it sits in
+    page = _asset("explorer.html").replace("TITLE", html.escape(title))
     for key, value in (("/*CSS*/", _asset("explorer.css")), ("/*JS*/", _asset("explorer.js")),
-                       ("/*DATA*/", payload), ("TITLE", html.escape(title))):  # fmt: skip
-        page = page.replace(key, value, 1) if key != "TITLE" else page.replace(key, value)
+                       ("/*TYPE*/", kind), ("/*DATA*/", payload)):  # fmt: skip
+        page = page.replace(key, value, 1)
     return page

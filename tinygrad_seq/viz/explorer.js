@@ -2,9 +2,19 @@
 // The data (nodes, cells, the recorded walks) and the SVG laid out by graphviz's dot are in the
 // page; opening a cell moves the rest of the overview aside (a piecewise shift of coordinates),
 // so no layout runs in the browser.
-(function () {
-  "use strict";
-  const D = JSON.parse(document.getElementById("explorer-data").textContent);
+"use strict";
+(async function load() {
+  const src = document.getElementById("explorer-data");
+  let text = src.textContent;
+  if (src.type === "application/gzip-base64") { // a large page carries its data gzipped
+    const bytes = Uint8Array.from(atob(text.trim()), (c) => c.charCodeAt(0));
+    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    text = await new Response(stream).text();
+  }
+  explorer(JSON.parse(text));
+})();
+
+function explorer(D) {
   const SVGNS = "http://www.w3.org/2000/svg";
   const KIND_FILL = { op: "#e8eef7", param: "#fff2cc", input: "#e2f0d9", const: "#ffffff",
     cell: "#dae8fc", stub: "#ffffff" };
@@ -505,4 +515,4 @@
   setWindow(0);
   if (!D.recorded) progress.textContent = "no backward recorded";
   E.ready = true;
-})();
+}
