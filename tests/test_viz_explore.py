@@ -368,3 +368,19 @@ def test_recording_a_users_function():
     assert labels == ["Sum", "Cube", "Tanh", "input"]
     expected = 3 * np.tanh(x.detach().numpy()) ** 2 * (1 - np.tanh(x.detach().numpy()) ** 2)
     np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-5)
+
+
+@pytest.mark.browser
+def test_jupyter_view_runs_in_its_iframe(browser):
+    _, loss = lstm_loss(steps=3)
+    ex = viz.explore(loss)
+    page = browser.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.set_content(ex._repr_html_())
+    frame = page.frames[1]
+    frame.wait_for_function("window.__explorer && window.__explorer.ready")
+    assert frame.evaluate("window.__explorer.data.nodes.length") == len(ex.data["nodes"])
+    assert frame.locator("g.node[data-cell]").count() == 3 and errors == []
+    page.close()

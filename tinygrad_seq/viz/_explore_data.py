@@ -95,7 +95,7 @@ def leaf_kind(n: Any, params: dict) -> str:
 
 
 class ExplorerData:
-    """Nodes, cells and the recorded walk of one graph, ready for json.dumps (`to_json`)."""
+    """Nodes, cells and the recorded walk of one graph, as lists and dicts for json.dumps."""
 
     def __init__(self, roots: list, params: dict, modules: dict, rec: BackwardRecording):
         self.rec = rec
@@ -112,6 +112,7 @@ class ExplorerData:
     # ------------------------------------------------------------------ cells
     def _cells(self) -> None:
         self.cells: list[dict] = []
+        self.cell_keys: dict[tuple, int] = {}  # the GraphModel's key of a cell -> its index
         self.cell_of: dict[int, int] = {}
         names = {}
         for e in self.model.edges.values():
@@ -123,7 +124,7 @@ class ExplorerData:
                 continue
             scope = key[1]
             members = sorted(node.tensors, key=lambda c: c.seq)
-            j = len(self.cells)
+            j = self.cell_keys[key] = len(self.cells)
             for m in members:
                 self.cell_of[id(m)] = j
             self.cells.append({
@@ -148,18 +149,16 @@ class ExplorerData:
                         children.setdefault(id(p), []).append(i)
         self.nodes = []
         self.rules = dict(_LEAF_RULES)  # op name (or leaf kind) -> its derivative rule
-        for i, n in enumerate(self.order):
-            self.nodes.append(self._node(i, n, children.get(id(n), [])))
+        for n in self.order:
+            self.nodes.append(self._node(n, children.get(id(n), [])))
 
-    def _node(self, i: int, n: Any, children: list) -> dict:
+    def _node(self, n: Any, children: list) -> dict:
+        """The record of one graph node (an op's Context or a leaf Tensor)."""
         op = is_op(n)
         scope = n.scope if op else self.params.get(id(n), ("", ()))[1]
         st = step_of(scope) if op else None
         kind = "op" if op else leaf_kind(n, self.params)
-        grad = self.rec.grad_of(n)
-        if grad is None and not op and n.grad is not None and not self.rec.visits:
-            grad = n.grad.numpy()
-        value = self._value(n)
+        grad, value = self.rec.grad_of(n), self._value(n)
         if op and n.fn.__name__ not in self.rules:
             self.rules[n.fn.__name__] = derivative_rule(n.fn)
         out = {

@@ -17,14 +17,11 @@ from typing import Any
 
 import graphviz
 
-from ..errors import format_scope
 from ._explore_data import ExplorerData
-from ._graph_model import step_of
 from .graph import INSTALL_HINT
 
 _KIND_FILL = {"op": "#e8eef7", "param": "#fff2cc", "input": "#e2f0d9", "const": "#ffffff",
               "cell": "#dae8fc", "stub": "#ffffff"}  # fmt: skip
-_BASE = {"fontname": "Helvetica", "fontsize": "10"}
 
 
 def render(dot_source: str) -> str:
@@ -50,8 +47,7 @@ def _node(nid: str, lines: list[str], kind: str, extra: str = "") -> str:
 
 
 def _shape_text(n: dict) -> str:
-    return ("(" + ", ".join(map(str, n["shape"])) + ("," if len(n["shape"]) == 1 else "") + ")"
-            if n["shape"] else "scalar")  # fmt: skip
+    return str(tuple(n["shape"])) if n["shape"] else "scalar"
 
 
 def _header() -> list[str]:
@@ -72,12 +68,9 @@ def overview_dot(data: ExplorerData, max_fanout: int = 16) -> str:
     model.thin_fans(max_fanout)
     ids: dict[tuple, str] = {}
     by_cluster: dict[tuple, list[str]] = {}
-    cell_by_scope = {c["layer"] + " t=" + str(c["step"]): c for c in data.cells}
     for key, node in model.nodes.items():
         if node.kind == "cell":
-            scope = key[1]
-            st = step_of(scope)
-            cell = cell_by_scope[format_scope(scope[: st[0]]) + " t=" + str(st[1])]
+            cell = data.cells[data.cell_keys[key]]
             nid = f"c{cell['id']}"
             group = f' group="{_q(cell["layer"])}"'  # one straight row of steps per layer
             line = _node(nid, [cell["title"], f"{len(cell['nodes'])} ops"], "cell", group)
@@ -92,15 +85,14 @@ def overview_dot(data: ExplorerData, max_fanout: int = 16) -> str:
     lines = _header()
     lines += _clusters(by_cluster)
     for e in model.edges.values():
-        attrs = []
+        # h and c from step to step: heavy, and labelled beside the edge (xlabel), which keeps
+        # dot from putting the steps on a staircase
+        step_to_step = e.src[0] == "cell" and e.dst[0] == "cell"
+        attrs = ["weight=20"] if step_to_step else []
         if e.label:
-            attrs.append(f'label="{_q(e.label)}"')
+            attrs.append(f'{"xlabel" if step_to_step else "label"}="{_q(e.label)}"')
         if e.thinned:
             attrs.append("style=dashed")
-        if e.src[0] == "cell" and e.dst[0] == "cell":
-            attrs = [a.replace("label=", "xlabel=") for a in attrs] + [
-                "weight=20"
-            ]  # steps in a row
         lines.append(f'  "{ids[e.src]}" -> "{ids[e.dst]}" [{" ".join(attrs)}];')
     lines.append("}")
     return "\n".join(lines)
@@ -158,7 +150,7 @@ def _cell_dot(data: ExplorerData, cell: dict) -> tuple[tuple, str, list]:
     stubs: list[int] = []
     stub_ids: dict[int, str] = {}
     edges: list[str] = []
-    outs: dict[str, str] = {}
+    n_out = 0
     for k, i in enumerate(members):
         n = data.nodes[i]
         lines.append(_node(f"k{k}", [n["label"], _shape_text(n)], "op"))
@@ -178,8 +170,7 @@ def _cell_dot(data: ExplorerData, cell: dict) -> tuple[tuple, str, list]:
         outside = [c for c in n["children"] if c not in pos]
         if outside:
             name = n.get("state") or "out"
-            oid = f"o{len(outs)}"
-            outs[oid] = name
+            oid, n_out = f"o{n_out}", n_out + 1
             lines.append(_node(oid, [f"{name} \u2192"], "stub"))
             edges.append(f'  "k{k}" -> "{oid}";')
             sig.append(("out", k, name))
@@ -198,12 +189,6 @@ def _stub_label(data: ExplorerData, cell: dict, p: int) -> str:
             return f"{name} from t{other['step'] - cell['step']:+d}"
         return f"{name} from {other['layer'].split('.')[-1] or other['layer']}"
     return n["label"] if n["kind"] != "op" else f"{n['label']} {_shape_text(n)}"
-
-
-def svg_size(svg: str) -> tuple[float, float]:
-    """(width, height) in points of an SVG that dot made."""
-    m = re.search(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"', svg)
-    return (float(m.group(3)), float(m.group(4))) if m else (0.0, 0.0)
 
 
 def build_svgs(data: ExplorerData) -> dict[str, Any]:
