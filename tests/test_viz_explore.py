@@ -266,9 +266,34 @@ def test_explorer_in_chromium(browser, tmp_path):
 
     # click a parameter in the overview: the panel's gradient norm is the tensor's own
     w = model.weight_hh_l0
-    page.locator(f'g.node[data-nid="{index[id(w)]}"]').click()
+    node = page.locator(f'g.node[data-nid="{index[id(w)]}"]')
+    node.click()
     assert page.locator("#info h3").inner_text() == "weight_hh_l0"
     assert panel_norm(page) == pytest.approx(np.linalg.norm(w.grad.numpy()), rel=1e-3)
+    # its colour is its gradient's on the scale, or its kind's when that box is unticked
+    fill = node.locator("polygon, path").first
+    expected = page.evaluate(f"window.__explorer.data.nodes[{index[id(w)]}].color")
+    assert fill.get_attribute("fill") == expected and expected.startswith("#")
+    assert page.locator("#legend .swatches span").count() == 7
+    page.locator("#color-grad").uncheck()
+    assert fill.get_attribute("fill") == "#fff2cc"
+    page.locator("#color-grad").check()
+    # its child in the panel is a link: W_hh^T, made by Permute
+    page.locator("#info a[data-goto]", has_text="Permute").click()
+    assert page.locator("#info h3").inner_text() == "Permute"
+
+    # wheel zooms in around the pointer, dragging pans
+    before = page.evaluate("window.__explorer.view()")
+    page.mouse.move(500, 400)
+    page.mouse.wheel(0, -400)
+    zoomed = page.evaluate("window.__explorer.view()")
+    assert zoomed["w"] < before["w"] * 0.8
+    page.mouse.down()
+    page.mouse.move(700, 400, steps=4)
+    page.mouse.up()
+    panned = page.evaluate("window.__explorer.view()")
+    assert panned["x"] < zoomed["x"] and panned["w"] == pytest.approx(zoomed["w"])
+    page.locator("#fit").click()
 
     # open step 2's cell in place and click the op that makes h_2
     h2 = model.states["l0"]["h"][2]
@@ -279,6 +304,10 @@ def test_explorer_in_chromium(browser, tmp_path):
     assert "t=2" in page.locator("#info").inner_text()
     assert panel_norm(page) == pytest.approx(np.linalg.norm(h2.grad.numpy()), rel=1e-3)
     assert "derivative rule" in page.locator("#info").inner_text()
+    page.locator('g.card[data-card="2"] g.close').click()  # and closed again
+    assert page.locator("g.card").count() == 0
+    assert page.locator('g.node[data-cell="2"]').is_visible()
+    page.locator('g.node[data-cell="2"]').click()
 
     # the step window: 2 steps from t=3
     page.locator("#window-size").fill("2")
@@ -340,10 +369,14 @@ def test_long_sequence_window_and_flow_plot(browser, tmp_path, monkeypatch):
     assert win["start"] <= 90 < win["start"] + win["size"]
     assert page.locator("g.card").count() == 1
     assert "t=90" in page.locator("#info h3").inner_text()
-    page.locator("#play-forward").click()
     page.locator("#speed").fill("100")
+    page.locator("#play-forward").click()
     page.wait_for_function("window.__explorer.state === 'done'", timeout=60_000)
-    assert page.evaluate("window.__explorer.visited.length") == len(viz.walk([loss]))
+    visited = page.evaluate("window.__explorer.visited")
+    nodes = viz.walk([loss])
+    assert sorted(visited) == list(range(len(nodes)))  # every node once: leaves, then ops
+    seqs = [nodes[i].seq for i in visited if type(nodes[i]) is Context]
+    assert seqs == sorted(seqs) and type(nodes[visited[0]]) is not Context
     page.screenshot(path=str(tmp_path / "long.png"))
     assert seen["errors"] == [] and seen["requests"] == [path.as_uri()]
     page.close()
