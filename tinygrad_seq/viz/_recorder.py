@@ -8,6 +8,9 @@ nothing is recomputed, and the walk in autograd.py carries no recording code at 
 the context the graph runs the ops' own classes, at no cost. On exit the classes are restored
 and the hooks removed, even when backward raised.
 
+A finished recording stays attached to the loss's node (so `viz.explore(loss)` finds it) and
+keeps every node's gradient until the loss is dropped.
+
 For nodes that receive gradient from several consumers (a weight shared by every time step,
 an h used by the next step and by the output), the recorder keeps the running sum of what has
 arrived so far, so a player can show that gradient accumulate step by step.
