@@ -410,9 +410,13 @@ function explorer(D) {
       h += `<polyline fill="none" stroke="${col}" stroke-width="1.4" points="${ps.map((p) => X(p[0]) + "," + Y(Math.log10(p[1]))).join(" ")}"/>`;
       const r = ps.length > 60 ? 2 : 3.5;
       for (const p of ps) h += `<circle data-cell="${p[2]}" data-step="${p[0]}" cx="${X(p[0])}" cy="${Y(Math.log10(p[1]))}" r="${r}" fill="${col}"><title>${esc(l)} t=${p[0]}: ${fmt(p[1])}</title></circle>`;
-      if (layers.length > 1) h += `<text x="${W - R}" y="${Tp + 10 + 11 * k}" text-anchor="end" fill="${col}">${esc(l)}</text>`;
     });
-    box.innerHTML = h + "</svg>";
+    h += "</svg>";
+    if (layers.length > 1) {
+      h += "<div class='hint'>" + layers.map((l, k) =>
+        `<span style="color:${LAYER_COLORS[k % LAYER_COLORS.length]}">\u25CF ${esc(l)}</span>`).join(" &nbsp; ") + "</div>";
+    }
+    box.innerHTML = h;
   }
   document.getElementById("flow-plot").addEventListener("click", (ev) => {
     const c = ev.target.closest("circle[data-cell]");
