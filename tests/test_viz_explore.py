@@ -183,6 +183,10 @@ def test_explore_refuses_unrecorded_walked_graphs_and_bad_arguments(tmp_path):
         viz.explore(loss)
     with pytest.raises(ValueError, match="require grad"):
         viz.explore(ts.ones(3).sum())
+    with pytest.raises(TypeError, match="explore: roots must be Tensors, got ndarray"):
+        viz.explore(np.ones(3))
+    with pytest.raises(TypeError, match="record_backward: roots must be Tensors"):
+        viz.record_backward("loss")
     _, loss = lstm_loss(keep=False)
     with pytest.raises(ValueError, match="window"):
         viz.explore(loss, window=0)

@@ -121,7 +121,7 @@ class record_backward:  # a context manager, lower case like no_grad
     """Context manager: `with record_backward(loss) as rec: loss.backward()` records the walk."""
 
     def __init__(self, root: Any):
-        self.recording = BackwardRecording(flatten_roots(root))
+        self.recording = BackwardRecording(flatten_roots(root, "record_backward"))
         self._swapped: list[tuple[Context, type]] = []
         self._handles: list = []
 

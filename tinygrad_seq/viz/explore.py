@@ -82,7 +82,7 @@ def explore(
     recorded (so .grad fills as after your own backward). window: steps shown at first.
     """
     started = time.perf_counter()
-    roots = flatten_roots(root)
+    roots = flatten_roots(root, "explore")
     if not isinstance(window, int) or isinstance(window, bool) or window < 1:
         raise ValueError(f"explore: window must be a positive int, got {window!r}")
     if not any(r.requires_grad for r in roots):
