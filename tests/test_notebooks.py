@@ -20,8 +20,6 @@ from pathlib import Path
 import pytest
 from helpers import in_ci
 
-from tinygrad_seq import viz
-
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "examples" / "notebooks"
 KERNEL = "tinygrad-seq-tests"
@@ -189,8 +187,6 @@ def test_05_sampling_names(kernel_env, tmp_path):
 
 @pytest.mark.slow
 def test_06_explorer(kernel_env, tmp_path):
-    if not hasattr(viz, "explore"):
-        pytest.skip("viz.explore not merged yet")
     outputs, _ = execute("06_explorer.ipynb", tmp_path)
     assert data_of(outputs, "text/html"), "the explorer did not display as HTML"
     assert (tmp_path / "explorer.html").stat().st_size > 1000

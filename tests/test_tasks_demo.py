@@ -19,6 +19,7 @@ def test_run_demo_writes_what_it_reports(tmp_path, capsys):
     names = [path.name for path, _ in written]
     assert names[:3] == ["names_lm.safetensors", "samples.txt", "loss.png"]
     assert names[3].startswith("graph.") and names[4] == "grad_flow.png"
+    assert names[5] == "graph.html" and b"window.__explorer" in written[5][0].read_bytes()
     assert all(path.parent == out_dir and path.stat().st_size > 0 for path, _ in written)
     for path, _ in written:
         if path.suffix == ".png":

@@ -252,7 +252,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--layers", type=_positive_int, default=1)
     g.add_argument("--collapse", choices=("none", "cell"), default="none")
     g.add_argument("--show-grads", action="store_true", help="colour by gradient norm")
-    g.add_argument("-o", "--output", default="graph.svg", help=".svg, .png, .pdf or .dot")
+    g.add_argument(
+        "-o", "--output", default="graph.svg",
+        help=".svg, .png, .pdf or .dot; .html: the interactive explorer (one self-contained file)",
+    )  # fmt: skip
     g.set_defaults(func=cmd_graph)
 
     c = sub.add_parser("gradcheck", help="autodiff vs hand-derived vs finite differences")

@@ -2,7 +2,8 @@
 
 Trains the character language model on the bundled US census first names, compares it with the
 unigram baseline, samples new names, and writes the checkpoint, the loss curve, a drawing of the
-unrolled graph with gradient colours and an RNN-versus-LSTM gradient-flow plot into one folder.
+unrolled graph with gradient colours, the interactive graph explorer (graph.html) and an
+RNN-versus-LSTM gradient-flow plot into one folder.
 """
 
 from __future__ import annotations
@@ -111,4 +112,6 @@ def run_demo(
     flow = out / "grad_flow.png"
     viz.plot_grad_flow(_grad_flow_models(seed), path=flow)
     written.append((flow, "||dL/dh_t|| over t: RNN vanishes, LSTM carries"))
+    page = Path(graph_command(cell=cell, steps=6, output=str(out / "graph.html")))
+    written.append((page, "the explorer: 6 steps to open, inspect and play backward (a browser)"))
     return written

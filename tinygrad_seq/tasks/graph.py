@@ -2,7 +2,8 @@
 
 The command exists so a learner can look at backpropagation through time without writing any
 code: `tinygrad-seq graph --cell lstm --steps 4 -o graph.svg` shows every op of four unrolled
-LSTM steps, `--collapse cell` one node per step, `--grads` the gradient norms in colour.
+LSTM steps, `--collapse cell` one node per step, `--grads` the gradient norms in colour, and
+`-o graph.html` writes the interactive explorer (viz.explore) instead of a picture.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..autograd import keep_values
 from ..random import get_generator, manual_seed
 from ..tensor import Tensor
-from ..viz import draw_graph, record_grads, save
+from ..viz import draw_graph, explore, record_grads, save
 from .charlm import CELLS
 
 
@@ -31,7 +33,8 @@ def graph_command(
 
     The loss is the mean square of the outputs, so every step gets a gradient. With
     show_grads the graph is drawn after backward, coloured by gradient norm. Without graphviz's
-    `dot` program the .dot source is written instead (see viz.save).
+    `dot` program the .dot source is written instead (see viz.save). An output ending in .html
+    gets the interactive explorer (viz.explore: values kept, backward recorded).
     """
     if cell not in CELLS:
         raise ValueError(f"graph: cell must be one of {', '.join(CELLS)}, got {cell!r}")
@@ -41,12 +44,15 @@ def graph_command(
     manual_seed(seed)
     model = CELLS[cell](inputs, hidden, num_layers=layers)
     x = Tensor(get_generator().standard_normal((steps, 1, inputs)).astype("float32"))
-    out, _ = model(x)
-    loss = (out * out).mean()
+    with keep_values():  # the explorer shows every op's value; a drawing ignores them
+        out, _ = model(x)
+        loss = (out * out).mean()
+    kind = cell.upper()
+    title = f"{kind}, {layers} layer(s), {steps} steps: loss = mean(output^2)"
+    if Path(output).suffix.lower() in (".html", ".htm"):
+        return explore(loss, model, title=title).save(output)
     if show_grads:
         record_grads(loss)
         loss.backward()
-    kind = cell.upper()
-    title = f"{kind}, {layers} layer(s), {steps} steps: loss = mean(output^2)"
     graph = draw_graph(loss, model, collapse=collapse, show_grads=show_grads, title=title)
     return save(graph, output)

@@ -1,5 +1,6 @@
 """tinygrad_seq.viz: drawings of the unrolled graph and figures of gradient flow through time.
 
+`explore` writes one self-contained interactive HTML page of the graph (laid out by `dot`).
 `draw_graph` / `save` / `record_grads` need only the `graphviz` Python package (and graphviz's
 `dot` program to make images); the figures of `plots` import matplotlib lazily, from the `plot`
 extra (`pip install tinygrad_seq[plot]`).
@@ -8,6 +9,8 @@ extra (`pip install tinygrad_seq[plot]`).
 from ..autograd import keep_values
 from ._colors import grad_color
 from ._graph_model import walk
+from ._recorder import BackwardRecording, record_backward
+from .explore import Explorer, explore
 from .graph import GraphvizNotFoundWarning, draw_graph, record_grads, save
 from .plots import (
     grad_flow,
@@ -19,8 +22,11 @@ from .plots import (
 )
 
 __all__ = [
+    "BackwardRecording",
+    "Explorer",
     "GraphvizNotFoundWarning",
     "draw_graph",
+    "explore",
     "grad_color",
     "grad_flow",
     "keep_values",
@@ -29,6 +35,7 @@ __all__ = [
     "plot_gates",
     "plot_grad_flow",
     "plot_losses",
+    "record_backward",
     "record_grads",
     "save",
     "walk",

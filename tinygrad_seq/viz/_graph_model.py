@@ -93,8 +93,8 @@ def step_of(scope: tuple) -> tuple[int, int] | None:
     return None
 
 
-def flatten_roots(root: Any) -> list:
-    """A Tensor or (nested) tuples/lists of Tensors -> flat list of Tensors."""
+def flatten_roots(root: Any, caller: str = "draw_graph") -> list:
+    """A Tensor or (nested) tuples/lists of Tensors -> flat list of Tensors (errors name caller)."""
     out, stack = [], [root]
     while stack:
         r = stack.pop()
@@ -103,9 +103,9 @@ def flatten_roots(root: Any) -> list:
         elif isinstance(r, (tuple, list)):
             stack.extend(reversed(r))
         else:
-            raise TypeError(f"draw_graph: roots must be Tensors, got {type(r).__name__}")
+            raise TypeError(f"{caller}: roots must be Tensors, got {type(r).__name__}")
     if not out:
-        raise ValueError("draw_graph: no root Tensor given")
+        raise ValueError(f"{caller}: no root Tensor given")
     return out
 
 

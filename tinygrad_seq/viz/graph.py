@@ -128,10 +128,10 @@ def draw_graph(
     """
     roots = flatten_roots(root)
     _check_options(collapse, steps, max_nodes, max_fanout)
-    pmap, modules = _param_map(params)
+    pmap, modules = param_map(params)
     model = GraphModel(roots, pmap, collapse, steps)
     _check_size(model, max_nodes)
-    model.name_states(_retained_states(modules))
+    model.name_states(retained_states(modules))
     model.thin_fans(max_fanout)
     if show_grads:
         model.compute_norms()
@@ -157,7 +157,7 @@ def save(graph: graphviz.Digraph, path: str | os.PathLike) -> Path:
             + ", ".join(_FORMATS)
         )
     if fmt is None:
-        _atomic_write(path, graph.source.encode("utf-8"))
+        atomic_write(path, graph.source.encode("utf-8"))
         return path
     if shutil.which("dot") is None:
         return _save_source_instead(graph, path)
@@ -167,12 +167,12 @@ def save(graph: graphviz.Digraph, path: str | os.PathLike) -> Path:
         return _save_source_instead(graph, path)
     except graphviz.CalledProcessError as e:
         dot_path = path.with_suffix(".dot")
-        _atomic_write(dot_path, graph.source.encode("utf-8"))
+        atomic_write(dot_path, graph.source.encode("utf-8"))
         raise RuntimeError(
             f"save: graphviz's dot failed on this graph ({e}); its DOT source is in {dot_path}. "
             "Draw fewer nodes: collapse='cell', a window steps=(a, b), or fewer time steps."
         ) from None
-    _atomic_write(path, data)
+    atomic_write(path, data)
     return path
 
 
@@ -231,7 +231,7 @@ def _check_values(model: GraphModel, live: dict) -> None:
 # ----------------------------------------------------------------------------- parameters
 
 
-def _param_map(params: Any) -> tuple[dict, dict]:
+def param_map(params: Any) -> tuple[dict, dict]:
     """-> ({id(param): (dotted name, module scope path)}, {scope path: Module})."""
     if params is None:
         return {}, {}
@@ -255,7 +255,7 @@ def _param_map(params: Any) -> tuple[dict, dict]:
     return pmap, {}
 
 
-def _retained_states(modules: dict) -> dict[int, str]:
+def retained_states(modules: dict) -> dict[int, str]:
     """{id(tensor): 'h' | 'c'} from recurrent layers run with retain_states=True."""
     names: dict[int, str] = {}
     for mod in modules.values():
@@ -407,7 +407,7 @@ def _grad_text(norm: float | None) -> str:
 # ----------------------------------------------------------------------------- files
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes) -> None:
     """Write to a temporary file beside path, then rename: readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -423,7 +423,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 def _save_source_instead(graph: graphviz.Digraph, path: Path) -> Path:
     dot_path = path.with_suffix(".dot")
-    _atomic_write(dot_path, graph.source.encode("utf-8"))
+    atomic_write(dot_path, graph.source.encode("utf-8"))
     warnings.warn(
         GraphvizNotFoundWarning(
             f"graphviz's `dot` program was not found, so {path} was not rendered; wrote the "
