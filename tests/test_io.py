@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import safetensors
 import safetensors.numpy
+from script_parity import check_script
 
 from tinygrad_seq.io import (
     CheckpointError,
@@ -45,6 +46,12 @@ def _assert_bitwise(a, b):
     assert a.tobytes() == b.tobytes()
 
 
+def _assert_loaded(a, b):
+    """a, loaded, is a Tensor (as torch.load gives) holding exactly the array b."""
+    assert isinstance(a, Tensor), f"load gave a {type(a).__name__}, not a Tensor"
+    _assert_bitwise(a.numpy(), b)
+
+
 def _optimizer_like(rng):
     return {
         "state": {
@@ -77,15 +84,15 @@ def test_round_trip_is_bitwise_and_keeps_dtypes(tmp_path, rng):
     back = load(path)
     assert list(back) == list(arrays)
     for k, v in arrays.items():
-        _assert_bitwise(back[k], v)
-        assert back[k].flags.writeable
+        _assert_loaded(back[k], v)
+        assert back[k].numpy().flags.writeable
 
 
 def test_tensors_save_their_data_and_numpy_scalars_stay_scalars(tmp_path):
     t = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
     save({"w": t, "s": np.float32(1.5), "n": np.int64(-4)}, tmp_path / "t.safetensors")
     back = load(tmp_path / "t.safetensors")
-    _assert_bitwise(back["w"], t.detach().numpy())
+    _assert_loaded(back["w"], t.detach().numpy())
     assert type(back["s"]) is np.float32 and back["s"] == 1.5
     assert type(back["n"]) is np.int64 and back["n"] == -4
 
@@ -108,13 +115,13 @@ def test_nested_model_and_optimizer_round_trip_exactly(tmp_path, rng):
     back = load(path)
     assert list(back) == list(ckpt)
     for k in model:
-        _assert_bitwise(back["model"][k], model[k])
+        _assert_loaded(back["model"][k], model[k])
     opt, opt_back = ckpt["optimizer"], back["optimizer"]
     assert list(opt_back["state"]) == [0, 1]  # int keys come back as ints
     for i in (0, 1):
         assert type(opt_back["state"][i]["step"]) is int and opt_back["state"][i]["step"] == 3
         for name in ("exp_avg", "exp_avg_sq"):
-            _assert_bitwise(opt_back["state"][i][name], opt["state"][i][name])
+            _assert_loaded(opt_back["state"][i][name], opt["state"][i][name])
     assert opt_back["param_groups"] == opt["param_groups"]
     group = opt_back["param_groups"][0]
     assert type(group["betas"]) is tuple and type(group["weight_decay"]) is int
@@ -473,12 +480,12 @@ def test_binary_file_objects_round_trip_and_paths_stay_atomic(tmp_path, rng):
     back, meta = load(buf, with_metadata=True)
     assert meta == {"epoch": 3} and list(back) == list(arrays)
     for k, v in arrays.items():
-        _assert_bitwise(back[k], v)
+        _assert_loaded(back[k], v)
     path = tmp_path / "f.safetensors"
     with open(path, "wb") as f:
         save({"w": arrays["f64"]}, f)
     with open(path, "rb") as f:
-        _assert_bitwise(load(f)["w"], arrays["f64"])
+        _assert_loaded(load(f)["w"], arrays["f64"])
     buf.seek(0)
     assert load_metadata(buf) == {"epoch": 3}
     save({"w": arrays["f32"]}, path)  # a path: through a temporary file, nothing left behind
@@ -606,3 +613,21 @@ x = torch.ones(4, 3)
 rec("same", bool((model(x) - other(x)).abs().max() == 0))
 """
     )
+
+
+LOADED_ARE_TENSORS = """
+import io
+buf = io.BytesIO()
+torch.save({"w": torch.arange(6.0).reshape(2, 3), "ids": torch.tensor([3, 1]), "epoch": 4}, buf)
+buf.seek(0)
+back = torch.load(buf, weights_only=True)
+rec("w", back["w"]); rec("ids", back["ids"]); rec("epoch", back["epoch"])
+rec("sum", back["w"].sum()); rec("t", back["w"].t() * 2); rec("shape", tuple(back["w"].shape))
+rec("kind", back["w"].requires_grad)
+"""
+
+
+@pytest.mark.parity
+def test_load_gives_tensors_as_pytorch():
+    """torch.load gives tensors (not arrays): tensor methods and operators work on them."""
+    check_script(LOADED_ARE_TENSORS)

@@ -16,10 +16,11 @@ The format is plain safetensors, so any framework opens the file:
   records its own tensor name, keys that contain dots round-trip exactly; clashing names
   (`{'a.b': x, 'a': {'b': y}}`) get a `#1` suffix.
 - Python numbers stay Python numbers (JSON), so an optimizer's `{'step': 3, 'betas': (0.9,
-  0.999), 'nesterov': False}` comes back identical. Arrays come back as writable ndarrays.
+  0.999), 'nesterov': False}` comes back identical. Arrays (and Tensors) come back as Tensors
+  that own their memory, as `torch.load` gives tensors; numpy scalars come back as such.
 - User metadata sits in the same header: str values verbatim (other tools see them), any other
   JSON value JSON-encoded; `tinygrad_seq.json_keys` lists which, so they come back decoded.
-  A safetensors file written by another tool loads as a flat `{name: ndarray}` dict.
+  A safetensors file written by another tool loads as a flat `{name: Tensor}` dict.
 
 Atomicity: `save` serialises in memory, writes a temporary file in the target's folder, flushes
 and fsyncs it, then `os.replace`s it over the target and fsyncs the folder. A crash or a full
@@ -348,7 +349,8 @@ def _decode(node: Any, tensors: dict[str, np.ndarray], used: set) -> Any:
         if name not in tensors:
             raise ValueError(f"tensor {name!r} is listed in the structure but missing")
         used.add(name)
-        return tensors[name][()] if node.get("scalar") else tensors[name]
+        # a numpy scalar comes back as one; an array as a Tensor (owning it), as torch.load does
+        return tensors[name][()] if node.get("scalar") else Tensor(tensors[name])
     ((tag, body),) = node.items()
     if tag == "float":
         return float(body)
@@ -389,9 +391,9 @@ def _cpu_only(map_location: Any) -> Any:
 
 def _map_arrays(node: Any, fn: Any) -> Any:
     """Apply map_location's fn(tensor, 'cpu') to every array of the tree (None keeps it)."""
-    if isinstance(node, np.ndarray):
-        out = fn(Tensor(node), "cpu")
-        return node if out is None else np.asarray(out._data if isinstance(out, Tensor) else out)
+    if isinstance(node, Tensor):
+        out = fn(node, "cpu")
+        return node if out is None else out if isinstance(out, Tensor) else Tensor(np.asarray(out))
     if isinstance(node, dict):
         return {k: _map_arrays(v, fn) for k, v in node.items()}
     if isinstance(node, (list, tuple)):
@@ -408,12 +410,12 @@ def load(
     mmap: bool | None = None,
     with_metadata: bool = False,
 ) -> Any:
-    """Read a checkpoint (path or binary file) -> the saved nested dict (arrays as ndarrays).
+    """Read a checkpoint (path or binary file) -> the saved nested dict (arrays as Tensors).
 
     with_metadata=True: (dict, metadata). map_location: None, 'cpu', a CPU device, a dict or a
     callable(tensor, 'cpu'); another device raises RuntimeError. weights_only is accepted: a
     checkpoint never holds code, so it is weights only either way. A safetensors file written by
-    another tool loads as a flat {name: ndarray} dict. Raises CheckpointError naming the file if
+    another tool loads as a flat {name: Tensor} dict. Raises CheckpointError naming the file if
     it is missing, truncated, corrupt or not safetensors.
     """
     if pickle_module is not None:
@@ -426,7 +428,7 @@ def load(
         raise CheckpointError(f"{_who(path)}: is corrupt ({e})") from e
     meta = header.get("__metadata__") or {}
     if _TREE not in meta:
-        state: Any = dict(tensors)
+        state: Any = {k: Tensor(v) for k, v in tensors.items()}
     elif meta.get(_VERSION, "1") != "1":
         raise CheckpointError(
             f"{_who(path)}: was written in format version {meta[_VERSION]!r} by a newer "
@@ -459,13 +461,13 @@ def _fit_problems(module: Any, state: Mapping, strict: bool) -> list[str]:
     problems = [
         f"entry {k!r} is a {type(v).__name__}, not an array (nested checkpoint? pass key=...)"
         for k, v in state.items()
-        if not isinstance(v, np.ndarray)
+        if not isinstance(v, (np.ndarray, Tensor))
     ]
     if not hasattr(module, "state_dict"):
         return problems
     own = dict(module.state_dict())
     for k, v in own.items():
-        if k in state and isinstance(state[k], np.ndarray):
+        if k in state and isinstance(state[k], (np.ndarray, Tensor)):
             want = tuple(getattr(v, "shape", np.shape(v)))
             if tuple(state[k].shape) != want:
                 problems.append(
