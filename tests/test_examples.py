@@ -90,26 +90,29 @@ def test_name_classifier(tmp_path):
 
 
 def test_date_translation(tmp_path):
-    res = run("date_translation", tmp_path, "--attention", "dot")
+    res = run("date_translation", tmp_path, "--heads", "2")
     assert 0.0 <= res["accuracy"] <= 1.0 and np.isfinite(res["train_loss"]).all()
     (human, iso), pred = res["examples"][0]
     assert len(iso) == 10 and isinstance(pred, str)
     assert_png(res["figure"])
 
 
-def test_date_translation_attention_weights_are_distributions():
+@pytest.mark.parametrize("heads", [1, 2])
+def test_date_translation_attention_weights_are_distributions(heads):
     mod = load_example("date_translation")
     data, _ = mod.make_data(6, 2, seed=0)
     vocabs = (mod.Vocab.build([h for h, _ in data]), mod.Vocab.build([i for _, i in data]))
-    model = mod.DateTranslator(len(vocabs[0]), len(vocabs[1]), 4, 4, 8, "additive")
+    model = mod.DateTranslator(len(vocabs[0]), len(vocabs[1]), 4, 4, 8, heads)
+    assert isinstance(model.attention, mod.nn.MultiheadAttention)
     src, lengths, tgt_in, tgt = mod.encode_batch(data, *vocabs)
     assert model(src, lengths, tgt_in).shape == (10, 6, len(vocabs[1]))
     ids, alpha = model.greedy(src, lengths, vocabs[1].bos_index)
-    assert ids.shape == (10, 6) and alpha.shape == (10, src.shape[0], 6)
+    assert ids.shape == (10, 6) and alpha.shape == (10, 6, heads, src.shape[0])
     alpha = alpha.numpy()
-    np.testing.assert_allclose(alpha.sum(1), 1.0, rtol=1e-5)
-    pad = np.arange(src.shape[0])[:, None] >= lengths.numpy()[None, :]
-    assert np.all(alpha[:, pad] < 1e-6)  # padding gets no attention
+    np.testing.assert_allclose(alpha.sum(-1), 1.0, rtol=1e-5)
+    pad = np.arange(src.shape[0])[None, :] >= lengths.numpy()[:, None]  # (N, T_x)
+    assert pad.any() and np.all(alpha.transpose(0, 2, 1, 3)[:, :, pad] == 0.0)  # no attention
+    assert np.all(alpha.transpose(0, 2, 1, 3)[:, :, ~pad] > 0.0)
 
 
 def test_vanishing_gradients(tmp_path):
@@ -259,15 +262,15 @@ def test_name_classifier_trains_as_on_pytorch():
 
 
 @pytest.mark.parity
-@pytest.mark.parametrize("attention", ["additive", "dot"])
-def test_date_translation_trains_as_on_pytorch(attention):
+@pytest.mark.parametrize("heads", [1, 7])
+def test_date_translation_trains_as_on_pytorch(heads):
     """From the same weights: the same teacher-forced losses and greedy attention weights."""
     from compat.harness import assert_agree, to_numpy
 
     ours = load_example_as("date_translation", "tinygrad_seq")
     data, val = ours.make_data(48, 8, seed=0)
     vocabs = (ours.Vocab.build([h for h, _ in data]), ours.Vocab.build([i for _, i in data]))
-    sizes = (len(vocabs[0]), len(vocabs[1]), 6, 5, 7, attention)
+    sizes = (len(vocabs[0]), len(vocabs[1]), 6, 5, 7, heads)
     ours, theirs, *models = _pair("date_translation", lambda mod: mod.DateTranslator(*sizes))
     losses, alphas = [], []
     for mod, model in zip((ours, theirs), models):
