@@ -117,6 +117,24 @@ def gradient_norms(model: Recall, tokens, targets) -> np.ndarray:
     return grad.norm(dim=-1).mean(0).detach().cpu().numpy().astype(np.float64)
 
 
+def mean_forget_gate(model: Recall, tokens) -> float:
+    """The LSTM's forget gate f<t> = sigmoid(W_if x<t> + b_if + W_hf h<t-1> + b_hf), averaged
+    over the batch, the positions and the units (PyTorch's gate order i, f, g, o)."""
+    lstm, H = model.body, model.body.hidden_size
+    with torch.no_grad():
+        x = model.embed(tokens)
+        h, _ = lstm(x)  # (N, T, H): h<0..T-1>
+        h_prev = torch.cat([torch.zeros_like(h[:, :1]), h[:, :-1]], dim=1)
+        rows = slice(H, 2 * H)
+        f = torch.sigmoid(
+            x @ lstm.weight_ih_l0[rows].t()
+            + lstm.bias_ih_l0[rows]
+            + h_prev @ lstm.weight_hh_l0[rows].t()
+            + lstm.bias_hh_l0[rows]
+        )
+        return f.mean().item()
+
+
 def accuracy(model: Recall, tokens, targets) -> float:
     """Share of sequences whose token at position 0 is named at the last position."""
     with torch.no_grad():
@@ -142,25 +160,26 @@ def train(model: Recall, args: argparse.Namespace, bar) -> list[float]:
 
 def decay_per_step(norms: np.ndarray) -> float:
     """Slope of log10 ||dL/dx<t>|| over t = 0..T-2 (least squares): decades gained per step
-    towards the loss; 0 when the norm does not depend on the distance."""
-    t = np.arange(len(norms) - 1)
-    return float(np.polyfit(t, np.log10(norms[:-1]), 1)[0])
+    towards the loss; 0 when the norm does not depend on the distance. Norms that underflowed
+    to 0 (an RNN over a hundred steps, in float32) are left out."""
+    t, n = np.arange(len(norms) - 1), norms[:-1]
+    keep = n > 0
+    return float(np.polyfit(t[keep], np.log10(n[keep]), 1)[0])
 
 
 def study(kind: str, args: argparse.Namespace, probe: tuple, bar) -> dict:
     """One model: gradient norms at init and after training, its accuracy and losses -> dict."""
     torch.manual_seed(args.seed)
     model = Recall(kind, args.K, args).to(device)
-    init = gradient_norms(model, *probe)
-    losses = train(model, args, bar)
-    trained = gradient_norms(model, *probe)
-    return {
-        "params": sum(p.numel() for p in model.parameters()),
-        "init": init,
-        "trained": trained,
-        "loss": losses,
-        "accuracy": accuracy(model, *probe),
-    }
+    res = {"params": sum(p.numel() for p in model.parameters())}
+    res["init"] = gradient_norms(model, *probe)
+    forget = [mean_forget_gate(model, probe[0])] if kind == "lstm" else []
+    res["loss"] = train(model, args, bar)
+    res["trained"] = gradient_norms(model, *probe)
+    res["accuracy"] = accuracy(model, *probe)
+    if kind == "lstm":
+        res["forget_gate"] = (forget[0], mean_forget_gate(model, probe[0]))
+    return res
 
 
 # ------------------------------------------------------------------------------- figures
@@ -251,11 +270,19 @@ def report(res: dict, args: argparse.Namespace) -> None:
             row = "".join(f"{n[t]:10.2e}" for t in cols)
             print(f"{NAMES[kind]:24s}{when:9s}{row}{n[0] / n[-1]:12.2e}{decay_per_step(n):14.3f}")
     for kind, r in res["results"].items():
+        final = f"{np.mean(r['loss'][-20:]):.3f}" if r["loss"] else "-"
         print(
             f"{NAMES[kind]:24s}{r['params']:6d} parameters, accuracy after training "
-            f"{r['accuracy']:.1%} (chance {1 / args.K:.1%}), final loss "
-            f"{np.mean(r['loss'][-20:]):.3f}"
+            f"{r['accuracy']:.1%} (chance {1 / args.K:.1%}), final loss {final}"
         )
+    earlier = res["results"]["transformer"]["init"][:-1]
+    print(
+        f"Transformer at init: mean ||dL/dx<t>|| over t < T-1 = {earlier.mean():.2e}, "
+        f"times T = {T * earlier.mean():.3f} (each of the T positions gets about 1/T "
+        "of the attention)"
+    )
+    f_init, f_trained = res["results"]["lstm"]["forget_gate"]
+    print(f"LSTM mean forget gate: {f_init:.3f} at init, {f_trained:.3f} after training")
     print(f"figure {res['figure']}\ntime {res['seconds']:.1f} s")
 
 

@@ -166,6 +166,7 @@ def test_path_length(tmp_path):
         assert r["init"].shape == r["trained"].shape == (res["T"],)
         assert np.isfinite(r["loss"]).all() and len(r["loss"]) == 5
         assert np.all(r["init"] > 0) and not np.array_equal(r["init"], r["trained"])
+    assert all(0.0 < f < 1.0 for f in results["lstm"]["forget_gate"])
     _path_length_facts_at_init(results)
     assert_png(res["figure"])
 
@@ -386,13 +387,15 @@ def test_path_length_gradient_norms_as_on_pytorch(kind):
     ours, theirs, *models = _pair(
         "path_length", lambda mod: mod.Recall(kind, args.K, args).double()
     )
-    norms, losses = [], []
+    norms, losses, gates = [], [], []
     for mod, model in zip((ours, theirs), models):
         probe = mod.recall_batch(np.random.default_rng(3), 12, args.T, args.K)
         norms.append(mod.gradient_norms(model, *probe))
         losses.append(mod.train(model, args, ours.progress_bar(0, False)))
         norms.append(mod.gradient_norms(model, *probe))
+        gates.append(mod.mean_forget_gate(model, probe[0]) if kind == "lstm" else 0.0)
     assert norms[0][0] < 1e-3 * norms[0][-1] or kind == "transformer"  # a real range of scales
     np.testing.assert_allclose(norms[0], norms[2], rtol=1e-9)  # at init
     assert_agree(*losses, rtol=1e-9)
     np.testing.assert_allclose(norms[1], norms[3], rtol=1e-7)  # after training
+    np.testing.assert_allclose(*gates, rtol=1e-9)
