@@ -395,7 +395,7 @@ def test_path_length_gradient_norms_as_on_pytorch(kind):
         norms.append(mod.gradient_norms(model, *probe))
         gates.append(mod.mean_forget_gate(model, probe[0]) if kind == "lstm" else 0.0)
     assert norms[0][0] < 1e-3 * norms[0][-1] or kind == "transformer"  # a real range of scales
-    np.testing.assert_allclose(norms[0], norms[2], rtol=1e-9)  # at init
-    assert_agree(*losses, rtol=1e-9)
-    np.testing.assert_allclose(norms[1], norms[3], rtol=1e-7)  # after training
-    np.testing.assert_allclose(*gates, rtol=1e-9)
+    np.testing.assert_allclose(norms[0], norms[2], rtol=1e-12)  # at init
+    assert_agree(*losses, rtol=1e-12)
+    np.testing.assert_allclose(norms[1], norms[3], rtol=1e-12)  # after training
+    np.testing.assert_allclose(*gates, rtol=1e-12)
