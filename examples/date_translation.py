@@ -3,25 +3,30 @@
 The course's week-3 exercise, many-to-many with T_x != T_y. A bidirectional LSTM encoder reads
 the human date and gives one annotation a<t'> = [a->; a<-] per input character. The decoder is
 an LSTM that writes the ISO date (T_y = 10 characters) one character at a time. Before each
-step it looks back at the whole input: attention weights alpha<t, t'> = softmax over t' of the
-energies e<t, t'>, and the context c<t> = sum_t' alpha<t, t'> a<t'>. Energies are either
+step it looks back at the whole input with `nn.MultiheadAttention`: the query is the decoder's
+state s<t-1>, the keys and values are the annotations (projected from their own width with
+`kdim` / `vdim`), padding is hidden by `key_padding_mask`. With one head (the default),
 
-- additive (Bahdanau):  e<t, t'> = v . tanh(W_a a<t'> + W_s s<t-1>), a small one-layer network;
-- dot (Luong "general"): e<t, t'> = a<t'> . (W s<t-1>).
+    e<t, t'> = (W_q s<t-1>) . (W_k a<t'>) / sqrt(H_d),   alpha<t, t'> = softmax over t' of e,
+    c<t> = W_o sum_t' alpha<t, t'> W_v a<t'>
+
+(Luong's "general" score with learnt projections); `--heads h` splits the projections into h
+heads, each with its own alpha<t, t'>.
 
 The decoder's input at step t is [embedding of y<t-1>; c<t>] and it predicts y<t> from
 [s<t>; c<t>]. Training uses teacher forcing (y<t-1> is the true previous character); at test
 time decoding is greedy (the model's own previous prediction). Accuracy is exact match of the
-whole 10-character date on held-out dates; the attention heatmap shows which input characters
-the decoder reads while writing each output character (year digits look at the year, etc.).
+whole 10-character date on held-out dates; the attention heatmap (`need_weights=True`, drawn by
+`viz.plot_attention`) shows which input characters the decoder reads while writing each output
+character (year digits look at the year, etc.).
 
 The model and the training are plain PyTorch code (padded batches from a DataLoader, packed
 into the encoder with `pack_padded_sequence`): with the framework line changed to `import torch`
 they run on PyTorch; the lines marked "tinygrad_seq's own tools" (the date generator, the
-vocabulary, a progress bar) work under either.
+vocabulary, a progress bar, the heatmap) work under either.
 
     python examples/date_translation.py                  # about 2.5 minutes on 2 cores
-    python examples/date_translation.py --attention dot --train-size 5000 --epochs 4
+    python examples/date_translation.py --heads 4 --train-size 5000 --epochs 4
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import numpy as np
 
 # The framework line: change it to `import torch` and the model and training run on PyTorch.
 import tinygrad_seq as torch
+from tinygrad_seq import viz  # tinygrad_seq's own tools: the attention heatmap
 from tinygrad_seq.data import Vocab, make_dates  # tinygrad_seq's own tools: the date corpus
 from tinygrad_seq.tasks import limit_blas_threads, progress_bar  # tinygrad_seq's own tools
 
@@ -48,34 +54,6 @@ device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 T_Y = 10  # every ISO date 'YYYY-MM-DD' has 10 characters
 
 
-class Attention(nn.Module):
-    """Energies e (T_x, N) between decoder state s (N, H_s) and annotations a (T_x, N, H_a)."""
-
-    def __init__(self, annot_size: int, state_size: int, kind: str = "additive", size: int = 64):
-        super().__init__()
-        if kind not in ("additive", "dot"):
-            raise ValueError(f"Attention: kind must be 'additive' or 'dot', got {kind!r}")
-        self.kind = kind
-        if kind == "additive":
-            self.W_a = nn.Linear(annot_size, size, bias=False)
-            self.W_s = nn.Linear(state_size, size)
-            self.v = nn.Linear(size, 1, bias=False)
-        else:
-            self.W = nn.Linear(state_size, annot_size, bias=False)
-
-    def keys(self, annotations):
-        """a (T_x, N, H_a) -> what the energies compare against, computed once per batch."""
-        return self.W_a(annotations) if self.kind == "additive" else annotations
-
-    def forward(self, keys, s, pad):
-        """keys, s (N, H_s), pad (T_x, N) bool -> alpha (T_x, N), each column summing to 1."""
-        if self.kind == "additive":
-            e = self.v((keys + self.W_s(s)).tanh()).squeeze(-1)
-        else:
-            e = (keys * self.W(s)).sum(-1)
-        return e.masked_fill(pad, -1e9).softmax(0)
-
-
 class DateTranslator(nn.Module):
     """Bi-LSTM encoder + attention + LSTM decoder: src (T_x, N) ids -> logits (T_y, N, V_out)."""
 
@@ -86,17 +64,19 @@ class DateTranslator(nn.Module):
         emb: int = 32,
         enc_hidden: int = 64,
         dec_hidden: int = 128,
-        attention: str = "additive",
+        heads: int = 1,
     ):
         super().__init__()
         annot = 2 * enc_hidden
         self.src_embed = nn.Embedding(v_in, emb)
         self.encoder = nn.LSTM(emb, enc_hidden, bidirectional=True)
         self.bridge = nn.Linear(annot, dec_hidden)  # s<0> from the encoder's two final states
-        self.attention = Attention(annot, dec_hidden, attention)
+        # query: the decoder state (dec_hidden); keys and values: the annotations (annot wide),
+        # projected to dec_hidden by kdim / vdim; the context comes out dec_hidden wide
+        self.attention = nn.MultiheadAttention(dec_hidden, heads, kdim=annot, vdim=annot)
         self.tgt_embed = nn.Embedding(v_out, emb)
-        self.decoder = nn.LSTMCell(emb + annot, dec_hidden)
-        self.out = nn.Linear(dec_hidden + annot, v_out)
+        self.decoder = nn.LSTMCell(emb + dec_hidden, dec_hidden)
+        self.out = nn.Linear(2 * dec_hidden, v_out)
 
     def encode(self, src, lengths) -> tuple:
         """src (T_x, N), lengths (N,) -> annotations (T_x, N, 2H_e), padding mask, (s0, c0)."""
@@ -105,35 +85,45 @@ class DateTranslator(nn.Module):
         a, _ = pad_packed_sequence(out, total_length=src.shape[0])
         s0 = self.bridge(torch.cat([h_n[0], h_n[1]], dim=1)).tanh()
         steps = torch.arange(src.shape[0], device=src.device)
-        pad = steps[:, None] >= lengths.to(src.device)[None, :]  # (T_x, N) bool
+        pad = steps[None, :] >= lengths.to(src.device)[:, None]  # (N, T_x) bool, True = padding
         return a, pad, (s0, torch.zeros_like(s0))
 
-    def step(self, y_prev, state: tuple, a, keys, pad) -> tuple:
-        """One decoder step: y<t-1> (N,) ids -> logits (N, V_out), new state, alpha (T_x, N)."""
-        alpha = self.attention(keys, state[0], pad)
-        context = (alpha.unsqueeze(-1) * a).sum(0)
+    def step(self, y_prev, state: tuple, a, pad, need_weights: bool = False) -> tuple:
+        """One decoder step: y<t-1> (N,) ids -> logits (N, V_out), new state, alpha.
+
+        alpha: the attention weights (N, heads, T_x) if need_weights, else None.
+        """
+        query = state[0].unsqueeze(0)  # (1, N, H_d): one query position, the state s<t-1>
+        context, alpha = self.attention(
+            query,
+            a,
+            a,
+            key_padding_mask=pad,
+            need_weights=need_weights,
+            average_attn_weights=False,
+        )
+        context = context.squeeze(0)  # (N, H_d)
         state = self.decoder(torch.cat([self.tgt_embed(y_prev), context], dim=1), state)
-        return self.out(torch.cat([state[0], context], dim=1)), state, alpha
+        logits = self.out(torch.cat([state[0], context], dim=1))
+        return logits, state, (alpha.squeeze(2) if need_weights else None)
 
     def forward(self, src, lengths, tgt_in):
         """Teacher forcing: tgt_in (T_y, N) = <bos> + y<1..T_y-1> -> logits (T_y, N, V_out)."""
         a, pad, state = self.encode(src, lengths)
-        keys = self.attention.keys(a)
         logits = []
         for t in range(tgt_in.shape[0]):
-            out, state, _ = self.step(tgt_in[t], state, a, keys, pad)
+            out, state, _ = self.step(tgt_in[t], state, a, pad)
             logits.append(out)
         return torch.stack(logits, dim=0)
 
     @torch.no_grad()
     def greedy(self, src, lengths, bos: int, steps: int = T_Y) -> tuple:
-        """Greedy decoding -> ids (T_y, N) int64 and attention weights (T_y, T_x, N)."""
+        """Greedy decoding -> ids (T_y, N) int64 and attention weights (T_y, N, heads, T_x)."""
         a, pad, state = self.encode(src, lengths)
-        keys = self.attention.keys(a)
         y = torch.full((src.shape[1],), bos, dtype=torch.long, device=src.device)
         ids, alphas = [], []
         for _ in range(steps):
-            out, state, alpha = self.step(y, state, a, keys, pad)
+            out, state, alpha = self.step(y, state, a, pad, need_weights=True)
             y = out.argmax(-1)
             ids.append(y)
             alphas.append(alpha)
@@ -164,7 +154,10 @@ def encode_batch(pairs: list, src_vocab: Vocab, tgt_vocab: Vocab) -> tuple:
 def translate(
     model: DateTranslator, pairs: list, src_vocab: Vocab, tgt_vocab: Vocab, batch_size: int = 500
 ) -> tuple[list[str], np.ndarray]:
-    """Greedy translations of pairs' human dates -> (list of N str, attention of pairs[0])."""
+    """Greedy translations of pairs' human dates -> (N str, attention of pairs[0]).
+
+    The attention of pairs[0] is an array (heads, T_y, T_x of pairs[0]).
+    """
     model.eval()
     outs, first_alpha = [], None
     for i in range(0, len(pairs), batch_size):
@@ -173,7 +166,8 @@ def translate(
         ids, alpha = ids.cpu(), alpha.cpu()
         outs += [tgt_vocab.decode(ids[:, j].tolist()) for j in range(ids.shape[1])]
         if first_alpha is None:
-            first_alpha = alpha[:, : int(lengths[0]), 0].numpy()  # (T_y, T_x of the first one)
+            # alpha (T_y, N, heads, T_x) -> the first pair's (heads, T_y, its T_x)
+            first_alpha = alpha[:, 0, :, : int(lengths[0])].transpose(0, 1).numpy()
     model.train()
     return outs, first_alpha
 
@@ -232,22 +226,17 @@ def train(
 
 
 def plot_attention(alpha: np.ndarray, source: str, output: str, path: str) -> str:
-    """Heatmap of alpha (T_y, T_x): rows output characters, columns input characters -> path."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(max(5.0, 0.32 * len(source) + 1.5), 4.2))
-    im = ax.imshow(alpha, cmap="viridis", vmin=0.0, aspect="auto")
-    ax.set_xticks(range(len(source)), [c if c != " " else "\u2423" for c in source])
-    ax.set_yticks(range(len(output)), list(output))
-    ax.set_xlabel("input character (human date)")
-    ax.set_ylabel("output character (ISO date)")
-    ax.set_title(f"attention weights: {source!r} -> {output!r}")
-    fig.colorbar(im, ax=ax, fraction=0.04, label="alpha<t, t'>")
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    """Heatmap of alpha (heads, T_y, T_x) with viz.plot_attention, one panel per head -> path."""
+    fig = viz.plot_attention(
+        alpha,
+        [c if c != " " else "\u2423" for c in source],  # a visible sign for the space
+        list(output),
+        title=f"{source!r} -> {output!r}",
+    )
+    for ax in fig.axes[: alpha.shape[0]]:  # the heads' panels (the colour bar comes last)
+        ax.set_xlabel("input character (human date)")
+        ax.set_ylabel("output character (ISO date)")
+    fig.savefig(path, dpi=110)
     return path
 
 
@@ -257,7 +246,9 @@ def plot_attention(alpha: np.ndarray, source: str, output: str, path: str) -> st
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options -> argparse.Namespace (see --help)."""
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--attention", choices=["additive", "dot"], default="additive")
+    p.add_argument(
+        "--heads", type=int, default=1, help="attention heads (must divide --dec-hidden)"
+    )
     p.add_argument("--train-size", type=int, default=12000, help="training pairs")
     p.add_argument("--val-size", type=int, default=1000, help="held-out pairs")
     p.add_argument("--epochs", type=int, default=4)
@@ -286,7 +277,7 @@ def main(argv: list[str] | None = None) -> dict:
     data, val = make_data(args.train_size, args.val_size, args.seed)
     vocabs = (Vocab.build([h for h, _ in data]), Vocab.build([iso for _, iso in data]))
     model = DateTranslator(
-        len(vocabs[0]), len(vocabs[1]), args.emb, args.enc_hidden, args.dec_hidden, args.attention
+        len(vocabs[0]), len(vocabs[1]), args.emb, args.enc_hidden, args.dec_hidden, args.heads
     ).to(device)
     with limit_blas_threads(1):  # small matmuls: one BLAS thread is fastest
         history = train(model, data, vocabs, args, val)

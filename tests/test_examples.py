@@ -17,12 +17,24 @@ import pytest
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-NAMES = ["char_lm_names", "name_classifier", "date_translation", "vanishing_gradients"]
+NAMES = [
+    "char_lm_names",
+    "name_classifier",
+    "date_translation",
+    "vanishing_gradients",
+    "path_length",
+]
 ALL_EXAMPLES = [*NAMES, "manual_vs_autodiff", "draw_graphs"]
 FRAMEWORK_LINE = "import tinygrad_seq as torch"
 TOOLS_MARK = "# tinygrad_seq's own tools"
 # examples whose models and training loops are PyTorch code (checked under PyTorch below)
-PORTABLE = ["char_lm_names", "name_classifier", "date_translation", "vanishing_gradients"]
+PORTABLE = [
+    "char_lm_names",
+    "name_classifier",
+    "date_translation",
+    "vanishing_gradients",
+    "path_length",
+]
 
 
 def load_example(name: str):
@@ -90,26 +102,29 @@ def test_name_classifier(tmp_path):
 
 
 def test_date_translation(tmp_path):
-    res = run("date_translation", tmp_path, "--attention", "dot")
+    res = run("date_translation", tmp_path, "--heads", "2")
     assert 0.0 <= res["accuracy"] <= 1.0 and np.isfinite(res["train_loss"]).all()
     (human, iso), pred = res["examples"][0]
     assert len(iso) == 10 and isinstance(pred, str)
     assert_png(res["figure"])
 
 
-def test_date_translation_attention_weights_are_distributions():
+@pytest.mark.parametrize("heads", [1, 2])
+def test_date_translation_attention_weights_are_distributions(heads):
     mod = load_example("date_translation")
     data, _ = mod.make_data(6, 2, seed=0)
     vocabs = (mod.Vocab.build([h for h, _ in data]), mod.Vocab.build([i for _, i in data]))
-    model = mod.DateTranslator(len(vocabs[0]), len(vocabs[1]), 4, 4, 8, "additive")
+    model = mod.DateTranslator(len(vocabs[0]), len(vocabs[1]), 4, 4, 8, heads)
+    assert isinstance(model.attention, mod.nn.MultiheadAttention)
     src, lengths, tgt_in, tgt = mod.encode_batch(data, *vocabs)
     assert model(src, lengths, tgt_in).shape == (10, 6, len(vocabs[1]))
     ids, alpha = model.greedy(src, lengths, vocabs[1].bos_index)
-    assert ids.shape == (10, 6) and alpha.shape == (10, src.shape[0], 6)
+    assert ids.shape == (10, 6) and alpha.shape == (10, 6, heads, src.shape[0])
     alpha = alpha.numpy()
-    np.testing.assert_allclose(alpha.sum(1), 1.0, rtol=1e-5)
-    pad = np.arange(src.shape[0])[:, None] >= lengths.numpy()[None, :]
-    assert np.all(alpha[:, pad] < 1e-6)  # padding gets no attention
+    np.testing.assert_allclose(alpha.sum(-1), 1.0, rtol=1e-5)
+    pad = np.arange(src.shape[0])[None, :] >= lengths.numpy()[:, None]  # (N, T_x)
+    assert pad.any() and np.all(alpha.transpose(0, 2, 1, 3)[:, :, pad] == 0.0)  # no attention
+    assert np.all(alpha.transpose(0, 2, 1, 3)[:, :, ~pad] > 0.0)
 
 
 def test_vanishing_gradients(tmp_path):
@@ -122,6 +137,53 @@ def test_vanishing_gradients(tmp_path):
     assert not np.isfinite(no_clip["loss"]).all() and np.isfinite(clipped["loss"]).all()
     for path in res["figures"].values():
         assert_png(path)
+
+
+def _path_length_facts_at_init(results: dict) -> None:
+    """What the path-length study shows at initialisation, with margins (fixed seeds)."""
+    ratio = {k: r["init"][0] / r["init"][-1] for k, r in results.items()}
+    # the RNN's gradient at t=0 is orders of magnitude below the Transformer's, relative to t=T-1
+    assert ratio["rnn"] < 1e-2 * ratio["transformer"], ratio
+    assert ratio["lstm"] < 1e-2 * ratio["transformer"], ratio
+    # RNN and LSTM fall geometrically with the distance, the LSTM more slowly
+    mod = load_example("path_length")
+    slope = {k: mod.decay_per_step(r["init"]) for k, r in results.items()}
+    assert slope["rnn"] > 0.2 and slope["lstm"] > 0.1, slope
+    assert slope["lstm"] < slope["rnn"] - 0.03, slope
+    # the Transformer's does not depend on the distance: every position is one step away
+    assert abs(slope["transformer"]) < 0.02, slope
+    earlier = results["transformer"]["init"][:-1]  # t = 0..T-2: no trend, only noise
+    assert earlier.max() < 4.0 * earlier.min(), earlier
+    far, near = np.array_split(earlier, 2)
+    assert 0.5 < far.mean() / near.mean() < 2.0, earlier
+
+
+def test_path_length(tmp_path):
+    res = run("path_length", tmp_path)
+    results = res["results"]
+    assert set(results) == {"rnn", "lstm", "transformer"}
+    for r in results.values():
+        assert r["init"].shape == r["trained"].shape == (res["T"],)
+        assert np.isfinite(r["loss"]).all() and len(r["loss"]) == 5
+        assert np.all(r["init"] > 0) and not np.array_equal(r["init"], r["trained"])
+    assert all(0.0 < f < 1.0 for f in results["lstm"]["forget_gate"])
+    _path_length_facts_at_init(results)
+    assert_png(res["figure"])
+
+
+@pytest.mark.slow
+def test_path_length_default_run(tmp_path):
+    """T = 50 and 300 training steps (the documented run): the facts before and after."""
+    res = load_example("path_length").main(["--no-progress", "--out", str(tmp_path)])
+    results = res["results"]
+    _path_length_facts_at_init(results)
+    assert results["rnn"]["init"][0] < 1e-12 < results["lstm"]["init"][0] < 1e-6
+    # trained, the Transformer reads position 0: its gradient is the largest of the inputs
+    trained = results["transformer"]["trained"]
+    assert results["transformer"]["accuracy"] > 0.9 and np.argmax(trained) == 0, trained
+    assert trained[0] > 10 * np.median(trained)
+    # neither recurrent model has learnt to recall across 49 steps
+    assert results["rnn"]["accuracy"] < 0.3 and results["lstm"]["accuracy"] < 0.3
 
 
 @pytest.mark.parametrize("name", ["manual_vs_autodiff", "draw_graphs"])
@@ -259,15 +321,15 @@ def test_name_classifier_trains_as_on_pytorch():
 
 
 @pytest.mark.parity
-@pytest.mark.parametrize("attention", ["additive", "dot"])
-def test_date_translation_trains_as_on_pytorch(attention):
+@pytest.mark.parametrize("heads", [1, 7])
+def test_date_translation_trains_as_on_pytorch(heads):
     """From the same weights: the same teacher-forced losses and greedy attention weights."""
     from compat.harness import assert_agree, to_numpy
 
     ours = load_example_as("date_translation", "tinygrad_seq")
     data, val = ours.make_data(48, 8, seed=0)
     vocabs = (ours.Vocab.build([h for h, _ in data]), ours.Vocab.build([i for _, i in data]))
-    sizes = (len(vocabs[0]), len(vocabs[1]), 6, 5, 7, attention)
+    sizes = (len(vocabs[0]), len(vocabs[1]), 6, 5, 7, heads)
     ours, theirs, *models = _pair("date_translation", lambda mod: mod.DateTranslator(*sizes))
     losses, alphas = [], []
     for mod, model in zip((ours, theirs), models):
@@ -299,3 +361,41 @@ def test_vanishing_gradients_trains_as_on_pytorch():
     # the exploding run seeds its own model: same behaviour, not the same weights
     clipped = theirs.exploding_run(args, args.clip)
     assert np.isfinite(clipped["loss"]).all() and len(clipped["loss"]) == args.explode_steps
+
+
+@pytest.mark.parity
+@pytest.mark.slow
+def test_path_length_runs_on_pytorch(tmp_path):
+    """The whole study, with `import torch` as its framework line, shows the same facts."""
+    from helpers import require_torch
+
+    require_torch()
+    args = ["--tiny", "--no-progress", "--out", str(tmp_path)]
+    res = load_example_as("path_length", "torch").main(args)
+    _path_length_facts_at_init(res["results"])
+    assert_png(res["figure"])
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "transformer"])
+def test_path_length_gradient_norms_as_on_pytorch(kind):
+    """From the same weights, in float64: the same ||dL/dx<t>||, then the same training."""
+    from compat.harness import assert_agree
+
+    ours = load_example_as("path_length", "tinygrad_seq")
+    args = ours.parse_args(["--tiny", "--T", "24"])
+    ours, theirs, *models = _pair(
+        "path_length", lambda mod: mod.Recall(kind, args.K, args).double()
+    )
+    norms, losses, gates = [], [], []
+    for mod, model in zip((ours, theirs), models):
+        probe = mod.recall_batch(np.random.default_rng(3), 12, args.T, args.K)
+        norms.append(mod.gradient_norms(model, *probe))
+        losses.append(mod.train(model, args, ours.progress_bar(0, False)))
+        norms.append(mod.gradient_norms(model, *probe))
+        gates.append(mod.mean_forget_gate(model, probe[0]) if kind == "lstm" else 0.0)
+    assert norms[0][0] < 1e-3 * norms[0][-1] or kind == "transformer"  # a real range of scales
+    np.testing.assert_allclose(norms[0], norms[2], rtol=1e-12)  # at init
+    assert_agree(*losses, rtol=1e-12)
+    np.testing.assert_allclose(norms[1], norms[3], rtol=1e-12)  # after training
+    np.testing.assert_allclose(*gates, rtol=1e-12)
