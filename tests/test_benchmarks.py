@@ -245,3 +245,14 @@ def test_transformer_matmul_floor_runs_and_has_no_result():
     floor = tr.build("matmul_floor", T_TINY)
     floor.step()
     assert floor.result() is None
+
+
+def test_scope_overhead_runs_and_puts_the_scopes_back(capsys):
+    import tinygrad_seq.nn.transformer as layers
+    from benchmarks import scope_overhead
+    from tinygrad_seq import autograd
+
+    assert scope_overhead.main(["--quick"]) == 0
+    out = capsys.readouterr().out
+    assert "with scopes: median" in out and "without: median" in out
+    assert layers.autograd is autograd
