@@ -199,7 +199,8 @@ def _cli(*args: str, cwd) -> subprocess.CompletedProcess:
 
 
 def test_cli_trains_a_tiny_transformer_and_samples(tmp_path):
-    small = ["--hidden", "16", "--heads", "2", "--layers", "1", "--ff", "32", "--quiet"]
+    small = ["--hidden", "16", "--heads", "2", "--layers", "1", "--ff", "32", "--dropout", "0.1"]
+    small.append("--quiet")
     proc = _cli(
         "train", "--cell", "transformer", "--epochs", "1", *small, "-o", "t.st", cwd=tmp_path
     )
@@ -207,6 +208,7 @@ def test_cli_trains_a_tiny_transformer_and_samples(tmp_path):
     model, _ = load_lm(tmp_path / "t.st")
     assert model.config["nhead"] == 2 and model.config["dim_feedforward"] == 32
     assert model.config["num_layers"] == 1 and len(model.transformer.encoder.layers) == 1
+    assert model.config["dropout"] == 0.1 and not model.training  # loaded for inference
     val, base = (float(v) for v in re.findall(r"\d+\.\d+", proc.stdout)[:2])
     assert val < base  # one epoch already beats the unigram model
     out = _cli("sample", "t.st", "-n", "5", "--seed", "2", cwd=tmp_path).stdout.splitlines()

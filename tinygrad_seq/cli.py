@@ -101,6 +101,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         seed=args.seed,
         progress=not args.quiet,
         time_limit=args.time_limit,
+        dropout=args.dropout,
     )
     h = result.history
     if val:
@@ -237,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lr", type=_non_negative_float, default=3e-3)
     t.add_argument("--clip", type=_non_negative_float, default=5.0, help="max grad norm, 0: off")
     t.add_argument("--batch-size", type=_positive_int, default=32)
+    t.add_argument("--dropout", type=_non_negative_float, default=0.0, help="dropout probability")
     t.add_argument("--time-limit", type=_non_negative_float, default=None, help="seconds")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--quiet", action="store_true", help="no progress bar")
