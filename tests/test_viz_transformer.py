@@ -142,3 +142,22 @@ def test_separate_heads_restores_the_mode_and_names_heads_in_errors():
     assert (
         format_scope(("lm", "layers", "0", "self_attn", "head 1")) == "lm.layers.0.self_attn head 1"
     )
+
+
+def test_a_whole_transformer_splits_the_heads_of_all_three_attentions():
+    ts.manual_seed(0)
+    model = nn.Transformer(8, 2, 1, 1, 16, dropout=0.0, batch_first=True, dtype=ts.float64)
+    rng = np.random.default_rng(0)
+    src, tgt = ts.tensor(rng.standard_normal((2, 5, 8))), ts.tensor(rng.standard_normal((2, 4, 8)))
+    tgt_mask = nn.Transformer.generate_square_subsequent_mask(4, dtype=ts.float64)
+    outs = []
+    for separate in (False, True):
+        with viz.separate_heads(separate):
+            y = model(src, tgt, tgt_mask=tgt_mask)
+        outs.append(y)
+    np.testing.assert_allclose(outs[1].detach().numpy(), outs[0].detach().numpy(), rtol=1e-12)
+    scopes = {format_scope(t.scope) for t in gm.walk([outs[1]]) if type(t) is Context}
+    for part in ("encoder.layers.0.self_attn", "decoder.layers.0.self_attn",
+                 "decoder.layers.0.multihead_attn"):  # fmt: skip
+        assert {f"transformer.{part} head {h}" for h in (0, 1)} <= scopes
+    assert "transformer.decoder.layers.0.ffn.linear1" in scopes
