@@ -348,22 +348,9 @@ def _attend_per_head(q, k, v, mask, dropout_p, is_causal, need_weights, out_proj
     for h in range(heads):
         m = None if mask is None else (mask[:, h] if mask.ndim == 4 else mask)
         with scope(f"head {h}"):
-            if need_weights:  # the explicit softmax of _attend_with_weights
-                scores = (q4[:, h] * math.sqrt(1.0 / head_dim)) @ k4[:, h].transpose(-2, -1)
-                if m is not None:
-                    scores = scores + m
-                with np.errstate(invalid="ignore"):
-                    w = scores.softmax(-1)
-                if dropout_p > 0.0:
-                    w = F.dropout(w, dropout_p)
-                weights.append(w)
-                outs.append(w @ v4[:, h])
-            else:
-                outs.append(
-                    F.scaled_dot_product_attention(
-                        q4[:, h], k4[:, h], v4[:, h], m, dropout_p, is_causal
-                    )
-                )
+            out, w = _one_head(q4[:, h], k4[:, h], v4[:, h], m, dropout_p, is_causal, need_weights)
+        outs.append(out)
+        weights.append(w)
     E = head_dim * heads
     out = stack(outs, dim=1).permute(2, 0, 1, 3).reshape(L * N, E)
     out = F.linear(out, *out_proj).reshape(L, N, E)
@@ -373,6 +360,20 @@ def _attend_per_head(q, k, v, mask, dropout_p, is_causal, need_weights, out_proj
         w = w.mean(1) if average else w
         w = w if batched else w.squeeze(0)
     return (out if batched else out.squeeze(1)), w
+
+
+def _one_head(q, k, v, mask, dropout_p: float, is_causal: bool, need_weights: bool) -> tuple:
+    """q (N, L, d), k, v (N, S, d) of one head -> (out (N, L, d), weights (N, L, S) or None)."""
+    if not need_weights:
+        return F.scaled_dot_product_attention(q, k, v, mask, dropout_p, is_causal), None
+    scores = (q * math.sqrt(1.0 / q.shape[-1])) @ k.transpose(-2, -1)  # as _attend_with_weights
+    if mask is not None:
+        scores = scores + mask
+    with np.errstate(invalid="ignore"):
+        w = scores.softmax(-1)
+    if dropout_p > 0.0:
+        w = F.dropout(w, dropout_p)
+    return w @ v, w
 
 
 class MultiheadAttention(Module):
