@@ -63,8 +63,8 @@ class CausalTransformer(nn.Module):
         L = x.shape[0]
         if L > self.max_len:
             raise ValueError(
-                f"CausalTransformer: a sequence of {L} positions is longer than "
-                f"max_len={self.max_len}; build the model with a larger max_len"
+                f"CausalTransformer: a sequence of {L} positions is longer than the model's "
+                f"context, max_len={self.max_len} (`tinygrad-seq train --context` sets it)"
             )
         context = x if hx is None else cat([hx, x])[-self.max_len :]
         W = context.shape[0]
