@@ -100,8 +100,12 @@ def check_agreement(
     reference: tuple,
     loss_rtol: float = LOSS_RTOL,
     grad_rtol: float = GRAD_RTOL,
+    names: tuple = PARAM_NAMES,
 ) -> dict:
-    """Compare (loss, grads) with the reference's; raise AgreementError naming what differs."""
+    """Compare (loss, grads) with the reference's; raise AgreementError naming what differs.
+
+    names: the parameters to compare (the recurrent model's PARAM_NAMES by default).
+    """
     loss, grads = result
     ref_loss, ref_grads = reference
     loss_diff = abs(float(loss) - float(ref_loss)) / max(abs(float(ref_loss)), 1e-30)
@@ -109,7 +113,7 @@ def check_agreement(
     problems = []
     if not loss_diff < loss_rtol:  # `not <` also catches nan
         problems.append(f"loss {float(loss):.8g} vs {float(ref_loss):.8g} (rel {loss_diff:.2e})")
-    for pname in PARAM_NAMES:
+    for pname in names:
         if pname not in grads:
             problems.append(f"no gradient for {pname}")
             continue

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import competitors as comp
+from . import transformer
 from .common import (
     CELLS,
     CONFIGS,
@@ -33,6 +34,7 @@ from .common import (
     make_batch,
 )
 from .report import ENV_VARS
+from .transformer_ref import TRANSFORMER, TRANSFORMER_QUICK, TConfig
 
 SCALE_T = (250, 500, 1000, 2000, 4000)  # LSTM, H=128, N=8
 SCALE_N = (1, 8, 32, 128)  # LSTM, H=128, T=250
@@ -90,6 +92,27 @@ def run_cell(cfg: Config, cell: str, names: list, repeats: int, seed: int = 0) -
         out = c.result()
         if out is not None and n != "numpy_ref":
             res.diffs[n] = check_agreement(f"{n} ({cfg.name}, {cell})", out, reference)
+    _round_robin(built, repeats, res)
+    return res
+
+
+def run_transformer(cfg: TConfig, names: list, repeats: int, seed: int = 0) -> CellResult:
+    """The Transformer configuration: agreement with its numpy reference, then timings."""
+    built = {n: transformer.build(n, cfg, np.float32, seed) for n in transformer.competitors(names)}
+    res = CellResult(cfg, "transformer")
+    for c in built.values():
+        c.step()
+    reference = built["numpy_ref"].result()
+    for n, c in built.items():
+        out = c.result()
+        if out is not None and n != "numpy_ref":
+            res.diffs[n] = transformer.check(n, out, reference, cfg)
+    _round_robin(built, repeats, res)
+    return res
+
+
+def _round_robin(built: dict, repeats: int, res: CellResult) -> None:
+    """Time `repeats` steps of every competitor, one of each per round, the first rotating."""
     order = list(built)
     gc.collect()
     gc.freeze()  # the objects alive now (modules, weights) are out of every collection's way
@@ -100,7 +123,6 @@ def run_cell(cfg: Config, cell: str, names: list, repeats: int, seed: int = 0) -
                 res.times.setdefault(n, []).append(_time_step(built[n]))
     finally:
         gc.unfreeze()
-    return res
 
 
 def peak_memory(cfg: Config, cell: str, seed: int = 0) -> dict:
@@ -256,7 +278,11 @@ def thread_limits(n: int, torch_used: bool) -> Iterator[None]:
 def parse_args(argv: list) -> argparse.Namespace:
     """The command line; see `python -m benchmarks --help`."""
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    ap.add_argument("--configs", default="A,B,C,D", help="comma list of A,B,C,D")
+    ap.add_argument(
+        "--configs",
+        default="A,B,C,D,TF",
+        help="comma list of A,B,C,D (recurrent), TF (Transformer)",
+    )
     ap.add_argument("--cells", default="lstm,gru,rnn", help="comma list of lstm,gru,rnn")
     ap.add_argument("--repeats", type=int, default=5, help="timed steps per competitor")
     ap.add_argument("--only", default="", help=f"comma list of {','.join(comp.COMPETITORS)}")
@@ -272,7 +298,7 @@ def parse_args(argv: list) -> argparse.Namespace:
     ap.add_argument("--results-path", default=os.path.join(os.path.dirname(__file__), "RESULTS.md"))
     args = ap.parse_args(argv)
     args.cells = _choices(args.cells, CELLS, "--cells")
-    args.configs = _choices(args.configs, tuple(CONFIGS), "--configs")
+    args.configs = _choices(args.configs, (*CONFIGS, TRANSFORMER.name), "--configs")
     args.only = _choices(args.only, comp.COMPETITORS, "--only") if args.only else []
     if args.quick:
         args.repeats = args.scaling_repeats = 1
@@ -304,13 +330,18 @@ def competitor_names(only: list) -> list:
 def benchmark(args: argparse.Namespace, argv: list, names: list, machine: dict) -> Run:
     """All configured measurements; prints as it goes."""
     run = Run(args, argv, machine)
-    configs = [QUICK] if args.quick else [CONFIGS[c] for c in args.configs]
+    configs = [QUICK] if args.quick else [CONFIGS[c] for c in args.configs if c in CONFIGS]
     for cfg in configs:
         for cell in args.cells:
             res = run_cell(cfg, cell, names, args.repeats)
             run.cells.append(res)
             times = {n: res.median(n) for n in names}
             print(f"{cfg.describe()} {cell}: " + _fmt_times(times), flush=True)
+    if args.quick or TRANSFORMER.name in args.configs:
+        cfg = TRANSFORMER_QUICK if args.quick else TRANSFORMER
+        res = run_transformer(cfg, names, args.repeats)
+        run.cells.append(res)
+        print(f"{cfg.describe()}: " + _fmt_times({n: res.median(n) for n in res.times}), flush=True)
     if not args.no_memory and "tinygrad_seq" in names and (args.quick or "D" in args.configs):
         run.memory_config = QUICK if args.quick else CONFIGS["D"]
         for cell in args.cells:

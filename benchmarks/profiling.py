@@ -200,7 +200,7 @@ def _numpy_add_us(n: int = 20000) -> float:
 
 def profile_report(args) -> str:
     """The --profile output for the selected configurations and cells."""
-    configs = [QUICK] if args.quick else [CONFIGS[c] for c in args.configs]
+    configs = [QUICK] if args.quick else [CONFIGS[c] for c in args.configs if c in CONFIGS]
     steps = 1 if args.quick else 3
     parts = [fixed_cost()]
     for cfg in configs:

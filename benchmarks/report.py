@@ -258,7 +258,14 @@ def render(run) -> str:
         "library runs on the same threads; idle OpenBLAS and OpenMP (torch) threads spin at most "
         "about a millisecond (OPENBLAS_THREAD_TIMEOUT, GOMP_SPINCOUNT below) so that one "
         "library's waiting threads do not take the cores of the next. "
-        "`floor / time` is the matmul floor's share of a competitor's time.",
+        "`floor / time` is the matmul floor's share of a competitor's time. "
+        "The Transformer configuration (TF; TQ in --quick) is one training step of a causal "
+        "character Transformer LM, `tasks.CharLM(cell='transformer')`: token and learned "
+        "position embeddings, pre-norm encoder layers (causal multi-head self-attention, ReLU "
+        "feed-forward), a final LayerNorm, linear readout, cross-entropy averaged over T*N; "
+        "its numpy_ref is a hand-derived forward and backward (benchmarks/transformer_ref.py) "
+        "and its floor the matmuls of both passes, and torch_nn is the same model from "
+        "PyTorch's nn.TransformerEncoder.",
         f"Command: `{command_line(run.argv)}`",
         f"Machine: {machine_line(run.machine)}",
         "## Targets\n\n" + _table(["target", "measured", "result"], targets(run)),

@@ -75,6 +75,22 @@ def graphs(out: Path) -> list[Path]:
     ]
 
 
+def transformer_graph(out: Path) -> list[Path]:
+    """One causal pre-norm encoder layer with its two heads drawn apart, coloured by |grad|."""
+    ts.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, norm_first=True)
+    encoder = nn.TransformerEncoder(layer, 1, enable_nested_tensor=False)
+    x = ts.randn(4, 1, 8, requires_grad=True)
+    mask = nn.Transformer.generate_square_subsequent_mask(4)
+    with viz.separate_heads():  # the same numbers, one subgraph per head
+        loss = (encoder(x, mask=mask) ** 2).mean()
+    viz.record_grads(loss)
+    loss.backward()
+    title = "One causal encoder layer (pre-norm), its 2 heads drawn apart, coloured by |grad|"
+    graph = viz.draw_graph(loss, encoder, show_grads=True, rankdir="TB", title=title)
+    return [viz.save(graph, out / "transformer_graph.png")]
+
+
 def figures(out: Path) -> list[Path]:
     """Gradient flow RNN vs LSTM over 50 steps, and LSTM gate activations for one sequence."""
     models = {
@@ -100,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         print(viz.graph.INSTALL_HINT, file=sys.stderr)
         return 1
     args.out.mkdir(parents=True, exist_ok=True)
-    for path in graphs(args.out) + figures(args.out):
+    for path in graphs(args.out) + transformer_graph(args.out) + figures(args.out):
         print(f"wrote {path}")
     return 0
 

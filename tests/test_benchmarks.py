@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import competitors as comp  # noqa: E402
 from benchmarks import harness, report, word_lm  # noqa: E402
+from benchmarks import transformer as tr  # noqa: E402
 from benchmarks.common import (  # noqa: E402
     CELLS,
     PARAM_NAMES,
@@ -30,6 +31,9 @@ from benchmarks.common import (  # noqa: E402
     make_batch,
 )
 from benchmarks.numpy_ref import train_step  # noqa: E402
+from benchmarks.transformer_ref import TConfig  # noqa: E402
+from benchmarks.transformer_ref import init_params as init_transformer  # noqa: E402
+from benchmarks.transformer_ref import train_step as transformer_step  # noqa: E402
 
 TINY = Config("tiny", H=5, N=3, T=7, V=9, E=4)
 
@@ -50,6 +54,9 @@ def test_quick_run_writes_results(tmp_path, capsys):
     text = path.read_text()
     for heading in ("## Targets", "## Timings", "## Peak memory", "## Scaling", "## Agreement"):
         assert heading in text
+    assert "### TQ (layers=2" in text  # the Transformer configuration runs by default
+    for name in ("numpy_ref", "tinygrad_seq", "torch_nn", "matmul_floor"):
+        assert f"| transformer | {name} |" in text
     assert "Command: `" in text and "-m benchmarks --quick" in text
     assert "OPENBLAS_CORETYPE=" in capsys.readouterr().out
 
@@ -238,3 +245,67 @@ def test_word_lm_agreement_check_stops_on_diverging_losses():
     with pytest.raises(SystemExit, match="AGREEMENT FAILURE"):
         word_lm.check_losses(runners([2.0, 1.01], [2.0, 1.0]), 0.0)
     assert word_lm.check_losses(runners([2.0, 1.01], [2.0, 1.0]), 0.2) > 1e-3  # dropout: no check
+
+
+# ----------------------------------------------------------------------------- the Transformer
+
+T_TINY = TConfig("tiny", layers=2, d=8, heads=2, ff=12, T=5, N=3, V=7)
+
+
+def _t_result(name: str, cfg: TConfig = T_TINY) -> tuple:
+    c = tr.build(name, cfg, np.float64)
+    c.step()
+    loss, grads = c.result()
+    return loss, {k: np.array(v) for k, v in grads.items()}
+
+
+def test_transformer_numpy_ref_equals_autodiff_in_float64():
+    ref = _t_result("numpy_ref")
+    diffs = tr.check("tinygrad_seq", _t_result("tinygrad_seq"), ref, T_TINY,
+                     loss_rtol=1e-10, grad_rtol=1e-10)  # fmt: skip
+    assert len(diffs) == 1 + 4 + 2 + 12 * T_TINY.layers  # loss and every parameter
+
+
+@pytest.mark.parity
+def test_transformer_numpy_ref_equals_torch_in_float64():
+    require_torch()
+    ref = _t_result("numpy_ref")
+    tr.check("torch_nn", _t_result("torch_nn"), ref, T_TINY, loss_rtol=1e-10, grad_rtol=1e-10)
+
+
+def test_transformer_numpy_ref_matches_finite_differences():
+    cfg = TConfig("fd", layers=1, d=4, heads=2, ff=6, T=4, N=2, V=5)
+    params = init_transformer(cfg, np.float64)
+    x, y = make_batch(cfg)
+    _, grads = transformer_step(params, x, y, cfg)
+    rng = np.random.default_rng(0)
+    for name, p in params.items():
+        direction = rng.standard_normal(p.shape)
+        numeric = directional(lambda: transformer_step(params, x, y, cfg)[0], p, direction)
+        assert numeric == pytest.approx(float(np.sum(grads[name] * direction)), rel=1e-6), name
+
+
+def test_transformer_check_catches_a_wrong_gradient():
+    ref = _t_result("numpy_ref")
+    loss, grads = _t_result("tinygrad_seq")
+    name = "transformer.encoder.layers.1.self_attn.in_proj_weight"
+    grads[name] = grads[name] * 1.01
+    with pytest.raises(AgreementError, match="in_proj_weight"):
+        tr.check("wrong", (loss, grads), ref, T_TINY)
+
+
+def test_transformer_matmul_floor_runs_and_has_no_result():
+    floor = tr.build("matmul_floor", T_TINY)
+    floor.step()
+    assert floor.result() is None
+
+
+def test_scope_overhead_runs_and_puts_the_scopes_back(capsys):
+    import tinygrad_seq.nn.transformer as layers
+    from benchmarks import scope_overhead
+    from tinygrad_seq import autograd
+
+    assert scope_overhead.main(["--quick"]) == 0
+    out = capsys.readouterr().out
+    assert "with scopes: median" in out and "without: median" in out
+    assert layers.autograd is autograd

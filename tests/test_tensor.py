@@ -534,3 +534,12 @@ def test_tensor_cuda_raises_for_every_device_named():
     for device in (None, 0, "cuda:1", ts.device("cuda"), "cpu"):
         with pytest.raises(RuntimeError, match="tinygrad_seq runs on the CPU only"):
             x.cuda(device)
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("expr", ["t + [1, 2]", "(t, t) - t", "t * (1, 2)", "t - 'a'", "t + None"])
+def test_operands_that_are_not_tensors_or_numbers_raise_typeerror(expr):
+    """A list, tuple, str or None beside a tensor raises TypeError, as in PyTorch."""
+    from script_parity import check_script
+
+    check_script(f"t = torch.tensor([1.0, 2.0])\nrec('x', {expr})")

@@ -18,6 +18,7 @@ from typing import Any
 from . import tasks
 
 CELLS = tuple(tasks.CELLS)  # "rnn", "gru", "lstm"
+LM_CELLS = tuple(tasks.LM_CELLS)  # ... and "transformer"
 
 
 class UsageError(Exception):
@@ -88,7 +89,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         train,
         cell=args.cell,
         hidden_size=args.hidden,
-        num_layers=args.layers,
+        num_layers=args.layers or (2 if args.cell == "transformer" else 1),
+        nhead=args.heads,
+        dim_feedforward=args.ff,
+        max_len=args.context,
         epochs=args.epochs,
         lr=args.lr,
         clip=args.clip or None,
@@ -97,6 +101,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         seed=args.seed,
         progress=not args.quiet,
         time_limit=args.time_limit,
+        dropout=args.dropout,
     )
     h = result.history
     if val:
@@ -218,13 +223,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a character language model")
     t.add_argument("--data", default="names", help="'names' or a text file, one sequence a line")
-    t.add_argument("--cell", choices=CELLS, default="lstm")
-    t.add_argument("--hidden", type=_positive_int, default=64, help="hidden size")
-    t.add_argument("--layers", type=_positive_int, default=1)
+    t.add_argument("--cell", choices=LM_CELLS, default="lstm")
+    t.add_argument("--hidden", type=_positive_int, default=64, help="hidden size (d_model)")
+    t.add_argument("--layers", type=_positive_int, default=None, help="default 1 (transformer: 2)")
+    t.add_argument("--heads", type=_positive_int, default=4, help="transformer: attention heads")
+    t.add_argument(
+        "--ff", type=_positive_int, default=None, help="transformer: feed-forward width (4 hidden)"
+    )
+    t.add_argument(
+        "--context", type=_positive_int, default=None,
+        help="transformer: max positions (default: longest text + 1)",
+    )  # fmt: skip
     t.add_argument("--epochs", type=_positive_int, default=5)
     t.add_argument("--lr", type=_non_negative_float, default=3e-3)
     t.add_argument("--clip", type=_non_negative_float, default=5.0, help="max grad norm, 0: off")
     t.add_argument("--batch-size", type=_positive_int, default=32)
+    t.add_argument("--dropout", type=_non_negative_float, default=0.0, help="dropout probability")
     t.add_argument("--time-limit", type=_non_negative_float, default=None, help="seconds")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--quiet", action="store_true", help="no progress bar")

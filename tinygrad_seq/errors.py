@@ -36,9 +36,9 @@ class GraphFreedError(RuntimeError):
 
 
 def format_scope(path: tuple[str, ...]) -> str:
-    """('lstm', 'l0', 't=3') -> 'lstm.l0 t=3': module path dotted, time step after a space."""
-    names = [p for p in path if not p.startswith("t=")]
-    steps = [p for p in path if p.startswith("t=")]
+    """('lstm', 'l0', 't=3') -> 'lstm.l0 t=3': module path dotted, time step (or head) after."""
+    names = [p for p in path if not p.startswith(("t=", "head "))]
+    steps = [p for p in path if p.startswith(("t=", "head "))]
     return " ".join([".".join(names)] + steps[-1:]).strip()
 
 

@@ -792,6 +792,11 @@ class Tensor:
             return Tensor._make(
                 np.asarray(x, dtype=self.dtype if kind != "b" else np.int64), False, None
             )
+        if not isinstance(x, (np.ndarray, np.generic)):  # PyTorch: a Tensor or a number only
+            raise TypeError(
+                f"unsupported operand: Tensor and {type(x).__name__} (expected a Tensor or a "
+                f"number; a {type(x).__name__} is not converted, as in PyTorch)"
+            )
         return Tensor._make(_as_array(x), False, None)
 
     def _binary(self, fn: type, other: Any, reflected: bool = False) -> Tensor:

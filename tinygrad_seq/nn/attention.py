@@ -15,22 +15,43 @@ not attend" (it becomes -inf), a float is added to the scores. With need_weights
 weights are computed by an explicit softmax, so a query that may attend nothing gets NaN, as
 in PyTorch; with need_weights=False they go through F.scaled_dot_product_attention, which gives
 zeros there (PyTorch does the same).
+
+The heads are one batched tensor, (N*num_heads, L, head_dim), so the graph has one softmax for
+all of them. Inside `separate_heads()` (for drawings: `viz.separate_heads`) each head is
+computed on its own slice under the scope "head <i>" and the results are stacked: the same
+numbers, one subgraph per head. Dropout then draws its masks head by head.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from .. import dtypes
 from .. import functional as F
-from ..tensor import Tensor, cat
+from ..autograd import scope
+from ..tensor import Tensor, cat, stack
 from . import init
 from .layers import Linear
 from .module import Module, Parameter
+
+_per_head = False  # set by separate_heads()
+
+
+@contextlib.contextmanager
+def separate_heads(enabled: bool = True) -> Iterator[None]:
+    """Context manager: attention inside computes each head apart, in scope 'head <i>'."""
+    global _per_head
+    prev, _per_head = _per_head, enabled
+    try:
+        yield
+    finally:
+        _per_head = prev
 
 
 def _empty(shape: tuple, dtype: Any) -> Parameter:
@@ -270,6 +291,11 @@ def multi_head_attention_forward(
         attn_mask = kpm if attn_mask is None else attn_mask + kpm
     if not training:
         dropout_p = 0.0
+    if _per_head:
+        return _attend_per_head(
+            q, k, v, attn_mask, dropout_p, is_causal, need_weights,
+            (out_proj_weight, out_proj_bias), (L, N, num_heads, average_attn_weights, batched),
+        )  # fmt: skip
     if need_weights:
         return _attend_with_weights(
             q, k, v, attn_mask, dropout_p, (out_proj_weight, out_proj_bias),
@@ -309,6 +335,45 @@ def _attend_with_weights(q, k, v, mask, dropout_p: float, out_proj: tuple, layou
     if not batched:
         return out.squeeze(1), weights.squeeze(0)
     return out, weights
+
+
+def _attend_per_head(q, k, v, mask, dropout_p, is_causal, need_weights, out_proj, layout):
+    """separate_heads(): attention of each head on its slice, in scope 'head <i>', stacked."""
+    L, N, heads, average, batched = layout
+    S, head_dim = k.shape[1], q.shape[-1]
+    q4, k4, v4 = (x.reshape(N, heads, x.shape[1], head_dim) for x in (q, k, v))
+    if mask is not None and mask.shape[0] != 1:  # (N*heads, L, S) -> (N, heads, L, S)
+        mask = mask.reshape(N, heads, -1, S)
+    outs, weights = [], []
+    for h in range(heads):
+        m = None if mask is None else (mask[:, h] if mask.ndim == 4 else mask)
+        with scope(f"head {h}"):
+            out, w = _one_head(q4[:, h], k4[:, h], v4[:, h], m, dropout_p, is_causal, need_weights)
+        outs.append(out)
+        weights.append(w)
+    E = head_dim * heads
+    out = stack(outs, dim=1).permute(2, 0, 1, 3).reshape(L * N, E)
+    out = F.linear(out, *out_proj).reshape(L, N, E)
+    w = None
+    if need_weights:
+        w = stack(weights, dim=1)
+        w = w.mean(1) if average else w
+        w = w if batched else w.squeeze(0)
+    return (out if batched else out.squeeze(1)), w
+
+
+def _one_head(q, k, v, mask, dropout_p: float, is_causal: bool, need_weights: bool) -> tuple:
+    """q (N, L, d), k, v (N, S, d) of one head -> (out (N, L, d), weights (N, L, S) or None)."""
+    if not need_weights:
+        return F.scaled_dot_product_attention(q, k, v, mask, dropout_p, is_causal), None
+    scores = (q * math.sqrt(1.0 / q.shape[-1])) @ k.transpose(-2, -1)  # as _attend_with_weights
+    if mask is not None:
+        scores = scores + mask
+    with np.errstate(invalid="ignore"):
+        w = scores.softmax(-1)
+    if dropout_p > 0.0:
+        w = F.dropout(w, dropout_p)
+    return w @ v, w
 
 
 class MultiheadAttention(Module):

@@ -14,6 +14,10 @@ added) and the is_causal hints are PyTorch's. One inference shortcut of PyTorch 
 and is reproduced: its encoder, in eval mode without gradients and with batch_first, a
 src_key_padding_mask and right-padded sequences, runs on nested tensors and returns zeros at the
 padded positions (before the final norm).
+
+Scopes: a stack runs its layers in the scope "layers", so each layer's ops are recorded under
+"layers.<i>" (the prefix of its parameters' names), and a layer's feed-forward block under
+"ffn", beside its "self_attn" (and "multihead_attn"): drawings show one box per layer and part.
 """
 
 from __future__ import annotations
@@ -129,7 +133,8 @@ class TransformerEncoderLayer(Module):
         return self.dropout1(x)
 
     def _ff_block(self, x: Tensor) -> Tensor:
-        return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+        with autograd.scope("ffn"):  # one box in drawings, as self_attn is
+            return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
 
 
 class TransformerDecoderLayer(Module):
@@ -209,7 +214,8 @@ class TransformerDecoderLayer(Module):
         return self.dropout2(x)
 
     def _ff_block(self, x: Tensor) -> Tensor:
-        return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+        with autograd.scope("ffn"):
+            return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))
 
 
 def _clones(module: Module, n: int) -> ModuleList:
@@ -287,11 +293,12 @@ class TransformerEncoder(Module):
         if real is not None:  # the layers see the first length[i] positions of sequence i
             src_key_padding_mask = Tensor(np.where(real, 0.0, -np.inf).astype(src.dtype))
         output = src
-        for layer in self.layers:
-            output = layer(
-                output, src_mask=mask, is_causal=is_causal,
-                src_key_padding_mask=src_key_padding_mask,
-            )  # fmt: skip
+        with autograd.scope("layers"):  # the layers' scopes match their parameters' names
+            for layer in self.layers:
+                output = layer(
+                    output, src_mask=mask, is_causal=is_causal,
+                    src_key_padding_mask=src_key_padding_mask,
+                )  # fmt: skip
         if real is not None:  # PyTorch's nested-tensor route: zeros at the padded positions
             output = where(real[..., None], output, 0.0)
         if self.norm is not None:
@@ -345,13 +352,14 @@ class TransformerDecoder(Module):
         seq_len = _seq_len(tgt, self.layers[0].self_attn.batch_first)
         tgt_is_causal = _detect_is_causal_mask(tgt_mask, tgt_is_causal, seq_len)
         output = tgt
-        for layer in self.layers:
-            output = layer(
-                output, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
-                tgt_key_padding_mask=tgt_key_padding_mask,
-                memory_key_padding_mask=memory_key_padding_mask,
-                tgt_is_causal=tgt_is_causal, memory_is_causal=memory_is_causal,
-            )  # fmt: skip
+        with autograd.scope("layers"):
+            for layer in self.layers:
+                output = layer(
+                    output, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
+                    tgt_key_padding_mask=tgt_key_padding_mask,
+                    memory_key_padding_mask=memory_key_padding_mask,
+                    tgt_is_causal=tgt_is_causal, memory_is_causal=memory_is_causal,
+                )  # fmt: skip
         if self.norm is not None:
             output = self.norm(output)
         return output

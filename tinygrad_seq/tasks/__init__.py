@@ -2,6 +2,7 @@
 
 - `charlm`: the course's character language model (`CharLM`), its batches, evaluation, the
   unigram yardstick and its checkpoint file (`save_lm` / `load_lm`);
+- `transformer_lm`: the causal Transformer body CharLM uses with cell="transformer";
 - `train`: the training loop (`train_char_lm`), `EarlyStopping`, progress bars, BLAS threads;
 - `sample`: sampling new sequences and scoring whole ones (`sample`, `log_likelihood`);
 - `graph`: a small unrolled network drawn to a file (`tinygrad-seq graph`);
@@ -11,6 +12,7 @@
 from .charlm import (
     CELLS,
     IGNORE_INDEX,
+    LM_CELLS,
     CharLM,
     evaluate_lm,
     lm_batch,
@@ -25,6 +27,7 @@ from .train import EarlyStopping, TrainResult, limit_blas_threads, progress_bar,
 __all__ = [
     "CELLS",
     "IGNORE_INDEX",
+    "LM_CELLS",
     "CharLM",
     "EarlyStopping",
     "TrainResult",

@@ -34,9 +34,12 @@ from ..autograd import no_grad
 from ..data import Vocab, pad_sequences
 from ..functional import cross_entropy
 from ..tensor import Tensor
+from .transformer_lm import CausalTransformer
 
 # the recurrent layers by the names the command line and CharLM use
 CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
+# every body CharLM can have: the recurrent layers and the causal Transformer
+LM_CELLS = (*CELLS, "transformer")
 
 IGNORE_INDEX = -100
 CHECKPOINT_KIND = "tinygrad_seq.CharLM"
@@ -44,7 +47,11 @@ CHECKPOINT_VERSION = 1
 
 
 class CharLM(nn.Module):
-    """Embedding -> RNN/GRU/LSTM -> Linear: ids (L, N) -> logits (L, N, V), final state."""
+    """Embedding -> RNN/GRU/LSTM or causal Transformer -> Linear: ids (L, N) -> logits (L, N, V).
+
+    cell="transformer" uses hidden_size as d_model, nhead heads, dim_feedforward (default
+    4 * hidden_size) and learned positions up to max_len; its "state" is the context so far.
+    """
 
     def __init__(
         self,
@@ -54,10 +61,13 @@ class CharLM(nn.Module):
         num_layers: int = 1,
         embedding_dim: int | None = None,
         dropout: float = 0.0,
+        nhead: int = 4,
+        dim_feedforward: int | None = None,
+        max_len: int = 64,
     ):
         super().__init__()
-        if cell not in CELLS:
-            raise ValueError(f"CharLM: cell must be one of {sorted(CELLS)}, got {cell!r}")
+        if cell not in LM_CELLS:
+            raise ValueError(f"CharLM: cell must be one of {sorted(LM_CELLS)}, got {cell!r}")
         self.config = {
             "vocab_size": vocab_size,
             "hidden_size": hidden_size,
@@ -68,18 +78,31 @@ class CharLM(nn.Module):
         }
         emb = embedding_dim or hidden_size
         self.embedding = nn.Embedding(vocab_size, emb)
-        self.rnn = CELLS[cell](emb, hidden_size, num_layers=num_layers, dropout=dropout)
+        if cell == "transformer":
+            if emb != hidden_size:
+                raise ValueError(
+                    f"CharLM: a transformer adds positions to the embeddings, so embedding_dim "
+                    f"({emb}) must equal hidden_size, its d_model ({hidden_size})"
+                )
+            ff = dim_feedforward or 4 * hidden_size
+            self.config.update(nhead=nhead, dim_feedforward=ff, max_len=max_len)
+            self.transformer = CausalTransformer(
+                hidden_size, nhead, num_layers, ff, max_len, dropout
+            )
+        else:
+            self.rnn = CELLS[cell](emb, hidden_size, num_layers=num_layers, dropout=dropout)
         self.head = nn.Linear(hidden_size, vocab_size)
 
     def forward(self, ids: Tensor, hx: Any = None, lengths: Any = None) -> tuple[Tensor, Any]:
-        """ids (L, N) int64 -> logits (L, N, V) and the recurrent state for the next call."""
+        """ids (L, N) int64 -> logits (L, N, V) and the state (or context) for the next call."""
         if not isinstance(ids, Tensor):
             ids = Tensor(ids)
         if ids.dtype.kind not in "iu":
             raise TypeError(f"CharLM: expected integer symbol ids, got dtype {ids.dtype}")
         if ids.ndim != 2:
             raise ValueError(f"CharLM: expected ids of shape (L, N), got {ids.shape}")
-        out, hx = self.rnn(self.embedding(ids), hx, lengths=lengths)
+        body = self.transformer if self.config["cell"] == "transformer" else self.rnn
+        out, hx = body(self.embedding(ids), hx, lengths=lengths)
         return self.head(out), hx
 
 

@@ -154,6 +154,9 @@ def train_char_lm(
     time_limit: float | None = None,
     dropout: float = 0.0,
     blas_threads: int | None = 1,
+    nhead: int = 4,
+    dim_feedforward: int | None = None,
+    max_len: int | None = None,
 ) -> TrainResult:
     """Train a CharLM on texts (list of str) with Adam -> TrainResult(model, vocab, history).
 
@@ -163,13 +166,20 @@ def train_char_lm(
     callback(epoch, result) runs after each epoch; returning True stops training, as does
     passing time_limit seconds (checked after every batch). blas_threads: see
     limit_blas_threads. Seeds the package generator (init) and the shuffling with `seed`.
+    cell="transformer": hidden_size is d_model; nhead, dim_feedforward (default 4 * d_model)
+    and max_len (default: the longest text, train or val, plus <bos>) size the Transformer.
     """
     texts = list(texts)
     if not texts:
         raise ValueError("train_char_lm: got no training texts")
     vocab = Vocab.build(texts) if vocab is None else vocab
     manual_seed(seed)
-    model = CharLM(len(vocab), hidden_size, cell, num_layers, embedding_dim, dropout)
+    if max_len is None:
+        max_len = 1 + max(len(vocab.encode(t)) for t in [*texts, *(val_texts or [])])
+    model = CharLM(
+        len(vocab), hidden_size, cell, num_layers, embedding_dim, dropout,
+        nhead, dim_feedforward, max_len,
+    )  # fmt: skip
     history: dict[str, list[float]] = {
         k: [] for k in ("train_loss", "val_loss", "grad_norm", "seconds")
     }

@@ -3,10 +3,12 @@
 `explore` writes one self-contained interactive HTML page of the graph (laid out by `dot`).
 `draw_graph` / `save` / `record_grads` need only the `graphviz` Python package (and graphviz's
 `dot` program to make images); the figures of `plots` import matplotlib lazily, from the `plot`
-extra (`pip install tinygrad_seq[plot]`).
+extra (`pip install tinygrad_seq[plot]`). Inside `separate_heads()` attention computes each head
+on its own ("head <i>" scopes), so a drawing shows one box per head, with the same numbers.
 """
 
 from ..autograd import keep_values
+from ..nn.attention import separate_heads
 from ._colors import grad_color
 from ._graph_model import walk
 from ._recorder import BackwardRecording, record_backward
@@ -38,5 +40,6 @@ __all__ = [
     "record_backward",
     "record_grads",
     "save",
+    "separate_heads",
     "walk",
 ]

@@ -93,6 +93,13 @@ def step_of(scope: tuple) -> tuple[int, int] | None:
     return None
 
 
+def head_of(name: str) -> int | None:
+    """k for a scope element 'head k' (separate_heads), else None."""
+    if name.startswith("head ") and name[5:].isdigit():
+        return int(name[5:])
+    return None
+
+
 def flatten_roots(root: Any, caller: str = "draw_graph") -> list:
     """A Tensor or (nested) tuples/lists of Tensors -> flat list of Tensors (errors name caller)."""
     out, stack = [], [root]

@@ -5,7 +5,8 @@ Every Tensor made by an op has a node, its `grad_fn` (a Context), which remember
 layer and the time step, e.g. ('lstm', 'l0', 't=3').
 `draw_graph` walks that graph back from the outputs (iteratively: a 500-step unroll is deep),
 draws data flowing left to right, and nests the nodes in clusters by scope, so every time step
-of a recurrent layer is one box ("lstm.l0 t=3"). For long sequences it can collapse each step
+of a recurrent layer is one box ("lstm.l0 t=3"), as is every layer of a Transformer and, inside
+`separate_heads()`, every attention head. For long sequences it can collapse each step
 into one cell node whose edges carry h and c, or draw only a window of steps. After
 `record_grads(loss)` and `loss.backward()` it colours nodes and edges by log10 of the gradient
 norm, which shows vanishing and exploding gradients at a glance.
@@ -44,6 +45,7 @@ from ._graph_model import (
     Node,
     flatten_roots,
     guess_cell,
+    head_of,
     is_op,
     node_dtype,
     node_shape,
@@ -306,11 +308,19 @@ def _to_dot(model: GraphModel, modules: dict, opts: dict, rankdir: str, title: A
 
 
 def _param_cluster(path: tuple, scopes: set) -> tuple:
-    """The drawn scope of a parameter's module: itself, or the one scope ending like it."""
+    """The drawn scope of a parameter's module: itself, the one scope ending like it, or the
+    one scope that is it with a part inserted before its own name (a layer's 'ffn')."""
     if path in scopes:
         return path
     ends = [s for s in scopes if len(s) > len(path) and s[-len(path) :] == path]
-    return ends[0] if len(ends) == 1 else ()
+    if len(ends) == 1:
+        return ends[0]
+    if len(path) > 1:
+        inside = [s for s in scopes if len(s) == len(path) + 1 and s[:-2] == path[:-1]]
+        inside = [s for s in inside if s[-1] == path[-1]]
+        if len(inside) == 1:
+            return inside[0]
+    return ()
 
 
 def _add_clusters(g: graphviz.Digraph, by_cluster: dict, modules: dict) -> None:
@@ -338,11 +348,12 @@ def _add_clusters(g: graphviz.Digraph, by_cluster: dict, modules: dict) -> None:
 
 def _order(path: tuple, first: dict) -> tuple:
     st = step_of(path[-1:])
-    return (st[1] if st else -1, first.get(path, len(first)), path)
+    index = st[1] if st else head_of(path[-1])
+    return (-1 if index is None else index, first.get(path, len(first)), path)
 
 
 def _cluster_attrs(path: tuple, modules: dict) -> dict:
-    if step_of(path[-1:]) is not None:
+    if step_of(path[-1:]) is not None or head_of(path[-1]) is not None:
         return {"label": format_scope(path), "style": "rounded,filled", "fillcolor": "#f5f7fa",
                 "color": "#b0b8c4", "fontsize": "10", "labeljust": "l"}  # fmt: skip
     label = ".".join(path)
