@@ -19,7 +19,7 @@ import numpy as np
 from ..autograd import edge
 from ..errors import format_scope
 from ._colors import grad_color, scale_color
-from ._graph_model import GraphModel, guess_cell, is_op, node_dtype, node_shape, step_of
+from ._graph_model import GraphModel, guess_cell, is_op, node_dtype, node_shape, step_of, unit_of
 from ._recorder import BackwardRecording
 from .graph import retained_states
 
@@ -95,13 +95,17 @@ def leaf_kind(n: Any, params: dict) -> str:
 
 
 class ExplorerData:
-    """Nodes, cells and the recorded walk of one graph, as lists and dicts for json.dumps."""
+    """Nodes, cells and the recorded walk of one graph, as lists and dicts for json.dumps.
+
+    A cell is a collapsible unit (`unit_of`): a recurrent layer's time step (kind 'step') or a
+    Transformer stack's layer (kind 'layer'); `index` is its t or its layer number.
+    """
 
     def __init__(self, roots: list, params: dict, modules: dict, rec: BackwardRecording):
         self.rec = rec
         self.order = rec.order
         self.index = {id(n): i for i, n in enumerate(self.order)}
-        self.model = GraphModel(roots, params, "cell", None)
+        self.model = GraphModel(roots, params, "cell", None, layers=True)
         self.model.name_states(retained_states(modules))
         self.params, self.modules = params, modules
         self.live = {id(edge(r)): r for r in roots}
@@ -123,17 +127,24 @@ class ExplorerData:
             if node.kind != "cell":
                 continue
             scope = key[1]
+            _, k, kind = unit_of(scope)
             members = sorted(node.tensors, key=lambda c: c.seq)
             j = self.cell_keys[key] = len(self.cells)
             for m in members:
                 self.cell_of[id(m)] = j
             self.cells.append({
-                "id": j, "layer": format_scope(scope[:-1]), "step": step_of(scope)[1],
-                "title": self._cell_title(scope, members),
+                "id": j, "kind": kind, "index": k, "layer": format_scope(scope[:-1]),
+                "step": k if kind == "step" else None,
+                "title": self._cell_title(scope, members, kind), "scope": list(scope),
                 "nodes": [self.index[id(m)] for m in members],
+                "parts": _parts(members, len(scope)),
             })  # fmt: skip
 
-    def _cell_title(self, scope: tuple, members: list) -> str:
+    def _cell_title(self, scope: tuple, members: list, kind: str) -> str:
+        if kind == "layer":  # "TransformerEncoderLayer layers.0"
+            module = self.modules.get(scope)
+            name = type(module).__name__ if module is not None else "layer"
+            return f"{name} {'.'.join(scope[-2:])}"
         mode = getattr(self.modules.get(scope[:-2]), "mode", None)
         kind = mode if isinstance(mode, str) else guess_cell(members)
         layer = scope[-2] if len(scope) > 1 else ""
@@ -227,15 +238,20 @@ class ExplorerData:
                 "forward": leaves + [i for _, i in ops]}  # fmt: skip
 
     def grad_flow(self) -> dict:
-        """{layer: [[step, ||dL/dh_t||, cell id]]}: the norm of each step's h (else the cell's)."""
+        """{row: [[k, norm, cell id]]}: ||dL/dh_t|| over the steps t of each recurrent layer
+        (else what the cell hands on); without steps, ||dL/d(output)|| of each Transformer layer.
+        """
         flow: dict[str, list] = {}
+        kind = "step" if any(c["kind"] == "step" for c in self.cells) else "layer"
         for c in self.cells:
+            if c["kind"] != kind:
+                continue
             norm = None
             for i in c["nodes"]:
                 if self.nodes[i].get("state") == "h" and self.nodes[i]["grad"]:
                     norm = self.nodes[i]["grad"].get("norm")
             norm = c["norm"] if norm is None else norm
-            flow.setdefault(c["layer"], []).append([c["step"], norm, c["id"]])
+            flow.setdefault(c["layer"], []).append([c["index"], norm, c["id"]])
         for v in flow.values():
             v.sort()
         return flow
@@ -244,6 +260,17 @@ class ExplorerData:
         """Seven colours of the scale with their log10 values."""
         lo, hi = self.range
         return [[grad_color(k / 6), num(lo + (hi - lo) * k / 6)] for k in range(7)]
+
+
+def _parts(members: list, depth: int) -> list:
+    """[[scope below the cell, ops inside it]] in first-use order: a layer's 'self_attn',
+    'self_attn.head 0', 'ffn', ...; [] for a time step, whose ops share one scope."""
+    counts: dict[tuple, int] = {}
+    for m in members:
+        inner = m.scope[depth:]
+        for k in range(1, len(inner) + 1):
+            counts[inner[:k]] = counts.get(inner[:k], 0) + 1
+    return [[".".join(p), n] for p, n in counts.items()]
 
 
 _LEAF_RULES = {

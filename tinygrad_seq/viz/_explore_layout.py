@@ -18,6 +18,7 @@ from typing import Any
 import graphviz
 
 from ._explore_data import ExplorerData
+from ._graph_model import head_of
 from .graph import INSTALL_HINT
 
 _KIND_FILL = {"op": "#e8eef7", "param": "#fff2cc", "input": "#e2f0d9", "const": "#ffffff",
@@ -98,8 +99,11 @@ def overview_dot(data: ExplorerData, max_fanout: int = 16) -> str:
     return "\n".join(lines)
 
 
-def _clusters(by_cluster: dict) -> list[str]:
-    """Nested `subgraph cluster_k` blocks, one per scope path (a node sits in its deepest)."""
+def _clusters(by_cluster: dict, short: bool = False) -> list[str]:
+    """Nested `subgraph cluster_k` blocks, one per scope path (a node sits in its deepest).
+
+    short: label each box by its last scope element (inside an opened layer), heads shaded.
+    """
     paths = sorted({c[:k] for c in by_cluster for k in range(1, len(c) + 1)})
     children: dict[tuple, list] = {}
     for p in paths:
@@ -110,8 +114,11 @@ def _clusters(by_cluster: dict) -> list[str]:
         pad = "  " * depth
         out = []
         if path:
+            label, style = (path[-1] if short else ".".join(path)), "rounded,dashed"
+            if short and head_of(path[-1]) is not None:
+                style = 'rounded,filled"; fillcolor="#f1f4fa'
             out.append(f"{pad}subgraph {names[path]} {{")
-            out.append(f'{pad}  label="{_q(".".join(path))}"; style="rounded,dashed"; '
+            out.append(f'{pad}  label="{_q(label)}"; style="{style}"; '
                        f'color="#8a8a8a"; fontsize=11; labeljust=l;')  # fmt: skip
         out += [pad + line for line in by_cluster.get(path, [])]
         for child in children.get(path, []):
@@ -141,11 +148,17 @@ def cell_templates(data: ExplorerData) -> list[str]:
 
 
 def _cell_dot(data: ExplorerData, cell: dict) -> tuple[tuple, str, list]:
-    """(structure signature, DOT of the expanded cell, the node index behind each stub)."""
+    """(structure signature, DOT of the expanded cell, the node index behind each stub).
+
+    The ops sit in boxes by their scope below the cell's (a layer's self_attn, head 0, ffn).
+    """
     members = cell["nodes"]
     pos = {i: k for k, i in enumerate(members)}
     lines = _header()
     lines.append('  label=" "; labelloc=t; fontsize=14;')  # room for the page's own title
+    depth = len(cell["scope"])
+    inner = {k: tuple(data.order[i].scope[depth:]) for k, i in enumerate(members)}
+    by_cluster: dict[tuple, list[str]] = {}
     sig: list = []
     stubs: list[int] = []
     stub_ids: dict[int, str] = {}
@@ -153,8 +166,9 @@ def _cell_dot(data: ExplorerData, cell: dict) -> tuple[tuple, str, list]:
     n_out = 0
     for k, i in enumerate(members):
         n = data.nodes[i]
-        lines.append(_node(f"k{k}", [n["label"], _shape_text(n)], "op"))
-        sig.append((n["label"], tuple(n["shape"])))
+        op = _node(f"k{k}", [n["label"], _shape_text(n)], "op")
+        (by_cluster.setdefault(inner[k], []) if any(inner.values()) else lines).append(op)
+        sig.append((n["label"], tuple(n["shape"]), inner[k]))
         for p in n["parents"]:
             if p in pos:
                 edges.append(f'  "k{pos[p]}" -> "k{k}";')
@@ -174,6 +188,7 @@ def _cell_dot(data: ExplorerData, cell: dict) -> tuple[tuple, str, list]:
             lines.append(_node(oid, [f"{name} \u2192"], "stub"))
             edges.append(f'  "k{k}" -> "{oid}";')
             sig.append(("out", k, name))
+    lines += _clusters(by_cluster, short=True) if by_cluster else []
     lines += edges
     lines.append("}")
     return tuple(sig), "\n".join(lines), stubs
@@ -185,9 +200,14 @@ def _stub_label(data: ExplorerData, cell: dict, p: int) -> str:
     if n["cell"] is not None:
         other = data.cells[n["cell"]]
         name = n.get("state") or n["label"]
+        if other["kind"] == "layer":  # a layer's output, as the next layer's input
+            return f"{name} {_shape_text(n)} from {'.'.join(other['scope'][-2:])}"
         if other["layer"] == cell["layer"]:
             return f"{name} from t{other['step'] - cell['step']:+d}"
         return f"{name} from {other['layer'].split('.')[-1] or other['layer']}"
+    if n["kind"] == "param" and cell["kind"] == "layer":  # 'self_attn.in_proj_weight'
+        prefix = ".".join(cell["scope"][-2:]) + "."
+        return n["label"].split(prefix, 1)[-1]
     return n["label"] if n["kind"] != "op" else f"{n['label']} {_shape_text(n)}"
 
 

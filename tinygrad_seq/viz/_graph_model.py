@@ -93,6 +93,32 @@ def step_of(scope: tuple) -> tuple[int, int] | None:
     return None
 
 
+def layer_of(scope: tuple) -> tuple[int, int] | None:
+    """(index of the outermost 'layers' element followed by 'i', i), or None outside a stack.
+
+    A Transformer stack runs its layers in the scopes 'layers', 'i' (the parameters' names).
+    """
+    for i in range(len(scope) - 1):
+        if scope[i] == "layers" and scope[i + 1].isdigit():
+            return i, int(scope[i + 1])
+    return None
+
+
+def unit_of(scope: tuple) -> tuple[int, int, str] | None:
+    """(n, k, kind): scope[:n] is the collapsible unit an op belongs to, the k-th of its row.
+
+    A time step 't=k' of a recurrent layer (kind 'step'), else a layer 'layers.k' of a
+    Transformer stack (kind 'layer'); None outside both. The unit's row is scope[:n - 1].
+    """
+    st = step_of(scope)
+    if st is not None:
+        return st[0] + 1, st[1], "step"
+    lay = layer_of(scope)
+    if lay is not None:
+        return lay[0] + 2, lay[1], "layer"
+    return None
+
+
 def head_of(name: str) -> int | None:
     """k for a scope element 'head k' (separate_heads), else None."""
     if name.startswith("head ") and name[5:].isdigit():
@@ -123,10 +149,17 @@ def grad_norm(n: Any) -> float | None:
 
 
 class GraphModel:
-    """Nodes and edges to draw for roots, after collapsing and windowing."""
+    """Nodes and edges to draw for roots, after collapsing and windowing.
 
-    def __init__(self, roots: list, params: dict, collapse: str, window: tuple | None):
+    collapse='cell' folds each time step into one node; with `layers=True` (the explorer) each
+    layer of a Transformer stack too, its own cluster around it (see `unit_of`).
+    """
+
+    def __init__(
+        self, roots: list, params: dict, collapse: str, window: tuple | None, layers: bool = False
+    ):
         self.roots, self.params, self.collapse, self.window = roots, params, collapse, window
+        self.layers = layers
         self.order = walk(roots)
         self.keys: dict[int, tuple] = {}
         self.nodes: dict[tuple, Node] = {}
@@ -141,6 +174,10 @@ class GraphModel:
         scope = t.scope
         st = step_of(scope)
         if st is None:
+            lay = layer_of(scope) if self.layers and self.collapse == "cell" else None
+            if lay is not None:  # the layer's box sits in its own cluster, with its weights
+                unit = scope[: lay[0] + 2]
+                return ("cell", unit), "cell", unit, None
             return ("op", id(t)), "op", scope, None
         i, step = st
         self.max_step = max(self.max_step, step)
@@ -273,7 +310,7 @@ class GraphModel:
         groups = {}
         for key, node in self.nodes.items():
             st = step_of(node.cluster) if node.kind == "op" else None
-            if node.kind == "cell":
+            if node.kind == "cell" and step_of(key[1]) is not None:  # a layer hands on no h
                 groups[key] = key
             elif st is not None:
                 groups[key] = ("step", node.cluster[: st[0] + 1])

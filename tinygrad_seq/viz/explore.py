@@ -7,7 +7,9 @@ double-click (`.save("graph.html")`) or inline in Jupyter. In the page: click a 
 scope, step, shape, value and gradient (statistics and histograms), derivative rule, parents
 and children; "play backward" lights the nodes up in the order the engine visited them, while
 the gradient arriving at a shared weight adds up; "play forward" follows creation order; a
-slider moves a window over the steps; the side plot shows ||dL/dh_t|| over t.
+slider moves a window over the steps; the side plot shows ||dL/dh_t|| over t. A Transformer's
+layers are such boxes too (one per `layers.<i>`, its attention, heads and feed-forward drawn
+as nested boxes when opened), and the side plot shows ||dL/d(layer output)|| per layer.
 
 The order is recorded, not recomputed: wrap your backward in `record_backward(loss)`, or let
 `explore` run `loss.backward()` itself (it does when nothing was recorded and the graph has not
@@ -91,12 +93,13 @@ def explore(
     rec = recording if recording is not None else _recording_of(roots)
     data = ExplorerData(roots, pmap, modules, rec)
     svgs = build_svgs(data)
-    steps = sorted({c["step"] for c in data.cells})
+    steps = sorted({c["step"] for c in data.cells if c["kind"] == "step"})
     payload = {
         "nodes": data.nodes, "cells": data.cells, "overview": svgs["overview"],
         "templates": svgs["templates"], "walks": data.walks(), "flow": data.grad_flow(),
         "legend": data.legend(), "range": list(data.range), "steps": steps,
         "window": window, "rules": data.rules, "recorded": bool(rec.visits),
+        "flow_axis": "t" if steps else "layer",
     }  # fmt: skip
     title = title or _default_title(data)
     return Explorer(payload, title, time.perf_counter() - started)
@@ -123,10 +126,13 @@ def _recording_of(roots: list) -> BackwardRecording:
 
 
 def _default_title(data: ExplorerData) -> str:
-    steps = {c["step"] for c in data.cells}
+    steps = {c["step"] for c in data.cells if c["kind"] == "step"}
+    layers = [c for c in data.cells if c["kind"] == "layer"]
     kinds = sorted({c["title"].split(" cell")[0] for c in data.cells if " cell" in c["title"]})
+    kinds += sorted({c["title"].split()[0] for c in layers})
     what = " / ".join(kinds) if kinds else "graph"
-    return f"{what}: {len(data.nodes)} nodes" + (f", {len(steps)} steps" if steps else "")
+    return (f"{what}: {len(data.nodes)} nodes" + (f", {len(steps)} steps" if steps else "")
+            + (f", {len(layers)} layers" if layers else ""))  # fmt: skip
 
 
 def _asset(name: str) -> str:

@@ -160,6 +160,10 @@ function explorer(D) {
     return card;
   }
   function expand(j) { if (!E.expanded.has(j)) { E.expanded.add(j); relayout(); } }
+  function fitCard(j) { // an opened Transformer layer is large: show all of it
+    const b = cellBox[j], t = templates[D.cells[j].template];
+    fitBox({ x: wx(b.x1), y: wy((b.y1 + b.y2) / 2, b.x1) - t.h / 2, width: t.w, height: t.h }, 20);
+  }
   function collapse(j) { if (E.expanded.delete(j)) relayout(); }
   E.expand = expand;
   E.collapse = collapse;
@@ -230,7 +234,12 @@ function explorer(D) {
     const g = ev.target.closest("g.node");
     if (!g) return;
     if (g.dataset.goto !== undefined) return select(+g.dataset.goto, true);
-    if (g.dataset.cell !== undefined) { const j = +g.dataset.cell; expand(j); return showCell(j); }
+    if (g.dataset.cell !== undefined) {
+      const j = +g.dataset.cell;
+      expand(j);
+      if (D.cells[j].kind === "layer") fitCard(j);
+      return showCell(j);
+    }
     if (g.dataset.nid !== undefined) select(+g.dataset.nid, false);
   });
   info.addEventListener("click", (ev) => {
@@ -291,7 +300,9 @@ function explorer(D) {
     let h = `<h3>${esc(n.label)}</h3><table>`;
     h += `<tr><td>kind</td><td>${n.kind === "op" ? "op · grad_fn " + esc(n.label) + "Backward" : n.kind}${n.root ? " (the root)" : ""}</td></tr>`;
     h += `<tr><td>scope</td><td>${esc(n.scope) || "(top)"}</td></tr>`;
-    h += `<tr><td>time step</td><td>${n.step === null ? "–" : "t=" + n.step}${n.state ? " · carries " + n.state : ""}</td></tr>`;
+    const unit = n.cell !== null && D.cells[n.cell].kind === "layer" ? D.cells[n.cell] : null;
+    if (unit) h += `<tr><td>layer</td><td><a data-cell="${unit.id}">${esc(unit.title)}</a></td></tr>`;
+    else h += `<tr><td>time step</td><td>${n.step === null ? "–" : "t=" + n.step}${n.state ? " · carries " + n.state : ""}</td></tr>`;
     h += `<tr><td>shape, dtype</td><td>${shapeText(n)} ${esc(n.dtype)}</td></tr></table>`;
     h += "<p><b>value</b> ";
     h += n.value ? stats(n.value) + hist(n.value, "value") : "<span class='hint'>not kept: run the forward inside viz.keep_values()</span>";
@@ -325,8 +336,12 @@ function explorer(D) {
   }
   function showCell(j) {
     const c = D.cells[j];
-    let h = `<h3>${esc(c.title)}</h3><p>${esc(c.layer)}, time step ${c.step}: ${c.nodes.length} ops.
+    const where = c.kind === "layer" ? `layer ${c.index}` : `time step ${c.step}`;
+    let h = `<h3>${esc(c.title)}</h3><p>${esc(c.layer)}, ${where}: ${c.nodes.length} ops.
       ||gradient handed on|| = ${fmt(c.norm)}</p><ul>`;
+    if (c.parts.length) { // a layer: its attention, heads and feed-forward, as drawn inside
+      h += c.parts.map((p) => `<li class="part">${esc(p[0])}: ${p[1]} ops</li>`).join("") + "</ul><ul>";
+    }
     for (const i of c.nodes) h += `<li>${link(i)}${D.nodes[i].grad ? " · |g| " + fmt(D.nodes[i].grad.norm) : ""}</li>`;
     info.innerHTML = h + "</ul>";
     g0.querySelectorAll("g.node.sel").forEach((g) => g.classList.remove("sel"));
@@ -343,8 +358,8 @@ function explorer(D) {
   function markWindow() {
     const lo = steps[win.a], hi = steps[Math.min(win.a + win.w, T) - 1];
     g0.querySelectorAll("g.node[data-cell]").forEach((g) => {
-      const s = D.cells[+g.dataset.cell].step;
-      g.classList.toggle("outside", T > 0 && (s < lo || s > hi));
+      const s = D.cells[+g.dataset.cell].step; // null for a Transformer layer: never outside
+      g.classList.toggle("outside", T > 0 && s !== null && (s < lo || s > hi));
     });
     document.getElementById("window-label").textContent = T ? `t=${lo}..${hi} of ${T}` : "(no time steps)";
     drawFlow();
@@ -354,7 +369,7 @@ function explorer(D) {
     const lo = steps[win.a], hi = steps[Math.min(win.a + win.w, T) - 1];
     let x1 = Infinity, x2 = -Infinity, y1 = Infinity, y2 = -Infinity;
     D.cells.forEach((c, j) => {
-      if (c.step < lo || c.step > hi) return;
+      if (c.step === null || c.step < lo || c.step > hi) return;
       const b = cellBox[j], t = templates[c.template], open = E.expanded.has(j);
       const bx = wx(b.x1), by = open ? wy((b.y1 + b.y2) / 2, b.x1) - t.h / 2 : wy(b.y1, b.x1);
       x1 = Math.min(x1, bx); x2 = Math.max(x2, bx + (open ? t.w : b.x2 - b.x1));
@@ -379,7 +394,8 @@ function explorer(D) {
   sizeIn.addEventListener("change", () => setWindow(win.a, +sizeIn.value || 1));
   document.getElementById("expand-window").addEventListener("click", () => {
     const lo = steps[win.a], hi = steps[Math.min(win.a + win.w, T) - 1];
-    D.cells.forEach((c, j) => { if (c.step >= lo && c.step <= hi) E.expanded.add(j); });
+    // without time steps (a Transformer), every layer
+    D.cells.forEach((c, j) => { if (!T || (c.step !== null && c.step >= lo && c.step <= hi)) E.expanded.add(j); });
     relayout();
     fitWindow();
   });
@@ -391,7 +407,8 @@ function explorer(D) {
     const box = document.getElementById("flow-plot");
     const layers = Object.keys(D.flow);
     const pts = [].concat(...layers.map((l) => D.flow[l])).filter((p) => p[1] > 0);
-    if (!pts.length) { box.innerHTML = "<span class='hint'>no recurrent steps with gradients</span>"; return; }
+    if (!pts.length) { box.innerHTML = "<span class='hint'>no recurrent steps or layers with gradients</span>"; return; }
+    const ax = D.flow_axis === "layer" ? "layer " : "t="; // over t, or per Transformer layer
     const W = 320, H = 150, L = 40, B = 20, R = 8, Tp = 8;
     const ys = pts.map((p) => Math.log10(p[1])), x0 = Math.min(...pts.map((p) => p[0])), x1 = Math.max(...pts.map((p) => p[0]));
     let lo = Math.min(...ys), hi = Math.max(...ys);
@@ -404,12 +421,12 @@ function explorer(D) {
     }
     h += `<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="#999"/><line x1="${L}" y1="${Tp}" x2="${L}" y2="${H - B}" stroke="#999"/>`;
     for (const v of [lo, (lo + hi) / 2, hi]) h += `<text x="${L - 3}" y="${Y(v) + 3}" text-anchor="end">1e${v.toFixed(1)}</text>`;
-    h += `<text x="${L}" y="${H - 6}">t=${x0}</text><text x="${W - R}" y="${H - 6}" text-anchor="end">t=${x1}</text>`;
+    h += `<text x="${L}" y="${H - 6}">${ax}${x0}</text><text x="${W - R}" y="${H - 6}" text-anchor="end">${ax}${x1}</text>`;
     layers.forEach((l, k) => {
       const col = LAYER_COLORS[k % LAYER_COLORS.length], ps = D.flow[l].filter((p) => p[1] > 0);
       h += `<polyline fill="none" stroke="${col}" stroke-width="1.4" points="${ps.map((p) => X(p[0]) + "," + Y(Math.log10(p[1]))).join(" ")}"/>`;
       const r = ps.length > 60 ? 2 : 3.5;
-      for (const p of ps) h += `<circle data-cell="${p[2]}" data-step="${p[0]}" cx="${X(p[0])}" cy="${Y(Math.log10(p[1]))}" r="${r}" fill="${col}"><title>${esc(l)} t=${p[0]}: ${fmt(p[1])}</title></circle>`;
+      for (const p of ps) h += `<circle data-cell="${p[2]}" data-step="${p[0]}" cx="${X(p[0])}" cy="${Y(Math.log10(p[1]))}" r="${r}" fill="${col}"><title>${esc(l)} ${ax}${p[0]}: ${fmt(p[1])}</title></circle>`;
     });
     h += "</svg>";
     if (layers.length > 1) {
@@ -423,6 +440,7 @@ function explorer(D) {
     if (c) gotoStep(+c.dataset.step, +c.dataset.cell);
   });
   function gotoStep(step, j) {
+    if (D.cells[j].kind === "layer") { expand(j); showCell(j); fitCard(j); return; }
     const k = steps.indexOf(step);
     setWindow(k - Math.floor(win.w / 2));
     expand(j);
@@ -513,6 +531,9 @@ function explorer(D) {
   document.getElementById("stop").addEventListener("click", () => { stop(); host.classList.remove("playing"); clearMarks(); progress.textContent = ""; });
 
   // ------------------------------------------------------------------ start
+  if (D.flow_axis === "layer") { // a Transformer: the plot is per layer, not over t
+    document.querySelector("#flow .hint").textContent = "||dL/d(layer output)|| per layer (click a point)";
+  }
   legend();
   paint();
   setView({ x: overviewBox.x, y: overviewBox.y, w: overviewBox.width, h: overviewBox.height });
