@@ -81,13 +81,22 @@ def test_each_layer_is_one_cell_holding_exactly_its_ops():
         assert sorted(c["nodes"]) == sorted(index[id(n)] for n in ops)
         assert all(d["nodes"][i]["cell"] == c["id"] for i in c["nodes"])
     assert len(cells[0]["nodes"]) == len(cells[1]["nodes"]) == 66  # 2 heads, post-norm
-    # outside the layers: the loss's few ops, and the parameters, drawn as they are
+    # outside the layers: the loss's few ops
     outside = [n for n in d["nodes"] if n["cell"] is None and n["kind"] == "op"]
     assert sorted(n["label"] for n in outside) == ["Div", "Pow", "Sub", "Sum"]  # mean = sum / n
+    # each weight belongs to its layer's box: not drawn in the overview, drawn when it opens
+    for name, p in enc.named_parameters():
+        i = index[id(p)]
+        assert d["nodes"][i]["cell"] == int(name.split(".")[1]), name
+        assert f'id="n{i}"' not in d["overview"]
+        c = cells[d["nodes"][i]["cell"]]
+        inner_name = name.split(".", 2)[2]  # 'self_attn.in_proj_weight'
+        assert i in c["stubs"] and f">{inner_name}</text>" in d["templates"][c["template"]]
     # the closed boxes say what they are and how many ops they hold
     for c in cells:
         assert f"{c['title']}</text>" in d["overview"]
         assert f">{len(c['nodes'])} ops</text>" in d["overview"]
+    assert re.findall(r'<g id="c(\d)" class="node cell">', d["overview"]) == ["0", "1"]
     assert ex.title == f"TransformerEncoderLayer: {len(d['nodes'])} nodes, 2 layers"
 
 
@@ -190,7 +199,7 @@ def test_transformer_explorer_in_chromium(browser, tmp_path):  # noqa: F811
     assert "self_attn.head 0: 8 ops" in page.locator("#info").inner_text()
     heads = card.locator("g.cluster text", has_text=re.compile(r"^head \d$"))
     assert sorted(heads.all_text_contents()) == ["head 0", "head 1"]
-    assert card.locator("g.node[data-nid]").count() == 66
+    assert card.locator("g.node[data-nid]").count() == 66 + 12  # its ops and its 12 weights
 
     # a softmax of head 1: its gradient in the panel is the tensor's own
     soft = next(
@@ -202,6 +211,11 @@ def test_transformer_explorer_in_chromium(browser, tmp_path):  # noqa: F811
     assert page.locator("#info h3").inner_text() == "Softmax"
     assert "layers.1.self_attn head 1" in page.locator("#info").inner_text()
     assert panel_norm(page) == pytest.approx(np.linalg.norm(rec.grad_of(soft)), rel=1e-3)
+    # a weight of layer 1 is drawn in its box: its norm is its .grad's
+    w = enc.layers[1].self_attn.in_proj_weight
+    page.locator(f'g.card g.node[data-nid="{index[id(w)]}"]').click()
+    assert page.locator("#info h3").inner_text() == "layers.1.self_attn.in_proj_weight"
+    assert panel_norm(page) == pytest.approx(np.linalg.norm(w.grad.numpy()), rel=1e-3)
     # and layer 0's output (the node handed to layer 1): its norm is the retained .grad
     out0 = index[id(edge(outs[0]))]
     page.evaluate(f"window.__explorer.select({out0}, true)")
@@ -221,7 +235,11 @@ def test_transformer_explorer_in_chromium(browser, tmp_path):  # noqa: F811
     visited = page.evaluate("window.__explorer.visited")
     assert visited == [index[id(v.node)] for v in rec.visits] == data["walks"]["backward"]
     assert page.locator('g.node[data-cell="0"].lit').count() == 1
-    assert page.locator("g.card g.node.lit").count() == 66
+    assert page.locator("g.card g.node.lit").count() == 66 + 12  # its ops and its weights
+    # the weight's gradient arrived from its three row blocks (q, k, v), summed
+    badge = page.locator(f'g.card g.node[data-nid="{index[id(w)]}"] text.badge').text_content()
+    assert badge.startswith("\u03a3 3: ")
+    assert float(badge.split()[-1]) == pytest.approx(np.linalg.norm(w.grad.numpy()), rel=1e-2)
 
     # the flow plot's point for layer 0 opens that layer
     page.locator('#flow-plot circle[data-cell="0"]').click()

@@ -140,6 +140,9 @@ class ExplorerData:
                 "parts": _parts(members, len(scope)),
             })  # fmt: skip
 
+        for t, key in self.model.folded_into.items():  # a layer's own weights: in its box
+            self.cell_of[t] = self.cell_keys[key]
+
     def _cell_title(self, scope: tuple, members: list, kind: str) -> str:
         if kind == "layer":  # "TransformerEncoderLayer layers.0"
             module = self.modules.get(scope)

@@ -178,7 +178,9 @@ def _cell_dot(data: ExplorerData, cell: dict) -> tuple[tuple, str, list]:
                 label = _stub_label(data, cell, p)
                 stub_ids[p] = f"s{len(stubs)}"
                 stubs.append(p)
-                lines.append(_node(stub_ids[p], [label], "stub"))
+                own = data.nodes[p]["cell"] == cell["id"]  # a layer's own weight: drawn as one
+                text = [label, _shape_text(data.nodes[p])] if own else [label]
+                lines.append(_node(stub_ids[p], text, "param" if own else "stub"))
                 sig.append(("in", label))
             edges.append(f'  "{stub_ids[p]}" -> "k{k}";')
         outside = [c for c in n["children"] if c not in pos]
@@ -197,6 +199,9 @@ def _cell_dot(data: ExplorerData, cell: dict) -> tuple[tuple, str, list]:
 def _stub_label(data: ExplorerData, cell: dict, p: int) -> str:
     """What comes into a cell from outside, named the same for every step."""
     n = data.nodes[p]
+    if n["kind"] == "param" and cell["kind"] == "layer":  # 'self_attn.in_proj_weight'
+        prefix = ".".join(cell["scope"][-2:]) + "."
+        return n["label"].split(prefix, 1)[-1]
     if n["cell"] is not None:
         other = data.cells[n["cell"]]
         name = n.get("state") or n["label"]
@@ -205,9 +210,6 @@ def _stub_label(data: ExplorerData, cell: dict, p: int) -> str:
         if other["layer"] == cell["layer"]:
             return f"{name} from t{other['step'] - cell['step']:+d}"
         return f"{name} from {other['layer'].split('.')[-1] or other['layer']}"
-    if n["kind"] == "param" and cell["kind"] == "layer":  # 'self_attn.in_proj_weight'
-        prefix = ".".join(cell["scope"][-2:]) + "."
-        return n["label"].split(prefix, 1)[-1]
     return n["label"] if n["kind"] != "op" else f"{n['label']} {_shape_text(n)}"
 
 

@@ -152,7 +152,8 @@ class GraphModel:
     """Nodes and edges to draw for roots, after collapsing and windowing.
 
     collapse='cell' folds each time step into one node; with `layers=True` (the explorer) each
-    layer of a Transformer stack too, its own cluster around it (see `unit_of`).
+    layer of a Transformer stack too, with the weights only it uses folded into it
+    (`folded_into`; see `unit_of`).
     """
 
     def __init__(
@@ -160,6 +161,7 @@ class GraphModel:
     ):
         self.roots, self.params, self.collapse, self.window = roots, params, collapse, window
         self.layers = layers
+        self.folded_into: dict[int, tuple] = {}  # id(weight) -> the layer box that holds it
         self.order = walk(roots)
         self.keys: dict[int, tuple] = {}
         self.nodes: dict[tuple, Node] = {}
@@ -175,9 +177,8 @@ class GraphModel:
         st = step_of(scope)
         if st is None:
             lay = layer_of(scope) if self.layers and self.collapse == "cell" else None
-            if lay is not None:  # the layer's box sits in its own cluster, with its weights
-                unit = scope[: lay[0] + 2]
-                return ("cell", unit), "cell", unit, None
+            if lay is not None:  # one box per layer, in a row in the stack's cluster
+                return ("cell", scope[: lay[0] + 2]), "cell", scope[: lay[0] + 1], None
             return ("op", id(t)), "op", scope, None
         i, step = st
         self.max_step = max(self.max_step, step)
@@ -215,6 +216,11 @@ class GraphModel:
             kind = self._leaf_kind(t)
             if kind != "param" and self._folds(kind, used):
                 continue
+            if kind == "param" and self.layers and len(used) == 1:
+                (key,) = used
+                if key[0] == "cell" and step_of(key[1]) is None:  # one Transformer layer's own
+                    self.folded_into[id(t)] = key
+                    continue
             cluster = self._leaf_cluster(t, kind, used)
             key = ("leaf", id(t))
             self.keys[id(t)] = key

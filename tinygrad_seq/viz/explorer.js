@@ -144,6 +144,7 @@ function explorer(D) {
       const k = +g.id.slice(1), kind = g.id[0];
       g.removeAttribute("id");
       if (kind === "k") g.dataset.nid = cell.nodes[k];
+      else if (kind === "s" && D.nodes[cell.stubs[k]].cell === j) g.dataset.nid = cell.stubs[k]; // a layer's weight
       else if (kind === "s") { g.dataset.goto = cell.stubs[k]; g.classList.add("stub"); }
       else g.classList.add("stub");
     });
@@ -474,11 +475,12 @@ function explorer(D) {
       b.textContent = `\u03A3 ${a.count}: ${fmt(a.total)}`;
     });
   }
+  const shared = (i) => D.nodes[i].cell === null || D.nodes[i].kind === "param"; // gets a Σ badge
   function replayMarks() { // after a relayout, put the lights back on the redrawn nodes
     if (!play && !E.visited.length) return;
     host.classList.toggle("playing", E.state === "playing" || E.state === "done");
     E.visited.forEach((i, k) => mark(i, k === E.visited.length - 1));
-    for (const i in E.accum) if (D.nodes[i].cell === null) badge(+i);
+    for (const i in E.accum) if (shared(+i)) badge(+i);
   }
   function clearMarks() {
     g0.querySelectorAll("g.node.lit, g.node.current").forEach((g) => g.classList.remove("lit", "current"));
@@ -494,7 +496,7 @@ function explorer(D) {
     if (kind === "backward") {
       for (const a of arrivalsAt[k] || []) {
         E.accum[a[1]] = { total: a[3], count: a[4] };
-        if (D.nodes[a[1]].cell === null) badge(a[1]); // weights, projections: shared by the steps
+        if (shared(a[1])) badge(a[1]); // weights, projections: shared by the steps
       }
     }
     play.k += 1;
