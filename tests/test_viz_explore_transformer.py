@@ -152,6 +152,7 @@ def test_a_decoder_layer_has_cross_attention_and_an_rnn_keeps_its_steps():
     parts = dict(dec["parts"])
     assert parts["multihead_attn.head 1"] == parts["self_attn.head 0"] == 8
     assert len(dec["nodes"]) == len(ops_under(loss, "transformer.decoder.layers.0"))
+    assert list(d["flow"]) == ["transformer.encoder.layers", "transformer.decoder.layers"]
     # the memory the decoder reads comes in from the encoder's final norm, a stub of the drawing
     memory = [s for s in dec["stubs"] if d["nodes"][s]["scope"] == "transformer.encoder.norm"]
     assert len(memory) == 1 and d["nodes"][memory[0]]["shape"] == [5, 1, 8]

@@ -257,6 +257,12 @@ class ExplorerData:
             flow.setdefault(c["layer"], []).append([c["index"], norm, c["id"]])
         for v in flow.values():
             v.sort()
+        if kind == "layer":  # stacks in the order they ran: the encoder before the decoder
+
+            def started(item: tuple) -> int:  # creation number of the row's first op
+                return self.order[self.cells[item[1][0][2]]["nodes"][0]].seq
+
+            flow = dict(sorted(flow.items(), key=started))
         return flow
 
     def legend(self) -> list:
