@@ -153,6 +153,10 @@ def test_a_decoder_layer_has_cross_attention_and_an_rnn_keeps_its_steps():
     assert parts["multihead_attn.head 1"] == parts["self_attn.head 0"] == 8
     assert len(dec["nodes"]) == len(ops_under(loss, "transformer.decoder.layers.0"))
     assert list(d["flow"]) == ["transformer.encoder.layers", "transformer.decoder.layers"]
+    # without params=model the page cannot name the layers' classes, only their scopes
+    ex = viz.explore(loss)
+    assert sorted(c["title"] for c in ex.data["cells"]) == ["layers.0", "layers.0"]
+    assert ex.title.startswith("Transformer: ")
     # the memory the decoder reads comes in from the encoder's final norm, a stub of the drawing
     memory = [s for s in dec["stubs"] if d["nodes"][s]["scope"] == "transformer.encoder.norm"]
     assert len(memory) == 1 and d["nodes"][memory[0]]["shape"] == [5, 1, 8]
@@ -163,10 +167,12 @@ def test_a_decoder_layer_has_cross_attention_and_an_rnn_keeps_its_steps():
     ts.manual_seed(0)
     lstm = nn.LSTM(2, 3)
     out, _ = lstm(ts.randn(4, 1, 2))
-    d = viz.explore((out * out).mean(), params=lstm).data
+    lstm_loss = (out * out).mean()
+    d = viz.explore(lstm_loss, params=lstm).data
     assert [c["kind"] for c in d["cells"]] == ["step"] * 4 and d["flow_axis"] == "t"
     assert [c["index"] for c in d["cells"]] == [c["step"] for c in d["cells"]]
     assert all(c["parts"] == [] for c in d["cells"])
+    assert viz.explore(lstm_loss).title == f"LSTM: {len(d['nodes'])} nodes, 4 steps"
 
 
 # ----------------------------------------------------------------------------- in a browser

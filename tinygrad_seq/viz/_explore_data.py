@@ -145,9 +145,9 @@ class ExplorerData:
 
     def _cell_title(self, scope: tuple, members: list, kind: str) -> str:
         if kind == "layer":  # "TransformerEncoderLayer layers.0"
-            module = self.modules.get(scope)
-            name = type(module).__name__ if module is not None else "layer"
-            return f"{name} {'.'.join(scope[-2:])}"
+            module = self.modules.get(scope)  # unknown without params=model: 'layers.0'
+            name = type(module).__name__ + " " if module is not None else ""
+            return name + ".".join(scope[-2:])
         mode = getattr(self.modules.get(scope[:-2]), "mode", None)
         kind = mode if isinstance(mode, str) else guess_cell(members)
         layer = scope[-2] if len(scope) > 1 else ""

@@ -129,7 +129,9 @@ def _default_title(data: ExplorerData) -> str:
     steps = {c["step"] for c in data.cells if c["kind"] == "step"}
     layers = [c for c in data.cells if c["kind"] == "layer"]
     kinds = sorted({c["title"].split(" cell")[0] for c in data.cells if " cell" in c["title"]})
-    kinds += sorted({c["title"].split()[0] for c in layers})
+    if layers:  # the layers' classes, when params=model named them
+        named = {c["title"].split()[0] for c in layers if " " in c["title"]}
+        kinds += sorted(named or {"Transformer"})
     what = " / ".join(kinds) if kinds else "graph"
     return (f"{what}: {len(data.nodes)} nodes" + (f", {len(steps)} steps" if steps else "")
             + (f", {len(layers)} layers" if layers else ""))  # fmt: skip
