@@ -31,8 +31,10 @@ _REDUCTIONS = ("mean", "sum", "none")
 def _as_tensor(x: Any, fn: str, what: str = "input") -> Tensor:
     if isinstance(x, Tensor):
         return x
-    if isinstance(x, (np.ndarray, list, tuple)):
-        return Tensor(x)
+    if isinstance(x, np.ndarray):  # tinygrad_seq's extension: a copy, dtype kept
+        return Tensor._make(np.array(x), False, None)
+    if isinstance(x, (list, tuple)):
+        return Tensor(x)  # torch.Tensor(list): the default float dtype
     raise TypeError(f"{fn}: {what} must be a Tensor, got {type(x).__name__}")
 
 
@@ -128,7 +130,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     if p == 1.0:
         return input * 0.0
     keep = get_generator().random(input.shape) >= p  # each element kept with probability 1-p
-    return input * Tensor(np.where(keep, 1.0 / (1.0 - p), 0.0).astype(input.dtype))
+    scale = np.where(keep, 1.0 / (1.0 - p), 0.0).astype(input.dtype)
+    return input * Tensor._make(scale, False, None)
 
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
@@ -141,7 +144,7 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
     if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
         bad = idx.min() if idx.min() < 0 else idx.max()
         raise IndexError(f"one_hot: class {bad} is out of range for num_classes={num_classes}")
-    return Tensor((idx[..., None] == np.arange(num_classes)).astype(np.int64))
+    return Tensor._make((idx[..., None] == np.arange(num_classes)).astype(np.int64), False, None)
 
 
 def layer_norm(
@@ -232,7 +235,7 @@ def _nll_parts(logp: Tensor, t: np.ndarray, w: np.ndarray | None, ignore_index: 
     safe = np.where(keep, t, 0)
     wt = np.where(keep, 1.0 if w is None else w[safe], 0.0).astype(logp.dtype)
     picked = _pick(logp, safe)
-    loss = -picked if w is None else -picked * Tensor(wt)
+    loss = -picked if w is None else -picked * Tensor._make(wt, False, None)
     return where(keep, loss, 0.0), keep, float(wt.sum())
 
 
@@ -284,7 +287,7 @@ def cross_entropy(
         return nll
     # PyTorch's smoothing: (1 - eps) * nll + eps/C * sum_c -w_c logp_c, both reduced alike
     C = input.shape[cdim]
-    smooth = -logp if w is None else -logp * Tensor(_along(w, input.ndim, cdim))
+    smooth = -logp if w is None else -logp * Tensor._make(_along(w, input.ndim, cdim), False, None)
     smooth = where(keep, smooth.sum(cdim), 0.0)
     return nll * (1.0 - label_smoothing) + _weighted_mean(smooth, reduction, denom) * (
         label_smoothing / C
@@ -316,7 +319,7 @@ def _soft_cross_entropy(
         target = target * (1.0 - eps) + eps / C
     prod = logp * target
     if w is not None:
-        prod = prod * Tensor(_along(w, logp.ndim, cdim))
+        prod = prod * Tensor._make(_along(w, logp.ndim, cdim), False, None)
     if reduction == "none":
         return -prod.sum(cdim)
     if reduction == "sum":
@@ -458,7 +461,8 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
             )
         shape.append(size)
         place.append(slice(max(lo, 0), max(lo, 0) + max(n - max(-lo, 0) - max(-hi, 0), 0)))
-    out = Tensor(np.full(shape, 0 if value is None else value, dtype=input.dtype))
+    filled = np.full(shape, 0 if value is None else value, dtype=input.dtype)
+    out = Tensor._make(filled, False, None)
     out[tuple(place)] = input[tuple(crop)]
     return out
 
@@ -558,12 +562,13 @@ def _attention_bias(attn_mask: Any, is_causal: bool, L: int, S: int, dtype: Any)
                 "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
                 "is_causal=True"
             )
-        attn_mask = Tensor(np.tril(np.ones((L, S), dtype=bool)))  # top-left aligned, as PyTorch
+        causal = np.tril(np.ones((L, S), dtype=bool))  # top-left aligned, as PyTorch
+        attn_mask = Tensor._make(causal, False, None)
     if attn_mask is None:
         return None
     mask = attn_mask if isinstance(attn_mask, Tensor) else Tensor(np.asarray(attn_mask))
     if mask.dtype == np.bool_:
-        return Tensor(np.where(mask._data, 0.0, -np.inf).astype(dtype))
+        return Tensor._make(np.where(mask._data, 0.0, -np.inf).astype(dtype), False, None)
     if mask.dtype not in (np.dtype(np.float32), np.dtype(dtype)):  # PyTorch's rule
         raise RuntimeError(
             "Expected attn_mask dtype to be bool or float or to match query dtype, but got "

@@ -83,6 +83,13 @@ def _is_int(x: Any) -> bool:
     return isinstance(x, (int, np.integer))
 
 
+def _is_size_arg(x: Any) -> bool:
+    """A size for torch.Tensor(*sizes): an int (not a bool), or a 0-d integer array."""
+    if isinstance(x, np.ndarray):
+        return x.ndim == 0 and x.dtype.kind in "iu"
+    return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+
+
 def _one_dim(dim: Any, ndim: int, op: str) -> int:
     """A single dim as a non-negative axis; ops like softmax take exactly one."""
     if not _is_int(dim):
@@ -113,11 +120,35 @@ class Tensor:
     )  # fmt: skip
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operators
 
-    def __init__(self, *data: Any, requires_grad: bool = False, dtype: Any = None):
-        """Tensor(data): a copy in the default float dtype; Tensor(*sizes): uninitialised floats."""
-        self._data = Tensor._legacy_array(data, dtype)
+    def __new__(cls, *data: Any, device: Any = None, **unexpected: Any) -> Tensor:
+        # torch.Tensor(t) is not a copy: it is t's alias (a view sharing t's memory and graph)
+        if cls is Tensor and len(data) == 1 and isinstance(data[0], Tensor):
+            dtypes.check_device(device)
+            return data[0].view(data[0]._data.shape)
+        return object.__new__(cls)
+
+    def __init__(self, *data: Any, device: Any = None, **unexpected: Any):
+        """torch.Tensor: Tensor(data) in the default float dtype, Tensor(*sizes) uninitialised.
+
+        As in PyTorch, an ndarray of the default float dtype is shared (others are converted),
+        and Tensor(t) gives t itself as an alias; torch.tensor(data) keeps data's dtype.
+        """
+        if unexpected:
+            raise TypeError(
+                f"Tensor() got unexpected keyword arguments {', '.join(unexpected)}: as in "
+                "PyTorch, torch.Tensor(data) takes only device=; use torch.tensor(data, "
+                "dtype=..., requires_grad=...)"
+            )
+        if len(data) == 1 and isinstance(data[0], Tensor):
+            return  # __new__ made the alias
+        dtypes.check_device(device)
+        self._set_leaf(Tensor._legacy_array(data), False)
+
+    def _set_leaf(self, data: np.ndarray, requires_grad: bool) -> None:
+        """Fill a new Tensor's slots as a leaf holding data (Tensor() and Parameter())."""
         if requires_grad:
-            _check_grad_dtype(self._data)
+            _check_grad_dtype(data)
+        self._data = data
         self.grad: Tensor | None = None
         self.requires_grad = bool(requires_grad)
         self._ctx: Context | None = None
@@ -372,26 +403,27 @@ class Tensor:
     # One device, the CPU: `device` is a property, not a slot, so that making a tensor (the
     # hot path, _make) costs nothing more. Naming another device raises (dtypes.check_device).
     @staticmethod
-    def _legacy_array(args: tuple, dtype: Any) -> np.ndarray:
+    def _legacy_array(args: tuple) -> np.ndarray:
         """torch.Tensor's constructor: Tensor(2, 3) empty floats, Tensor(data) float data."""
-        # An ndarray or Tensor keeps its dtype (the package wraps its own arrays this way, where
-        # torch.Tensor(ndarray) would make floats), and dtype= converts (tinygrad_seq.tensor).
         default = dtypes.get_default_dtype()
         if not args:
             return np.empty((0,), default)
-        if dtype is None and all(_is_int(a) and not isinstance(a, bool) for a in args):
-            return np.empty(dtypes.as_size(args, "Tensor"), default)
+        if all(_is_size_arg(a) for a in args):
+            return np.empty(dtypes.as_size(tuple(int(a) for a in args), "Tensor"), default)
         if len(args) != 1:
             raise TypeError(
                 f"Tensor(): expected sizes (ints) or one sequence of data, got {len(args)} "
                 f"arguments of types {', '.join(type(a).__name__ for a in args)}"
             )
         data = args[0]
-        if dtype is None and isinstance(data, dtypes.Size):
+        if isinstance(data, dtypes.Size):
             return np.empty(data, default)
-        if dtype is None and not isinstance(data, (np.ndarray, Tensor)):
-            dtype = default  # torch.Tensor([1, 2]) holds floats
-        return _as_array(data, dtype)
+        if isinstance(data, np.ndarray):  # shared when it has the default dtype, as in PyTorch
+            arr = _as_array(data) if data.dtype.kind not in "fiub" else data  # raises on objects
+            return arr if arr.dtype == default else arr.astype(default)
+        if isinstance(data, (bool, int, float, np.generic)):
+            raise TypeError(f"Tensor(): data must be a sequence (got {type(data).__name__})")
+        return _as_array(data, default)
 
     @property
     def device(self) -> dtypes.device:
@@ -1936,7 +1968,8 @@ def linspace(
     if steps < 0:
         raise RuntimeError("linspace: number of steps must be non-negative")
     dt = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
-    return Tensor(np.linspace(start, end, steps).astype(dt), requires_grad=requires_grad)
+    out = Tensor._make(np.linspace(start, end, steps).astype(dt), False, None)
+    return out.requires_grad_() if requires_grad else out
 
 
 def gather(input: Tensor, dim: int, index: Any) -> Tensor:

@@ -27,7 +27,8 @@ def _promote(inputs: Sequence[Any]) -> list:
     out = []
     for x in inputs:
         if isinstance(x, Tensor) and x.dtype.kind == "f":
-            out.append(Tensor(x._data.astype(np.float64), requires_grad=x.requires_grad))
+            leaf = Tensor._make(x._data.astype(np.float64), False, None)  # a float64 copy
+            out.append(leaf.requires_grad_(x.requires_grad))
         else:
             out.append(x)
     return out

@@ -47,7 +47,7 @@ def canonical_mask(mask: Any, mask_name: str, other: Any, other_name: str, dtype
     if mask is None:
         return None
     if not isinstance(mask, Tensor):
-        mask = Tensor(np.asarray(mask))
+        mask = Tensor._make(np.array(mask), False, None)  # a copy, dtype kept
     if mask.dtype != np.bool_ and mask.dtype.kind != "f":
         raise AssertionError(f"only bool and floating types of {mask_name} are supported")
     if other is not None and mask.dtype != other.dtype:
@@ -57,7 +57,7 @@ def canonical_mask(mask: Any, mask_name: str, other: Any, other_name: str, dtype
             stacklevel=3,
         )
     if mask.dtype == np.bool_:
-        return Tensor(np.where(mask._data, -np.inf, 0.0).astype(dtype))
+        return Tensor._make(np.where(mask._data, -np.inf, 0.0).astype(dtype), False, None)
     return mask
 
 
@@ -255,7 +255,7 @@ def multi_head_attention_forward(
     NH = N * num_heads
     q, k, v = _heads(q, NH, head_dim), _heads(k, NH, head_dim), _heads(v, NH, head_dim)
     if add_zero_attn:  # one more key and value of zeros
-        zeros = Tensor(np.zeros((NH, 1, head_dim), dtype=k.dtype))
+        zeros = Tensor._make(np.zeros((NH, 1, head_dim), dtype=k.dtype), False, None)
         k, v = cat([k, zeros], dim=1), cat([v, zeros], dim=1)
         attn_mask, key_padding_mask = _pad_last(attn_mask), _pad_last(key_padding_mask)
     S = k.shape[1]

@@ -214,7 +214,7 @@ class _Loss(Module):
     def _buffer(self, name: str, value: Any) -> None:
         """Class weights are buffers (saved in state_dict when given), as in PyTorch."""
         if value is not None and not isinstance(value, Tensor):
-            value = Tensor(np.asarray(value))
+            value = Tensor._make(np.array(value), False, None)  # a copy, dtype kept
         self.register_buffer(name, value)
 
 

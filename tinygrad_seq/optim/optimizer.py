@@ -217,7 +217,7 @@ class Optimizer:
                 elif isinstance(p.grad, Tensor) and p.grad._data.flags.writeable:
                     p.grad._data[...] = 0  # in place, as PyTorch's p.grad.zero_()
                 else:
-                    p.grad = Tensor(np.zeros_like(p._data))
+                    p.grad = Tensor._make(np.zeros_like(p._data), False, None)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a .grad; closure() (re)computes and returns the loss."""

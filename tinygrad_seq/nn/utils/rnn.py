@@ -37,7 +37,7 @@ __all__ = [
 
 def _int64(a: Any) -> Tensor:
     """A constant int64 Tensor of a."""
-    return Tensor(np.asarray(a, dtype=np.int64))
+    return Tensor._make(np.array(a, dtype=np.int64), False, None)
 
 
 def _numpy(t: Any) -> np.ndarray:
@@ -226,7 +226,8 @@ def pad_packed_sequence(
     if sequence.unsorted_indices is not None:
         unsorted = _numpy(sequence.unsorted_indices)
         index, lengths = index[:, unsorted], lengths[unsorted]
-    pad = Tensor(np.full((1,) + data.shape[1:], padding_value, dtype=data.dtype))
+    pad = np.full((1,) + data.shape[1:], padding_value, dtype=data.dtype)
+    pad = Tensor._make(pad, False, None)
     padded = cat([data, pad])[index.T if batch_first else index]
     return padded, _int64(lengths)
 
@@ -269,7 +270,8 @@ def pad_sequence(
         rows = slice(0, n) if padding_side == "right" else slice(T - n, T)
         index[rows, b] = np.arange(start, start + n)
         start += n
-    pad = Tensor(np.full((1,) + first.shape[1:], padding_value, dtype=first.dtype))
+    pad = np.full((1,) + first.shape[1:], padding_value, dtype=first.dtype)
+    pad = Tensor._make(pad, False, None)
     source = cat([s.to(first.dtype) for s in seqs] + [pad])
     return source[index.T if batch_first else index]
 
