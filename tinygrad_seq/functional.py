@@ -78,17 +78,19 @@ def _same_float(*tensors: Tensor) -> tuple:
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """(*, in), weight (out, in), bias (out,) -> (*, out): x W^T + b."""
     if weight.ndim != 2:
-        raise ValueError(f"linear: weight must be 2-D (out, in), got shape {weight.shape}")
+        raise ValueError(f"linear: weight must be 2-D (out, in), got shape {tuple(weight.shape)}")
     if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
         raise ValueError(
-            f"linear: input of shape {input.shape} has {input.shape[-1] if input.ndim else 0} "
-            f"features in its last dimension, but weight of shape {weight.shape} expects "
-            f"{weight.shape[1]}"
+            f"linear: input of shape {tuple(input.shape)} has "
+            f"{input.shape[-1] if input.ndim else 0} features in its last dimension, but weight of "
+            f"shape {tuple(weight.shape)} expects {weight.shape[1]}"
         )
     if bias is None:
         return ops.Linear.apply(*_same_float(input, weight))
     if bias.shape != (weight.shape[0],):
-        raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
+        raise ValueError(
+            f"linear: bias must have shape ({weight.shape[0]},), got {tuple(bias.shape)}"
+        )
     return ops.Linear.apply(*_same_float(input, weight, bias))
 
 
@@ -96,7 +98,7 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
     """(*) int indices, weight (V, D) -> (*, D): rows of weight; row padding_idx gets no grad."""
     idx = _int_array(input, "embedding", "indices")
     if weight.ndim != 2:
-        raise ValueError(f"embedding: weight must be 2-D (V, D), got shape {weight.shape}")
+        raise ValueError(f"embedding: weight must be 2-D (V, D), got shape {tuple(weight.shape)}")
     V = weight.shape[0]
     if idx.size and (idx.min() < 0 or idx.max() >= V):
         bad = idx.min() if idx.min() < 0 else idx.max()
@@ -160,7 +162,7 @@ def layer_norm(
     if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k :]) != shape:
         raise ValueError(
             f"layer_norm: expected an input whose trailing dimensions are {shape}, "
-            f"got input of shape {input.shape}"
+            f"got input of shape {tuple(input.shape)}"
         )
     dims = tuple(range(input.ndim - k, input.ndim))
     centered = input - input.mean(dims, keepdim=True)
@@ -188,17 +190,17 @@ def _class_targets(input: Tensor, target: Any, fn: str, ignore_index: int) -> np
     """Check class-index targets against (N, C, d...) input; returns them as int64."""
     cdim = _class_dim(input, fn)
     t = target._data if isinstance(target, Tensor) else np.asarray(target)
-    want = input.shape[:cdim] + input.shape[cdim + 1 :]
+    want = input._data.shape[:cdim] + input._data.shape[cdim + 1 :]
     if t.dtype.kind not in "iu":
         raise TypeError(
             f"{fn}: target dtype {t.dtype} is not integer: class-index targets of shape {want} "
             f"must be integers (use target.long()); class-probability targets must have the "
-            f"input's shape {input.shape}"
+            f"input's shape {tuple(input.shape)}"
         )
     if t.shape != want:
         raise ValueError(
-            f"{fn}: expected target of shape {want} for input of shape {input.shape} "
-            f"(the class dimension removed), got target of shape {t.shape}"
+            f"{fn}: expected target of shape {want} for input of shape {tuple(input.shape)} "
+            f"(the class dimension removed), got target of shape {tuple(t.shape)}"
         )
     C = input.shape[cdim]
     bad = (t != ignore_index) & ((t < 0) | (t >= C))
@@ -217,7 +219,9 @@ def _class_weight(weight: Any, input: Tensor, fn: str) -> np.ndarray | None:
     w = weight._data if isinstance(weight, Tensor) else np.asarray(weight)
     C = input.shape[_class_dim(input, fn)]
     if w.shape != (C,):
-        raise ValueError(f"{fn}: weight must have shape ({C},), one per class, got {w.shape}")
+        raise ValueError(
+            f"{fn}: weight must have shape ({C},), one per class, got {tuple(w.shape)}"
+        )
     return w.astype(input.dtype)
 
 
@@ -308,7 +312,7 @@ def _soft_cross_entropy(
     target = _as_tensor(target, "cross_entropy", "target")
     if target.dtype.kind != "f":
         raise TypeError(
-            f"cross_entropy: a target of the input's shape {logp.shape} holds class "
+            f"cross_entropy: a target of the input's shape {tuple(logp.shape)} holds class "
             f"probabilities and must be floating point, got dtype {target.dtype}"
         )
     if ignore_index >= 0:
@@ -333,7 +337,8 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     target = _as_tensor(target, "mse_loss", "target")
     if target.shape != input.shape:
         raise ValueError(
-            f"mse_loss: target shape {target.shape} differs from input shape {input.shape}; "
+            f"mse_loss: target shape {tuple(target.shape)} differs from input shape "
+            f"{tuple(input.shape)}; "
             "reshape one of them (PyTorch would broadcast with a warning, usually a bug)"
         )
     diff = input - target
@@ -352,7 +357,9 @@ def binary_cross_entropy_with_logits(
     check_reduction(reduction, fn)
     target = _as_tensor(target, fn, "target")
     if target.shape != input.shape:
-        raise ValueError(f"{fn}: target shape {target.shape} must equal input shape {input.shape}")
+        raise ValueError(
+            f"{fn}: target shape {tuple(target.shape)} must equal input shape {tuple(input.shape)}"
+        )
     if input.dtype.kind != "f":
         raise TypeError(f"{fn}: input must be floating point logits, got dtype {input.dtype}")
     if target.dtype != input.dtype:
@@ -527,12 +534,12 @@ def _check_attention_inputs(query: Tensor, key: Tensor, value: Tensor, enable_gq
     if query.shape[-1] != key.shape[-1]:
         raise RuntimeError(
             f"scaled_dot_product_attention: query has {query.shape[-1]} features per position "
-            f"but key has {key.shape[-1]}: shapes {query.shape} and {key.shape}"
+            f"but key has {key.shape[-1]}: shapes {tuple(query.shape)} and {tuple(key.shape)}"
         )
     if key.shape[-2] != value.shape[-2]:
         raise RuntimeError(
             f"scaled_dot_product_attention: key has {key.shape[-2]} positions but value has "
-            f"{value.shape[-2]}: shapes {key.shape} and {value.shape}"
+            f"{value.shape[-2]}: shapes {tuple(key.shape)} and {tuple(value.shape)}"
         )
     if enable_gqa and query.ndim >= 3 and key.ndim >= 3:
         hq, hk, hv = query.shape[-3], key.shape[-3], value.shape[-3]

@@ -292,7 +292,9 @@ def _prepare(module: Any, inputs: Any, h0: Any) -> _Run:
     x = _array(inputs)
     if x.ndim != (3 if spec.layer else 2) or x.shape[-1] != spec.input_size:
         want = "(T, m, n_x)" if spec.layer else "(m, n_x)"
-        raise ValueError(f"{name}: inputs must be {want} with n_x={spec.input_size}, got {x.shape}")
+        raise ValueError(
+            f"{name}: inputs must be {want} with n_x={spec.input_size}, got {tuple(x.shape)}"
+        )
     run.x = run.from_module(x).copy()
     m, lstm = run.x.shape[1], spec.kind == "lstm"
     shape = (1, m, spec.hidden_size) if spec.layer else (m, spec.hidden_size)
@@ -300,7 +302,7 @@ def _prepare(module: Any, inputs: Any, h0: Any) -> _Run:
     states = [np.zeros(shape) if s is None else _array(s) for s in given]
     for label, s in zip(("h0", "c0"), states):
         if s.shape != shape:
-            raise ValueError(f"{name}: {label} must have shape {shape}, got {s.shape}")
+            raise ValueError(f"{name}: {label} must have shape {shape}, got {tuple(s.shape)}")
     run.h, run.c = run.squeeze(states[0]), run.squeeze(states[1]) if lstm else None
     return run
 

@@ -103,7 +103,9 @@ def _check_shapes(query: Tensor, key: Tensor, value: Tensor, kpm: Any, mask: Any
             )
         want = (heads, query.shape[0], key.shape[0])
         if mask.ndim == 3 and tuple(mask.shape) != want:
-            raise AssertionError(f"Expected `attn_mask` shape to be {want} but got {mask.shape}")
+            raise AssertionError(
+                f"Expected `attn_mask` shape to be {want} but got {tuple(mask.shape)}"
+            )
     return False
 
 
@@ -133,10 +135,12 @@ def _check_separate_weights(query, key, value, w: tuple) -> None:
     for name, weight, want in (("query", w[0], (Eq, Eq)), ("key", w[1], (Eq, Ek))):
         if tuple(weight.shape) != want:
             raise AssertionError(
-                f"expecting {name} weights shape of {want}, but got {weight.shape}"
+                f"expecting {name} weights shape of {want}, but got {tuple(weight.shape)}"
             )
     if tuple(w[2].shape) != (Eq, Ev):
-        raise AssertionError(f"expecting value weights shape of {(Eq, Ev)}, but got {w[2].shape}")
+        raise AssertionError(
+            f"expecting value weights shape of {(Eq, Ev)}, but got {tuple(w[2].shape)}"
+        )
 
 
 def _check_attn_mask(mask: Tensor, L: int, S: int, NH: int) -> Tensor:
@@ -144,13 +148,13 @@ def _check_attn_mask(mask: Tensor, L: int, S: int, NH: int) -> Tensor:
     if mask.ndim == 2:
         if tuple(mask.shape) != (L, S):
             raise RuntimeError(
-                f"The shape of the 2D attn_mask is {mask.shape}, but should be {(L, S)}."
+                f"The shape of the 2D attn_mask is {tuple(mask.shape)}, but should be {(L, S)}."
             )
         return mask.unsqueeze(0)
     if mask.ndim == 3:
         if tuple(mask.shape) != (NH, L, S):
             raise RuntimeError(
-                f"The shape of the 3D attn_mask is {mask.shape}, but should be {(NH, L, S)}."
+                f"The shape of the 3D attn_mask is {tuple(mask.shape)}, but should be {(NH, L, S)}."
             )
         return mask
     raise RuntimeError(f"attn_mask's dimension {mask.ndim} is not supported")
@@ -238,7 +242,9 @@ def multi_head_attention_forward(
         _check_separate_weights(query, key, value, weights)
     else:
         if key.shape != value.shape:
-            raise AssertionError(f"key shape {key.shape} does not match value shape {value.shape}")
+            raise AssertionError(
+                f"key shape {tuple(key.shape)} does not match value shape {tuple(value.shape)}"
+            )
         weights = (in_proj_weight[:E], in_proj_weight[E : 2 * E], in_proj_weight[2 * E :])
     q, k, v = _in_projection(query, key, value, weights, in_proj_bias)
     S = key.shape[0]

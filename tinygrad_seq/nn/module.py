@@ -285,7 +285,8 @@ class Module:
         missing = [k for k in own if k not in given]
         unexpected = [k for k in given if k not in own]
         problems = [
-            f"size mismatch for {k}: expected shape {own[k].shape}, got {given[k].shape}"
+            f"size mismatch for {k}: expected shape {tuple(own[k].shape)}, "
+            f"got {tuple(given[k].shape)}"
             for k in own
             if k in given and given[k].shape != own[k].shape
         ]

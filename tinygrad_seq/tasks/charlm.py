@@ -78,7 +78,7 @@ class CharLM(nn.Module):
         if ids.dtype.kind not in "iu":
             raise TypeError(f"CharLM: expected integer symbol ids, got dtype {ids.dtype}")
         if ids.ndim != 2:
-            raise ValueError(f"CharLM: expected ids of shape (L, N), got {ids.shape}")
+            raise ValueError(f"CharLM: expected ids of shape (L, N), got {tuple(ids.shape)}")
         out, hx = self.rnn(self.embedding(ids), hx, lengths=lengths)
         return self.head(out), hx
 

@@ -150,7 +150,8 @@ def pack_padded_sequence(
     """(T, B, *) [batch_first: (B, T, *)] padded, lengths (B,) -> PackedSequence."""
     if input.ndim < 2:
         raise IndexError(
-            f"pack_padded_sequence: input must be (T, B, *) or (B, T, *), got shape {input.shape}"
+            "pack_padded_sequence: input must be (T, B, *) or (B, T, *), got shape "
+            f"{tuple(input.shape)}"
         )
     lens = _lengths(lengths)
     T, B = (input.shape[1], input.shape[0]) if batch_first else input.shape[:2]
@@ -259,8 +260,8 @@ def pad_sequence(
             raise RuntimeError(f"pad_sequence: sequence {i} is 0-dimensional, expected (L, *)")
         if s.shape[1:] != first.shape[1:]:
             raise RuntimeError(
-                f"pad_sequence: sequence {i} has shape {s.shape} but sequence 0 has "
-                f"{first.shape}; all must have the same trailing dimensions"
+                f"pad_sequence: sequence {i} has shape {tuple(s.shape)} but sequence 0 has "
+                f"{tuple(first.shape)}; all must have the same trailing dimensions"
             )
     lens = np.array([s.shape[0] for s in seqs], dtype=np.int64)
     T, S = int(lens.max()), int(lens.sum())
