@@ -517,7 +517,25 @@ with torch.no_grad():
 rec("parameter_shares_its_tensor", (f, p.dtype == torch.float32, p.is_leaf, p.requires_grad))
 q = torch.nn.Parameter(torch.tensor([1.0, 2.0]), requires_grad=False)
 rec("parameter_without_grad", (q, q.requires_grad))
+a = torch.Tensor(p)
+rec("alias_of_a_parameter", (type(a) is torch.Tensor, a.requires_grad, a.is_leaf))
+m = torch.arange(6.0).reshape(2, 3)
+for name, t in [("transposed", m.t()), ("expanded", torch.zeros(3).expand(2, 3)),
+                ("zero_d", torch.tensor(2.0)), ("empty", torch.zeros(0, 2)), ("row", m[1])]:
+    y = torch.Tensor(t)
+    rec(name, (y, tuple(y.shape), y.is_contiguous() == t.is_contiguous()))
+torch.Tensor(m.t())[0, 1] = 100.0
+rec("written_through_a_transposed_alias", m)
 """,
+    )
+    check_script(
+        """
+rec("range", torch.Tensor(range(3)))
+rec("zero_d_tensors", torch.Tensor([torch.tensor(1.0), torch.tensor(2.0)]))
+rec("device", (torch.Tensor([1.0], device="cpu"), tuple(torch.Tensor(2, 3, device="cpu").shape)))
+torch.Tensor(torch.zeros(2), device="cpu")
+""",
+        error_contains="torch.Tensor(tensor, device=device)",
     )
 
 

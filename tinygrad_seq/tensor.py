@@ -123,7 +123,11 @@ class Tensor:
     def __new__(cls, *data: Any, device: Any = None, **unexpected: Any) -> Tensor:
         # torch.Tensor(t) is not a copy: it is t's alias (a view sharing t's memory and graph)
         if cls is Tensor and len(data) == 1 and isinstance(data[0], Tensor):
-            dtypes.check_device(device)
+            if device is not None:
+                raise RuntimeError(
+                    "Legacy tensor constructor of the form torch.Tensor(tensor, device=device) is "
+                    "not supported. Use torch.tensor(...) or torch.as_tensor(...) instead."
+                )
             return data[0].view(data[0]._data.shape)
         return object.__new__(cls)
 
