@@ -424,7 +424,9 @@ class Tensor:
         if isinstance(data, dtypes.Size):
             return np.empty(data, default)
         if isinstance(data, np.ndarray):  # shared when it has the default dtype, as in PyTorch
-            arr = _as_array(data) if data.dtype.kind not in "fiub" else data  # raises on objects
+            if data.dtype.kind not in "fiub":
+                _as_array(data)  # raises the TypeError for object or string arrays
+            arr = np.asarray(data)  # a plain ndarray (a memmap or matrix is viewed as one)
             return arr if arr.dtype == default else arr.astype(default)
         if isinstance(data, (bool, int, float, np.generic)):
             raise TypeError(f"Tensor(): data must be a sequence (got {type(data).__name__})")
