@@ -55,7 +55,7 @@ class TinygradSeqCompetitor(Competitor):
 
     def __init__(self, cell: str, params: dict, x: np.ndarray, y: np.ndarray):
         import tinygrad_seq.functional as F
-        from tinygrad_seq import Tensor, nn
+        from tinygrad_seq import nn, tensor
 
         self.F = F
         V, E = params["emb"].shape
@@ -73,7 +73,7 @@ class TinygradSeqCompetitor(Competitor):
             "b_out": self.out.bias,
         }
         for name, p in self.named.items():
-            p.data = Tensor(params[name])  # a copy: same values and dtype as the reference
+            p.data = tensor(params[name])  # a copy: same values and dtype as the reference
         self.x, self.y = x, y.reshape(-1)
         self.V = V
         self.loss = None

@@ -170,8 +170,8 @@ def fixed_cost(n: int = 2000, rounds: int = 5) -> str:
     """Engine cost per op with no numpy work: a chain of n additions of (1,) tensors (best of)."""
     import tinygrad_seq as ts
 
-    a = ts.Tensor(np.ones(1, np.float32), requires_grad=True)
-    b = ts.Tensor(np.ones(1, np.float32))
+    a = ts.tensor(np.ones(1, np.float32), requires_grad=True)
+    b = ts.tensor(np.ones(1, np.float32))
     fwd, bwd = [], []
     for _ in range(rounds):
         t0 = time.perf_counter()

@@ -43,7 +43,7 @@ def check_parity(
 ) -> None:
     """ours(*Tensors) and theirs(*torch tensors) agree in outputs and input gradients."""
     torch = require_torch()
-    ours_in = [ts.Tensor(a, requires_grad=grad and a.dtype.kind == "f") for a in arrays]
+    ours_in = [ts.tensor(a, requires_grad=grad and a.dtype.kind == "f") for a in arrays]
     theirs_in = [torch.tensor(a, requires_grad=grad and a.dtype.kind == "f") for a in arrays]
     out_o = _as_tuple(ours(*ours_in))
     out_t = _as_tuple(theirs(*theirs_in))
@@ -56,7 +56,7 @@ def check_parity(
         np.testing.assert_allclose(o.data, t_np, atol=atol, rtol=rtol, err_msg=f"output {i}")
         if grad and o.dtype.kind == "f" and o.requires_grad:
             r = rng.standard_normal(o.shape)
-            loss_o = loss_o + (o * ts.Tensor(r)).sum()
+            loss_o = loss_o + (o * ts.tensor(r)).sum()
             loss_t = loss_t + (t * torch.tensor(r)).sum()
     if not grad or isinstance(loss_o, float):
         return

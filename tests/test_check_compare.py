@@ -87,7 +87,7 @@ def _lm_loss(W, b, targets):
 def test_user_loss_feeds_the_same_upstream_gradient(kind, kwargs):
     rng = np.random.default_rng(11)
     layer = LAYERS[kind](3, 4, **kwargs)
-    W, b = ts.Tensor(rng.standard_normal((5, 4))), ts.Tensor(rng.standard_normal(5))
+    W, b = ts.tensor(rng.standard_normal((5, 4))), ts.tensor(rng.standard_normal(5))
     targets = rng.integers(0, 5, size=(4, 2))
     report = compare_gradients(layer, rng.standard_normal((4, 2, 3)), loss=_lm_loss(W, b, targets))
     assert_agree(report)
@@ -104,7 +104,7 @@ def test_lstm_loss_on_final_cell_state_reaches_dc_last():
 def test_batch_first_float32_and_tensor_inputs_leave_the_module_untouched():
     ts.set_default_dtype(ts.float32)
     layer = nn.GRU(3, 4, batch_first=True, retain_states=True)
-    x32 = ts.Tensor(np.random.default_rng(13).standard_normal((2, 5, 3)).astype(np.float32))
+    x32 = ts.tensor(np.random.default_rng(13).standard_normal((2, 5, 3)).astype(np.float32))
     layer(x32)  # a previous call: retained states that must not be copied or changed
     states_before = layer.states
     before = {k: v.numpy().copy() for k, v in layer.state_dict().items()}

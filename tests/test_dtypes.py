@@ -68,7 +68,8 @@ rec("same", (torch.long == torch.int64, torch.float == torch.float32, torch.bool
 def test_size_is_a_tuple_that_prints_as_pytorchs():
     s = ts.Size([2, 3, 4])
     assert s == (2, 3, 4) and isinstance(s, tuple)
-    assert repr(s) == "torch.Size([2, 3, 4])" and str(s) == "(2, 3, 4)"  # str: for messages
+    assert repr(s) == "torch.Size([2, 3, 4])" == str(s) == f"{s}"
+    assert str(ts.Size([])) == "torch.Size([])" and str(ts.Size([5])) == "torch.Size([5])"
     assert isinstance(s[1:], ts.Size) and s[1:] == (3, 4) and s[-1] == 4
     assert isinstance(s + (5,), ts.Size) and (1,) + s == (1, 2, 3, 4)
     assert s.numel() == 24 and ts.Size([]).numel() == 1
@@ -91,6 +92,31 @@ rec("zero_dim", tuple(torch.tensor(1.0).size()))
 x.size(3)
 """,
         error_contains="out of range",
+    )
+
+
+@pytest.mark.parity
+def test_parity_shapes_print_as_torch_size():
+    from script_parity import check_script
+
+    check_script(
+        """
+x = torch.zeros(2, 3)
+rec("str_shape", str(x.shape))
+rec("repr_size", repr(x.size()))
+rec("formatted", (f"{x.shape}", "%s" % (x.shape,), f"{x.shape!r}"))
+rec("in_a_list", str([x.shape, torch.zeros(4).shape]))
+rec("empty", (str(torch.tensor(1.0).shape), repr(torch.Size([]))))
+rec("sliced", (str(x.shape[1:]), str(x.shape[:0])))
+rec("equal_to_tuples", (x.shape == (2, 3), x.shape != (3, 2), (2, 3) == x.size()))
+rec("not_equal_to_lists", x.shape == [2, 3])
+rec("items", (x.shape[0], x.size(1), x.shape[-1], len(x.shape), list(x.shape)))
+y = x.shape + (1,)
+rec("added", (isinstance(y, torch.Size), type(y) is tuple, str(y), str((1,) + x.shape)))
+rec("numel", (torch.Size([2, 3]).numel(), torch.Size([]).numel(), str(torch.Size([2, 3]))))
+rec("hash", hash(x.shape) == hash((2, 3)))
+rec("unpack", tuple(n * 2 for n in x.shape))
+""",
     )
 
 

@@ -50,7 +50,7 @@ def test_cross_entropy_matches_torch(shape, reduction, smoothing, weighted, igno
         kw["ignore_index"] = ignore
 
     def ours(x, t):
-        return F.cross_entropy(x, t, None if w is None else ts.Tensor(w), **kw)
+        return F.cross_entropy(x, t, None if w is None else ts.tensor(w), **kw)
 
     def theirs(x, t):
         return torch.nn.functional.cross_entropy(x, t, None if w is None else torch.tensor(w), **kw)
@@ -75,7 +75,7 @@ def test_cross_entropy_probability_targets_match_torch(shape, reduction, smoothi
     kw = dict(reduction=reduction, label_smoothing=smoothing)
 
     def ours(x, p):
-        return F.cross_entropy(x, p, None if w is None else ts.Tensor(w), **kw)
+        return F.cross_entropy(x, p, None if w is None else ts.tensor(w), **kw)
 
     def theirs(x, p):
         return torch.nn.functional.cross_entropy(x, p, None if w is None else torch.tensor(w), **kw)
@@ -103,7 +103,7 @@ def test_nll_loss_matches_torch(shape, reduction, weighted, ignore):
     )
 
     def ours(x, t):
-        return F.nll_loss(x, t, None if w is None else ts.Tensor(w), **kw)
+        return F.nll_loss(x, t, None if w is None else ts.tensor(w), **kw)
 
     def theirs(x, t):
         return torch.nn.functional.nll_loss(x, t, None if w is None else torch.tensor(w), **kw)
@@ -113,7 +113,7 @@ def test_nll_loss_matches_torch(shape, reduction, weighted, ignore):
 
 def test_cross_entropy_is_log_softmax_then_nll():
     rng = np.random.default_rng(3)
-    x = ts.Tensor(rng.standard_normal((4, 3)), requires_grad=True)
+    x = ts.tensor(rng.standard_normal((4, 3)), requires_grad=True)
     t = ts.tensor([0, 2, 1, 2])
     a = F.cross_entropy(x, t)
     b = F.nll_loss(x.log_softmax(1), t)
@@ -124,7 +124,7 @@ def test_cross_entropy_is_log_softmax_then_nll():
 
 
 def test_cross_entropy_ignored_targets_get_zero_loss_and_gradient():
-    x = ts.Tensor(np.random.default_rng(4).standard_normal((4, 3)), requires_grad=True)
+    x = ts.tensor(np.random.default_rng(4).standard_normal((4, 3)), requires_grad=True)
     t = ts.tensor([0, -100, 1, -100])
     loss = F.cross_entropy(x, t, reduction="none")
     assert loss.data[1] == 0 and loss.data[3] == 0
@@ -136,7 +136,7 @@ def test_cross_entropy_ignored_targets_get_zero_loss_and_gradient():
 
 
 def test_cross_entropy_all_targets_ignored_gives_nan_mean_like_torch():
-    x = ts.Tensor(np.zeros((2, 3)))
+    x = ts.tensor(np.zeros((2, 3)))
     t = ts.tensor([-100, -100])
     assert np.isnan(F.cross_entropy(x, t).item())
     assert F.cross_entropy(x, t, reduction="sum").item() == 0
@@ -145,7 +145,7 @@ def test_cross_entropy_all_targets_ignored_gives_nan_mean_like_torch():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_cross_entropy_large_logits_stay_finite(dtype):
     logits = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 5e3]])
-    x = ts.Tensor(logits.astype(dtype), requires_grad=True)
+    x = ts.tensor(logits.astype(dtype), requires_grad=True)
     t = ts.tensor([1, 1])
     loss = F.cross_entropy(x, t, label_smoothing=0.1)
     loss.backward()
@@ -158,7 +158,7 @@ def test_cross_entropy_large_logits_stay_finite(dtype):
     np.testing.assert_allclose(loss.item(), -(q * log_p).sum(1).mean(), rtol=1e-6)
     np.testing.assert_allclose(x.grad.data, (np.exp(log_p) - q) / 2, rtol=1e-6, atol=1e-7)
     # the confident, correct row has (almost) zero gradient except smoothing's share
-    plain = ts.Tensor(x.data, requires_grad=True)
+    plain = ts.tensor(x.data, requires_grad=True)
     F.cross_entropy(plain, t).backward()
     np.testing.assert_allclose(plain.grad.data[1], 0, atol=1e-6)
     np.testing.assert_allclose(plain.grad.data[0], [0.5, -0.5, 0], atol=1e-6)
@@ -253,9 +253,9 @@ def test_bce_with_logits_matches_torch(reduction, weighted, pos_weighted):
         return F.binary_cross_entropy_with_logits(
             a,
             b,
-            None if w is None else ts.Tensor(w),
+            None if w is None else ts.tensor(w),
             reduction=reduction,
-            pos_weight=None if pw is None else ts.Tensor(pw),
+            pos_weight=None if pw is None else ts.tensor(pw),
         )
 
     def theirs(a, b):
@@ -271,8 +271,8 @@ def test_bce_with_logits_matches_torch(reduction, weighted, pos_weighted):
 
 
 def test_bce_with_logits_large_logits_finite_and_exact_gradient():
-    x = ts.Tensor(np.array([1e4, -1e4, 1e4, -1e4, 0.0]), requires_grad=True)
-    y = ts.Tensor(np.array([1.0, 0.0, 0.0, 1.0, 1.0]))
+    x = ts.tensor(np.array([1e4, -1e4, 1e4, -1e4, 0.0]), requires_grad=True)
+    y = ts.tensor(np.array([1.0, 0.0, 0.0, 1.0, 1.0]))
     loss = F.binary_cross_entropy_with_logits(x, y, reduction="sum")
     loss.backward()
     np.testing.assert_allclose(loss.item(), 2e4 + np.log(2), rtol=1e-12)
@@ -321,7 +321,7 @@ def test_embedding_matches_torch(padding_idx):
 
 
 def test_embedding_padding_row_gets_no_gradient_but_keeps_its_values():
-    w = ts.Tensor(np.arange(12.0).reshape(4, 3), requires_grad=True)
+    w = ts.tensor(np.arange(12.0).reshape(4, 3), requires_grad=True)
     out = F.embedding(ts.tensor([1, 1, 2]), w, padding_idx=1)
     np.testing.assert_array_equal(out.data, w.data[[1, 1, 2]])  # forward unchanged
     out.sum().backward()

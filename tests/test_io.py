@@ -13,6 +13,7 @@ import safetensors
 import safetensors.numpy
 from script_parity import check_script
 
+from tinygrad_seq import tensor
 from tinygrad_seq.io import (
     CheckpointError,
     CheckpointNotFoundError,
@@ -89,7 +90,7 @@ def test_round_trip_is_bitwise_and_keeps_dtypes(tmp_path, rng):
 
 
 def test_tensors_save_their_data_and_numpy_scalars_stay_scalars(tmp_path):
-    t = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    t = tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
     save({"w": t, "s": np.float32(1.5), "n": np.int64(-4)}, tmp_path / "t.safetensors")
     back = load(tmp_path / "t.safetensors")
     _assert_loaded(back["w"], t.detach().numpy())

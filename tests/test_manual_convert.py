@@ -59,11 +59,11 @@ def test_manual_forward_reproduces_layer(kind, kwargs, n_x, n_a, m, T_x):
     rng = np.random.default_rng(0)
     layer = make(kind, kwargs, n_x, n_a)
     x, h0, c0 = rng.standard_normal((T_x, m, n_x)), rng.standard_normal((1, m, n_a)), None
-    hx = ts.Tensor(h0)
+    hx = ts.tensor(h0)
     if kind == "lstm":
         c0 = rng.standard_normal((1, m, n_a))
-        hx = (hx, ts.Tensor(c0))
-    out, _ = layer(ts.Tensor(x), hx)
+        hx = (hx, ts.tensor(c0))
+    out, _ = layer(ts.tensor(x), hx)
     spec = cv.module_spec(layer)
     params = cv.module_to_course(layer)
     c0_course = None if c0 is None else cv.state_to_course(c0)
@@ -78,7 +78,7 @@ def test_manual_cell_forward_reproduces_cell(kind, kwargs, n_x, n_a, m):
     cell = make(kind, kwargs, n_x, n_a, layer=False)
     x, h = rng.standard_normal((m, n_x)), rng.standard_normal((m, n_a))
     c = rng.standard_normal((m, n_a))
-    res = cell(ts.Tensor(x), (ts.Tensor(h), ts.Tensor(c)) if kind == "lstm" else ts.Tensor(h))
+    res = cell(ts.tensor(x), (ts.tensor(h), ts.tensor(c)) if kind == "lstm" else ts.tensor(h))
     h_new = res[0] if kind == "lstm" else res
     spec, params = cv.module_spec(cell), cv.module_to_course(cell)
     a = manual_forward(params, spec, x.T[:, :, None], h.T, c.T if kind == "lstm" else None)
@@ -92,7 +92,7 @@ def test_no_bias_modules_convert_with_zero_biases():
         params = cv.module_to_course(layer)
         assert all(not np.any(v) for k, v in params.items() if k[0] == "b")
         x = rng.standard_normal((3, 2, 3))
-        out, _ = layer(ts.Tensor(x))
+        out, _ = layer(ts.tensor(x))
         spec, zeros = cv.module_spec(layer), np.zeros((4, 2))
         a = manual_forward(params, spec, cv.sequence_to_course(x), zeros, zeros)
         np.testing.assert_allclose(cv.sequence_from_course(a), out.data, atol=1e-12)
@@ -156,7 +156,7 @@ def test_nn_course_nn_round_trip(kind, kwargs, layer):
     before = {k: v.numpy().copy() for k, v in module.state_dict().items()}
     rng = np.random.default_rng(3)
     x = rng.standard_normal((4, 2, 3) if layer else (2, 3))
-    out_before = module(ts.Tensor(x))
+    out_before = module(ts.tensor(x))
     cv.course_to_module(cv.module_to_course(module), module)
     after = {k: v.numpy() for k, v in module.state_dict().items()}
     sfx = "_l0" if layer else ""
@@ -173,7 +173,7 @@ def test_nn_course_nn_round_trip(kind, kwargs, layer):
         expect_ih[unfolded], expect_hh[unfolded] = b_ih[unfolded], b_hh[unfolded]
     np.testing.assert_array_equal(after["bias_ih" + sfx], expect_ih)
     np.testing.assert_array_equal(after["bias_hh" + sfx], expect_hh)
-    out_after = module(ts.Tensor(x))  # ... and the function is the same
+    out_after = module(ts.tensor(x))  # ... and the function is the same
     first = (lambda o: o[0]) if layer or kind == "lstm" else (lambda o: o)
     np.testing.assert_allclose(first(out_after).data, first(out_before).data, atol=1e-14, rtol=0)
 

@@ -84,9 +84,9 @@ def _nn_lm_step(kind, kwargs, params, X, Y, a_prev, lr, clip, freeze_bias_hh):
     recurrent = {k: v for k, v in params.items() if k not in ("Wya", "by")}
     cv.course_to_module(recurrent, layer)
     Wya, by = nn.Parameter(params["Wya"].copy()), nn.Parameter(params["by"][:, 0].copy())
-    h0 = ts.Tensor(cv.state_from_course(a_prev, layer=True))
+    h0 = ts.tensor(cv.state_from_course(a_prev, layer=True))
     h0 = (h0, ts.zeros(*h0.shape, dtype=ts.float64)) if kind == "lstm" else h0
-    out, _ = layer(ts.Tensor(cv.sequence_from_course(X)), h0)
+    out, _ = layer(ts.tensor(cv.sequence_from_course(X)), h0)
     T, m = out.shape[:2]
     logits = (out @ Wya.T + by).reshape(T * m, Wya.shape[0])
     loss = F.cross_entropy(logits, Y.T.reshape(T * m), reduction="sum")

@@ -34,12 +34,12 @@ def _assert_same_grads(ours, theirs, atol=1e-10):
 
 def _run_both(ours, theirs, x, torch, index_input=False):
     """Forward and backward of sum(out * R) in both frameworks; returns the two input grads."""
-    R = np.random.default_rng(99).standard_normal(ours(ts.Tensor(x)).shape)
-    xo = ts.Tensor(x) if index_input else ts.Tensor(x, requires_grad=True)
+    R = np.random.default_rng(99).standard_normal(ours(ts.tensor(x)).shape)
+    xo = ts.tensor(x) if index_input else ts.tensor(x, requires_grad=True)
     xt = torch.tensor(x) if index_input else torch.tensor(x, requires_grad=True)
     out_o, out_t = ours(xo), theirs(xt)
     np.testing.assert_allclose(out_o.data, out_t.detach().numpy(), atol=1e-10)
-    (out_o * ts.Tensor(R)).sum().backward()
+    (out_o * ts.tensor(R)).sum().backward()
     (out_t * torch.tensor(R)).sum().backward()
     _assert_same_grads(ours, theirs)
     if not index_input:
@@ -226,16 +226,16 @@ def test_loss_modules_match_torch():
     t[1] = 3
     w = rng.uniform(0.5, 2, 4)
     cases = [
-        (nn.CrossEntropyLoss(ts.Tensor(w), ignore_index=3, label_smoothing=0.1),
+        (nn.CrossEntropyLoss(ts.tensor(w), ignore_index=3, label_smoothing=0.1),
          torch.nn.CrossEntropyLoss(torch.tensor(w), ignore_index=3, label_smoothing=0.1), t),
         (nn.NLLLoss(reduction="sum"), torch.nn.NLLLoss(reduction="sum"), t),
         (nn.MSELoss(reduction="none"), torch.nn.MSELoss(reduction="none"), x * 0.5),
-        (nn.BCEWithLogitsLoss(pos_weight=ts.Tensor(w)),
+        (nn.BCEWithLogitsLoss(pos_weight=ts.tensor(w)),
          torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(w)), rng.uniform(size=(6, 4))),
     ]  # fmt: skip
     for ours, theirs, target in cases:
-        xo, xt = ts.Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-        lo, lt = ours(xo, ts.Tensor(target)), theirs(xt, torch.tensor(target))
+        xo, xt = ts.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        lo, lt = ours(xo, ts.tensor(target)), theirs(xt, torch.tensor(target))
         np.testing.assert_allclose(lo.data, lt.detach().numpy(), atol=1e-10)
         lo.sum().backward()
         lt.sum().backward()

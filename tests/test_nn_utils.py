@@ -20,7 +20,7 @@ def _params_with_grads(scale=1.0, seed=0):
     params = []
     for g in grads:
         p = nn.Parameter(np.zeros(g.shape))
-        p.grad = ts.Tensor(g.copy())
+        p.grad = ts.tensor(g.copy())
         params.append(p)
     params.append(nn.Parameter(np.zeros(5)))  # grad None: skipped
     return params, grads
@@ -69,7 +69,7 @@ def test_clip_grad_norm_scales_in_place_and_accepts_a_single_tensor_or_generator
     for p, a in zip(params, arrays):
         assert np.shares_memory(p.grad.numpy(), a)
     p = params[0]
-    p.grad = ts.Tensor(np.full((3, 4), 3.0))
+    p.grad = ts.tensor(np.full((3, 4), 3.0))
     norm = clip_grad_norm_(p, 6.0)
     assert float(norm) == pytest.approx(math.sqrt(12 * 9))
     np.testing.assert_allclose(p.grad.data, 3.0 * 6.0 / (float(norm) + 1e-6))
@@ -89,7 +89,7 @@ def test_clip_grad_norm_with_a_model_after_backward_and_float32():
 def test_clip_grad_norm_no_grads_and_nonfinite():
     assert float(clip_grad_norm_([nn.Parameter(np.zeros(2))], 1.0)) == 0.0
     p = nn.Parameter(np.zeros(2))
-    p.grad = ts.Tensor(np.array([1.0, np.inf]))
+    p.grad = ts.tensor(np.array([1.0, np.inf]))
     with pytest.raises(RuntimeError, match="total norm of order 2.0 of the gradients is inf"):
         clip_grad_norm_(p, 1.0, error_if_nonfinite=True)
     np.testing.assert_array_equal(p.grad.data, [1.0, np.inf])  # nothing changed
@@ -117,7 +117,7 @@ def test_clip_grad_value_is_the_courses_elementwise_clip():
         assert np.shares_memory(p.grad.numpy(), a)  # in place
         np.testing.assert_array_equal(p.grad.data, np.clip(g, -1.5, 1.5))
     single = nn.Parameter(np.zeros(3))
-    single.grad = ts.Tensor(np.array([-9.0, 0.5, 9.0]))
+    single.grad = ts.tensor(np.array([-9.0, 0.5, 9.0]))
     clip_grad_value_(single, 1.0)
     np.testing.assert_array_equal(single.grad.data, [-1.0, 0.5, 1.0])
     with pytest.raises(ValueError, match="clip_value must be non-negative"):

@@ -61,11 +61,11 @@ def _problem(seed=0, steps=STEPS, dtype=np.float64):
     return init, grads
 
 
-def _params(init, make=ts.Tensor):
+def _params(init, make=ts.tensor):
     return [make(a.copy(), requires_grad=True) for a in init]
 
 
-def _run(opt, params, grads, wrap=ts.Tensor):
+def _run(opt, params, grads, wrap=ts.tensor):
     """Set each step's gradients (wrap(array): ours or torch's) and step; returns the arrays."""
     trajectory = []
     for step_grads in grads:
@@ -191,8 +191,8 @@ def test_state_dict_round_trip(name, kwargs):
 def test_state_dict_layout_matches_pytorch():
     a, b, c = _params(_problem()[0])
     opt = optim.Adam([{"params": [a, b]}, {"params": [c], "lr": 0.1}], lr=0.01)
-    a.grad = ts.Tensor(np.ones(a.shape))
-    c.grad = ts.Tensor(np.ones(c.shape))
+    a.grad = ts.tensor(np.ones(a.shape))
+    c.grad = ts.tensor(np.ones(c.shape))
     opt.step()
     sd = opt.state_dict()
     assert set(sd) == {"state", "param_groups"}
@@ -212,7 +212,7 @@ def test_load_state_dict_accepts_tensors_as_buffers():
     _run(opt, ps, grads[:2])
     sd = opt.state_dict()
     for entry in sd["state"].values():
-        entry["momentum_buffer"] = ts.Tensor(entry["momentum_buffer"])
+        entry["momentum_buffer"] = ts.tensor(entry["momentum_buffer"])
     other = optim.SGD(_params(init), lr=0.1, momentum=0.9)
     other.load_state_dict(sd)
     buf = other.state[other.param_groups[0]["params"][0]]["momentum_buffer"]
@@ -267,7 +267,7 @@ def test_load_state_dict_validates_and_changes_nothing_on_error(corrupt, message
 def test_zero_grad_set_to_none():
     ps = _params(_problem()[0])
     for p in ps:
-        p.grad = ts.Tensor(np.ones(p.shape))
+        p.grad = ts.tensor(np.ones(p.shape))
     optim.SGD(ps, lr=0.1).zero_grad()
     assert all(p.grad is None for p in ps)
 
@@ -287,7 +287,7 @@ def test_zero_grad_in_place_keeps_the_grad_tensor():
 
 
 def _p(shape=(2,)):
-    return ts.Tensor(np.zeros(shape), requires_grad=True)
+    return ts.tensor(np.zeros(shape), requires_grad=True)
 
 
 BAD_OPTIONS = [
@@ -325,7 +325,7 @@ def test_bad_options_are_rejected(name, kwargs, message):
         (lambda: _p(), TypeError, "single Tensor"),
         (lambda: {_p()}, TypeError, "not a set"),
         (lambda: [np.zeros(2)], TypeError, "optimize Tensors, got ndarray"),
-        (lambda: [ts.Tensor(np.zeros(2))], ValueError, "does not require grad"),
+        (lambda: [ts.tensor(np.zeros(2))], ValueError, "does not require grad"),
         (lambda: [_p() * 2.0], ValueError, "non-leaf"),
         (lambda: [{"lr": 0.1}], ValueError, "no 'params' key"),
         (lambda: [("w", _p()), _p()], ValueError, "every parameter is a"),
@@ -367,7 +367,7 @@ def test_add_param_group_checks_options_and_fills_defaults():
 
 def test_gradient_of_the_wrong_shape_is_reported():
     p = _p((3,))
-    p.grad = ts.Tensor(np.ones((3, 1)))
+    p.grad = ts.tensor(np.ones((3, 1)))
     with pytest.raises(ValueError, match=r"parameter 0 of group 0 has shape \(3,\) but its "):
         optim.SGD([p], lr=0.1).step()
 
@@ -397,7 +397,7 @@ def test_parameters_without_grad_are_skipped():
     ps = _params(init)
     opt = optim.Adam(ps, lr=0.1)
     for g in grads:
-        ps[0].grad, ps[1].grad, ps[2].grad = ts.Tensor(g[0]), None, ts.Tensor(g[2])
+        ps[0].grad, ps[1].grad, ps[2].grad = ts.tensor(g[0]), None, ts.tensor(g[2])
         opt.step()
     np.testing.assert_array_equal(ps[1].data, init[1])
     assert ps[1] not in opt.state or not opt.state[ps[1]]
@@ -405,7 +405,7 @@ def test_parameters_without_grad_are_skipped():
 
 
 def test_closure_runs_with_grad_enabled_and_returns_the_loss():
-    p = ts.Tensor(np.array([3.0, -2.0]), requires_grad=True)
+    p = ts.tensor(np.array([3.0, -2.0]), requires_grad=True)
     opt = optim.SGD([p], lr=0.25)
 
     def closure():
@@ -423,8 +423,8 @@ def test_closure_runs_with_grad_enabled_and_returns_the_loss():
 @pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "Adagrad", "RMSprop"])
 def test_minimises_a_quadratic_with_backward(name):
     """End to end: backward() fills .grad, step() walks downhill to the minimum."""
-    target = ts.Tensor(np.array([1.0, -2.0, 0.5]))
-    p = ts.Tensor(np.zeros(3), requires_grad=True)
+    target = ts.tensor(np.array([1.0, -2.0, 0.5]))
+    p = ts.tensor(np.zeros(3), requires_grad=True)
     lr = {"SGD": 0.1, "Adagrad": 0.5}.get(name, 0.05)
     kwargs = {"weight_decay": 0.0} if name == "AdamW" else {}
     opt = getattr(optim, name)([p], lr=lr, **kwargs)
@@ -436,9 +436,9 @@ def test_minimises_a_quadratic_with_backward(name):
 
 
 def test_adamw_decays_weights_without_gradient_signal():
-    p = ts.Tensor(np.array([2.0, -4.0]), requires_grad=True)
+    p = ts.tensor(np.array([2.0, -4.0]), requires_grad=True)
     opt = optim.AdamW([p], lr=0.1, weight_decay=0.5)
-    p.grad = ts.Tensor(np.zeros(2))
+    p.grad = ts.tensor(np.zeros(2))
     opt.step()
     np.testing.assert_allclose(p.data, [2.0 * 0.95, -4.0 * 0.95])  # m = 0: only the decay acts
 
@@ -454,7 +454,7 @@ def test_named_parameters_are_kept_as_param_names():
 def test_read_only_parameter_data_is_copied_before_the_update():
     p = _p((3,))
     p._data.flags.writeable = False  # internal: a read-only array, as from a loaded file
-    p.grad = ts.Tensor(np.ones(3))
+    p.grad = ts.tensor(np.ones(3))
     optim.SGD([p], lr=0.5).step()
     np.testing.assert_array_equal(p.data, [-0.5, -0.5, -0.5])
 

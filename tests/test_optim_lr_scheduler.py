@@ -84,7 +84,7 @@ def _groups(ps):
 
 
 def _ours(name, kwargs, opt_kwargs=None):
-    ps = [ts.Tensor(a, requires_grad=True) for a in _params()]
+    ps = [ts.tensor(a, requires_grad=True) for a in _params()]
     opt = optim.SGD(_groups(ps), **(opt_kwargs or {"lr": 0.1}))
     return ps, opt, getattr(optim.lr_scheduler, name)(opt, **kwargs)
 
@@ -147,7 +147,7 @@ def test_parity_chained_with_an_optimizer(name, kwargs):
     for step in range(25):
         grads = [rng.standard_normal(p.shape) for p in ps]
         for p, q, g in zip(ps, ps_t, grads):
-            p.grad, q.grad = ts.Tensor(g), torch.tensor(g)
+            p.grad, q.grad = ts.tensor(g), torch.tensor(g)
         opt.step()
         opt_t.step()
         sched.step()
@@ -175,7 +175,7 @@ def test_parity_two_schedulers_compose_on_one_optimizer():
             lrs.append([g["lr"] for g in opt.param_groups])
         return lrs
 
-    ours = run(tinygrad_seq, [ts.Tensor(a, requires_grad=True) for a in _params()])
+    ours = run(tinygrad_seq, [ts.tensor(a, requires_grad=True) for a in _params()])
     theirs = run(torch, [torch.tensor(a, requires_grad=True) for a in _params()])
     np.testing.assert_allclose(ours, theirs, rtol=1e-15, atol=0)
 
@@ -225,7 +225,7 @@ def test_state_dict_round_trip_with_the_optimizer():
 
 
 def test_resuming_with_last_epoch_needs_initial_lr():
-    p = ts.Tensor(np.zeros(2), requires_grad=True)
+    p = ts.tensor(np.zeros(2), requires_grad=True)
     with pytest.raises(KeyError, match="initial_lr"):
         StepLR(optim.SGD([p], lr=0.1), step_size=2, last_epoch=4)
 
@@ -270,7 +270,7 @@ def test_warns_when_stepped_before_the_optimizer():
     ],
 )
 def test_validation(make, error, message):
-    opt = optim.SGD([ts.Tensor(np.zeros(2), requires_grad=True)], lr=0.1)
+    opt = optim.SGD([ts.tensor(np.zeros(2), requires_grad=True)], lr=0.1)
     with pytest.raises(error, match=message):
         make(opt)
 
@@ -286,8 +286,8 @@ def test_module_is_reachable_both_ways():
 
 
 def test_lambda_lr_state_dict_saves_callable_objects_not_functions():
-    p = ts.Tensor(np.zeros(2), requires_grad=True)
-    q = ts.Tensor(np.zeros(2), requires_grad=True)
+    p = ts.tensor(np.zeros(2), requires_grad=True)
+    q = ts.tensor(np.zeros(2), requires_grad=True)
     halving = _Halving(every=2)
     opt = optim.SGD([{"params": [p]}, {"params": [q]}], lr=0.1)
     sched = optim.lr_scheduler.LambdaLR(opt, [_warmup_then_decay, halving])
@@ -336,7 +336,7 @@ def test_linear_lr_and_multistep_closed_forms():
     ],
 )
 def test_more_validation(make, error, message):
-    opt = optim.SGD([ts.Tensor(np.zeros(2), requires_grad=True)], lr=0.1)
+    opt = optim.SGD([ts.tensor(np.zeros(2), requires_grad=True)], lr=0.1)
     with pytest.raises(error, match=message):
         make(opt)
 
@@ -408,7 +408,7 @@ def test_parity_one_cycle(opt_name, opt_kwargs, kwargs):
     grads = [[rng.standard_normal(a.shape) for a in _params()] for _ in range(39)]
     ours = _one_cycle_run(
         ts,
-        [ts.Tensor(a, requires_grad=True) for a in _params()],
+        [ts.tensor(a, requires_grad=True) for a in _params()],
         opt_name,
         opt_kwargs,
         kwargs,
@@ -430,7 +430,7 @@ def test_parity_one_cycle(opt_name, opt_kwargs, kwargs):
 
 
 def test_one_cycle_shape_and_state_dict():
-    p = ts.Tensor(np.zeros(2), requires_grad=True)
+    p = ts.tensor(np.zeros(2), requires_grad=True)
     opt = optim.SGD([p], lr=0.1, momentum=0.9)
     sched = optim.lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=10)
     assert sched.get_last_lr() == [pytest.approx(1.0 / 25)]
@@ -439,7 +439,7 @@ def test_one_cycle_shape_and_state_dict():
     saved_opt, saved = opt.state_dict(), sched.state_dict()
     rest = [r[0] for r in _lrs(opt, sched, 4)[1:]]  # to the last step, 9
     assert max(r[0] for r in lrs) == pytest.approx(1.0) and rest[-1] == pytest.approx(1e-4 / 25)
-    q = ts.Tensor(np.zeros(2), requires_grad=True)
+    q = ts.tensor(np.zeros(2), requires_grad=True)
     fresh_opt = optim.SGD([q], lr=0.1, momentum=0.9)
     fresh = optim.lr_scheduler.OneCycleLR(fresh_opt, max_lr=1.0, total_steps=10)
     fresh_opt.load_state_dict(saved_opt)
@@ -463,7 +463,7 @@ def test_one_cycle_shape_and_state_dict():
     ],
 )
 def test_one_cycle_validation(opt_kwargs, kwargs, error, message):
-    opt = optim.SGD([ts.Tensor(np.zeros(2), requires_grad=True)], lr=0.1, **opt_kwargs)
+    opt = optim.SGD([ts.tensor(np.zeros(2), requires_grad=True)], lr=0.1, **opt_kwargs)
     if error is None:
         optim.lr_scheduler.OneCycleLR(opt, **kwargs)
         return
@@ -472,7 +472,7 @@ def test_one_cycle_validation(opt_kwargs, kwargs, error, message):
 
 
 def test_one_cycle_needs_momentum_or_betas():
-    opt = optim.Adagrad([ts.Tensor(np.zeros(2), requires_grad=True)], lr=0.1)
+    opt = optim.Adagrad([ts.tensor(np.zeros(2), requires_grad=True)], lr=0.1)
     with pytest.raises(ValueError, match="momentum or beta1"):
         optim.lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=5)
     optim.lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=5, cycle_momentum=False)
@@ -521,7 +521,7 @@ def test_parity_reduce_on_plateau(kwargs):
             )
         return out
 
-    ours = run(ts, [ts.Tensor(a, requires_grad=True) for a in _params()], ts.tensor)
+    ours = run(ts, [ts.tensor(a, requires_grad=True) for a in _params()], ts.tensor)
     theirs = run(torch, [torch.tensor(a, requires_grad=True) for a in _params()], torch.tensor)
     assert ours == theirs
     assert len({tuple(r[0]) for r in ours}) > 1 or kwargs == {}  # the lr did change
@@ -529,7 +529,7 @@ def test_parity_reduce_on_plateau(kwargs):
 
 def test_reduce_on_plateau_state_dict_round_trip():
     def make():
-        ps = [ts.Tensor(a, requires_grad=True) for a in _params()]
+        ps = [ts.tensor(a, requires_grad=True) for a in _params()]
         opt = optim.SGD(_groups(ps), lr=0.1)
         return opt, optim.lr_scheduler.ReduceLROnPlateau(opt, patience=1, cooldown=1)
 
@@ -562,7 +562,7 @@ def test_reduce_on_plateau_state_dict_round_trip():
     ],
 )
 def test_reduce_on_plateau_validation(kwargs, error, message):
-    opt = optim.SGD([ts.Tensor(np.zeros(2), requires_grad=True)], lr=0.1)
+    opt = optim.SGD([ts.tensor(np.zeros(2), requires_grad=True)], lr=0.1)
     with pytest.raises(error, match=message):
         optim.lr_scheduler.ReduceLROnPlateau(opt, **kwargs)
 
@@ -578,7 +578,7 @@ def test_pytorch_scheduler_state_dicts_load_and_continue():
         return opt, lib.optim.lr_scheduler.ReduceLROnPlateau(opt, patience=1, cooldown=2)
 
     opt_t, sched_t = plateau(torch, [torch.tensor(a, requires_grad=True) for a in _params()])
-    opt, sched = plateau(ts, [ts.Tensor(a, requires_grad=True) for a in _params()])
+    opt, sched = plateau(ts, [ts.tensor(a, requires_grad=True) for a in _params()])
     for m in metrics[:25]:
         sched_t.step(m)
     opt.load_state_dict(opt_t.state_dict())
@@ -593,7 +593,7 @@ def test_pytorch_scheduler_state_dicts_load_and_continue():
         return opt, lib.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=30)
 
     opt_t, sched_t = one_cycle(torch, [torch.tensor(a, requires_grad=True) for a in _params()])
-    opt, sched = one_cycle(ts, [ts.Tensor(a, requires_grad=True) for a in _params()])
+    opt, sched = one_cycle(ts, [ts.tensor(a, requires_grad=True) for a in _params()])
     for _ in range(10):
         opt_t.step()
         sched_t.step()

@@ -57,8 +57,8 @@ def test_save_load_round_trip(tmp_path, tiny_lm):
     assert vocab == tiny_lm.vocab
     assert model.config == tiny_lm.model.config and not model.training
     x, lengths, _ = lm_batch(["anna", "ba"], vocab)
-    want, _ = tiny_lm.model(ts.Tensor(x), lengths=lengths)
-    got, _ = model(ts.Tensor(x), lengths=lengths)
+    want, _ = tiny_lm.model(ts.tensor(x), lengths=lengths)
+    got, _ = model(ts.tensor(x), lengths=lengths)
     np.testing.assert_array_equal(got.data, want.data)
     assert io.load_metadata(path)["history"]["train_loss"] == tiny_lm.history["train_loss"]
 

@@ -87,8 +87,8 @@ def test_padding_does_not_change_a_sequence():
     model, vocab = _model()
     model.eval()
     x, lengths, _ = lm_batch(["ada", "carla"], vocab)  # "ada" is padded to carla's length
-    batch, _ = model(ts.Tensor(x), lengths=lengths)
-    alone, _ = model(ts.Tensor(x[: lengths[0], :1]))
+    batch, _ = model(ts.tensor(x), lengths=lengths)
+    alone, _ = model(ts.tensor(x[: lengths[0], :1]))
     np.testing.assert_allclose(
         batch.numpy()[: lengths[0], 0], alone.numpy()[:, 0], rtol=1e-5, atol=1e-6
     )

@@ -50,7 +50,7 @@ def test_tensor_copies_its_input():
 
 def test_integer_tensor_cannot_require_grad():
     for make in (
-        lambda: ts.Tensor(np.array([1, 2]), requires_grad=True),
+        lambda: ts.tensor(np.array([1, 2]), requires_grad=True),
         lambda: ts.tensor([True], requires_grad=True),
         lambda: ts.tensor([1, 2]).requires_grad_(),
         lambda: ts.zeros(2, dtype=ts.int64, requires_grad=True),
@@ -445,19 +445,123 @@ torch.Tensor(2.5, 3)
     )
 
 
-def test_legacy_constructor_keeps_an_arrays_dtype_and_its_internal_keywords():
-    # the package wraps its own arrays with Tensor(ndarray): their dtype is kept (PyTorch's
-    # torch.Tensor would make floats); dtype= and requires_grad= are tinygrad_seq's own
-    assert ts.Tensor(np.array([1, 2])).dtype == np.int64
-    assert ts.Tensor(np.array([1.0]), requires_grad=True).requires_grad
-    assert ts.Tensor([1, 2], dtype=ts.int64).dtype == np.int64
-    assert ts.Tensor(ts.tensor([1, 2])).dtype == np.int64  # as torch.Tensor(long tensor)
+@pytest.mark.parity
+def test_parity_legacy_constructor_of_arrays_numbers_and_lists():
+    from script_parity import check_script
+
+    check_script(
+        """
+torch.set_default_dtype(torch.float32)
+i = torch.Tensor(np.array([1, 2]))
+rec("int_array_becomes_float", (i, i.dtype == torch.float32))
+d = torch.Tensor(np.array([1.5, -2.25]))
+rec("float64_array_becomes_float", (d, d.dtype == torch.float32))
+b = torch.Tensor(np.array([True, False]))
+rec("bool_array_becomes_float", (b, b.dtype == torch.float32))
+a32 = np.array([1.0, 2.0], dtype=np.float32)
+t32 = torch.Tensor(a32)
+a32[0] = 7.0
+t32[1] = -1.0
+rec("float32_array_is_shared", (t32, tuple(a32.tolist()), t32.dtype == torch.float32))
+a64 = np.array([1.0, 2.0])
+t64 = torch.Tensor(a64)
+a64[1] = 5.0
+rec("float64_array_is_copied", t64)
+rec("zero_d_float_array", torch.Tensor(np.array(2.5)))
+rec("zero_d_int_array_is_a_size", tuple(torch.Tensor(np.array(3)).shape))
+rec("numpy_int_is_a_size", tuple(torch.Tensor(np.int64(2)).shape))
+rec("ints", (torch.Tensor([1, 2]), torch.Tensor([1, 2]).dtype == torch.float32))
+rec("nested", (torch.Tensor([[1, 2.5], [3, 4]]), torch.Tensor([[1], [2]]).dtype == torch.float32))
+rec("sizes", (tuple(torch.Tensor(2, 3).shape), torch.Tensor(2, 3).dtype == torch.float32))
+rec("size_object", tuple(torch.Tensor(torch.Size([4, 1])).shape))
+r = torch.Tensor([1.0, 2.0]).requires_grad_()
+rec("requires_grad_after", (r.requires_grad, r.is_leaf, r.dtype == torch.float32))
+torch.set_default_dtype(torch.float64)
+rec("default_double", (torch.Tensor([1, 2]).dtype == torch.float64,
+                       torch.Tensor(2).dtype == torch.float64,
+                       torch.Tensor(np.array([1.5], dtype=np.float32)).dtype == torch.float64,
+                       torch.Tensor(np.array([1, 2])).dtype == torch.float64))
+a = np.array([1.0, 2.0])
+torch.Tensor(a)[0] = 9.0
+rec("double_array_is_shared_under_a_double_default", tuple(a.tolist()))
+torch.Tensor(np.float64(2.5))
+""",
+    )
+    for bad in ("torch.Tensor(2.5)", "torch.Tensor(True)"):
+        check_script(bad)
+
+
+@pytest.mark.parity
+def test_parity_legacy_constructor_of_a_tensor_is_its_alias():
+    from script_parity import check_script
+
+    check_script(
+        """
+x = torch.tensor([1, 2])
+y = torch.Tensor(x)
+rec("long_kept", (y.dtype == torch.int64, y is x))
+y[0] = 5
+rec("written_through_the_alias", x)
+x[1] = 7
+rec("seen_through_the_alias", y)
+f = torch.tensor([1.0, 2.0], dtype=torch.float32)
+rec("float32_kept_under_a_double_default", torch.Tensor(f).dtype == torch.float32)
+w = torch.tensor([1.0, 2.0], requires_grad=True)
+v = torch.Tensor(w)
+rec("alias_of_a_leaf", (v.requires_grad, v.is_leaf))
+(v * torch.tensor([3.0, 4.0])).sum().backward()
+rec("gradient_through_the_alias", w.grad)
+p = torch.nn.Parameter(f)
+with torch.no_grad():
+    p[0] = -3.0
+rec("parameter_shares_its_tensor", (f, p.dtype == torch.float32, p.is_leaf, p.requires_grad))
+q = torch.nn.Parameter(torch.tensor([1.0, 2.0]), requires_grad=False)
+rec("parameter_without_grad", (q, q.requires_grad))
+a = torch.Tensor(p)
+rec("alias_of_a_parameter", (type(a) is torch.Tensor, a.requires_grad, a.is_leaf))
+m = torch.arange(6.0).reshape(2, 3)
+for name, t in [("transposed", m.t()), ("expanded", torch.zeros(3).expand(2, 3)),
+                ("zero_d", torch.tensor(2.0)), ("empty", torch.zeros(0, 2)), ("row", m[1])]:
+    y = torch.Tensor(t)
+    rec(name, (y, tuple(y.shape), y.is_contiguous() == t.is_contiguous()))
+torch.Tensor(m.t())[0, 1] = 100.0
+rec("written_through_a_transposed_alias", m)
+""",
+    )
+    check_script(
+        """
+rec("range", torch.Tensor(range(3)))
+rec("zero_d_tensors", torch.Tensor([torch.tensor(1.0), torch.tensor(2.0)]))
+rec("device", (torch.Tensor([1.0], device="cpu"), tuple(torch.Tensor(2, 3, device="cpu").shape)))
+torch.Tensor(torch.zeros(2), device="cpu")
+""",
+        error_contains="torch.Tensor(tensor, device=device)",
+    )
+
+
+def test_legacy_constructor_takes_no_dtype_or_requires_grad():
+    # PyTorch's torch.Tensor(data) takes neither keyword (TypeError); torch.tensor takes both
+    for kwargs in ({"requires_grad": True}, {"dtype": ts.float64}):
+        with pytest.raises(TypeError, match="torch.tensor"):
+            ts.Tensor([1.0, 2.0], **kwargs)
+        with pytest.raises(TypeError, match="torch.tensor"):
+            ts.Tensor(ts.zeros(2), **kwargs)
     with pytest.raises(TypeError, match="expected sizes"):
         ts.Tensor([1], [2])
     with pytest.raises(ValueError, match="non-negative"):
         ts.Tensor(2, -1)
     with pytest.raises(TypeError, match="expected a tensor of dtype int64"):
         ts.LongTensor(ts.zeros(2))
+    with pytest.raises(TypeError, match="must be a Tensor"):
+        ts.nn.Parameter([1.0, 2.0])
+
+
+@pytest.mark.parity
+def test_parity_legacy_constructor_rejects_requires_grad():
+    from script_parity import check_script
+
+    check_script("torch.Tensor([1.0, 2.0], requires_grad=True)")
+    check_script("torch.Tensor(np.zeros(2), dtype=torch.float64)")
 
 
 @pytest.mark.parity

@@ -206,8 +206,8 @@ def test_record_grads_keeps_every_intermediate_gradient():
 
 
 def test_grad_colours_follow_gradient_norms():
-    small = ts.Tensor(np.ones(3), requires_grad=True)
-    big = ts.Tensor(np.ones(3), requires_grad=True)
+    small = ts.tensor(np.ones(3), requires_grad=True)
+    big = ts.tensor(np.ones(3), requires_grad=True)
     loss = (small * 1e-3).sum() + (big * 10.0).sum()
     viz.record_grads(loss)
     loss.backward()

@@ -33,11 +33,14 @@ def _new(data: np.ndarray, requires_grad: bool, device: Any = None) -> Tensor:
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new leaf Tensor copying data (numbers, nested lists, ndarray or Tensor): data's shape."""
     dtypes.check_device(device)
-    if dtype is None and isinstance(data, np.generic):
-        dtype = data.dtype
-    elif dtype is None and not isinstance(data, (np.ndarray, Tensor)):
-        dtype = _python_dtype(np.array(data), data)
-    return _new(Tensor(data, dtype=dtype)._data, requires_grad)
+    if isinstance(data, Tensor):
+        data = data._data
+    if dtype is not None:
+        return _new(np.array(data, dtype=dtypes.to_dtype(dtype)), requires_grad)
+    arr = np.array(data)  # a copy; an array or numpy scalar keeps its dtype
+    if arr.dtype.kind not in "fiub" or not isinstance(data, (np.ndarray, np.generic)):
+        arr = arr.astype(_python_dtype(arr, data), copy=False)
+    return _new(arr, requires_grad)
 
 
 def _python_dtype(arr: np.ndarray, data: Any) -> np.dtype:

@@ -79,15 +79,15 @@ def from_tensor_type_name(name: str) -> np.dtype:
 
 # ----------------------------------------------------------------------------- shapes
 class Size(tuple):
-    """A tensor's shape (a tuple of ints), as torch.Size: x.size() and x.shape."""
+    """A tensor's shape (a tuple of ints), as torch.Size: x.size() and x.shape.
+
+    Printed as PyTorch prints it, torch.Size([2, 3]), by str and repr alike; equal to tuples.
+    """
 
     __slots__ = ()
 
     def __repr__(self) -> str:
         return f"torch.Size([{', '.join(str(s) for s in self)}])"
-
-    def __str__(self) -> str:  # messages print shapes as tuples: "got shape (2, 3)"
-        return tuple.__repr__(self)
 
     def __getitem__(self, key: Any) -> Any:
         out = tuple.__getitem__(self, key)

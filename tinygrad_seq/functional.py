@@ -31,8 +31,10 @@ _REDUCTIONS = ("mean", "sum", "none")
 def _as_tensor(x: Any, fn: str, what: str = "input") -> Tensor:
     if isinstance(x, Tensor):
         return x
-    if isinstance(x, (np.ndarray, list, tuple)):
-        return Tensor(x)
+    if isinstance(x, np.ndarray):  # tinygrad_seq's extension: a copy, dtype kept
+        return Tensor._make(np.array(x), False, None)
+    if isinstance(x, (list, tuple)):
+        return Tensor(x)  # torch.Tensor(list): the default float dtype
     raise TypeError(f"{fn}: {what} must be a Tensor, got {type(x).__name__}")
 
 
@@ -76,17 +78,19 @@ def _same_float(*tensors: Tensor) -> tuple:
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """(*, in), weight (out, in), bias (out,) -> (*, out): x W^T + b."""
     if weight.ndim != 2:
-        raise ValueError(f"linear: weight must be 2-D (out, in), got shape {weight.shape}")
+        raise ValueError(f"linear: weight must be 2-D (out, in), got shape {tuple(weight.shape)}")
     if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
         raise ValueError(
-            f"linear: input of shape {input.shape} has {input.shape[-1] if input.ndim else 0} "
-            f"features in its last dimension, but weight of shape {weight.shape} expects "
-            f"{weight.shape[1]}"
+            f"linear: input of shape {tuple(input.shape)} has "
+            f"{input.shape[-1] if input.ndim else 0} features in its last dimension, but weight of "
+            f"shape {tuple(weight.shape)} expects {weight.shape[1]}"
         )
     if bias is None:
         return ops.Linear.apply(*_same_float(input, weight))
     if bias.shape != (weight.shape[0],):
-        raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
+        raise ValueError(
+            f"linear: bias must have shape ({weight.shape[0]},), got {tuple(bias.shape)}"
+        )
     return ops.Linear.apply(*_same_float(input, weight, bias))
 
 
@@ -94,7 +98,7 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
     """(*) int indices, weight (V, D) -> (*, D): rows of weight; row padding_idx gets no grad."""
     idx = _int_array(input, "embedding", "indices")
     if weight.ndim != 2:
-        raise ValueError(f"embedding: weight must be 2-D (V, D), got shape {weight.shape}")
+        raise ValueError(f"embedding: weight must be 2-D (V, D), got shape {tuple(weight.shape)}")
     V = weight.shape[0]
     if idx.size and (idx.min() < 0 or idx.max() >= V):
         bad = idx.min() if idx.min() < 0 else idx.max()
@@ -128,7 +132,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     if p == 1.0:
         return input * 0.0
     keep = get_generator().random(input.shape) >= p  # each element kept with probability 1-p
-    return input * Tensor(np.where(keep, 1.0 / (1.0 - p), 0.0).astype(input.dtype))
+    scale = np.where(keep, 1.0 / (1.0 - p), 0.0).astype(input.dtype)
+    return input * Tensor._make(scale, False, None)
 
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
@@ -141,7 +146,7 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
     if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
         bad = idx.min() if idx.min() < 0 else idx.max()
         raise IndexError(f"one_hot: class {bad} is out of range for num_classes={num_classes}")
-    return Tensor((idx[..., None] == np.arange(num_classes)).astype(np.int64))
+    return Tensor._make((idx[..., None] == np.arange(num_classes)).astype(np.int64), False, None)
 
 
 def layer_norm(
@@ -157,7 +162,7 @@ def layer_norm(
     if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k :]) != shape:
         raise ValueError(
             f"layer_norm: expected an input whose trailing dimensions are {shape}, "
-            f"got input of shape {input.shape}"
+            f"got input of shape {tuple(input.shape)}"
         )
     dims = tuple(range(input.ndim - k, input.ndim))
     centered = input - input.mean(dims, keepdim=True)
@@ -185,17 +190,17 @@ def _class_targets(input: Tensor, target: Any, fn: str, ignore_index: int) -> np
     """Check class-index targets against (N, C, d...) input; returns them as int64."""
     cdim = _class_dim(input, fn)
     t = target._data if isinstance(target, Tensor) else np.asarray(target)
-    want = input.shape[:cdim] + input.shape[cdim + 1 :]
+    want = input._data.shape[:cdim] + input._data.shape[cdim + 1 :]
     if t.dtype.kind not in "iu":
         raise TypeError(
             f"{fn}: target dtype {t.dtype} is not integer: class-index targets of shape {want} "
             f"must be integers (use target.long()); class-probability targets must have the "
-            f"input's shape {input.shape}"
+            f"input's shape {tuple(input.shape)}"
         )
     if t.shape != want:
         raise ValueError(
-            f"{fn}: expected target of shape {want} for input of shape {input.shape} "
-            f"(the class dimension removed), got target of shape {t.shape}"
+            f"{fn}: expected target of shape {want} for input of shape {tuple(input.shape)} "
+            f"(the class dimension removed), got target of shape {tuple(t.shape)}"
         )
     C = input.shape[cdim]
     bad = (t != ignore_index) & ((t < 0) | (t >= C))
@@ -214,7 +219,9 @@ def _class_weight(weight: Any, input: Tensor, fn: str) -> np.ndarray | None:
     w = weight._data if isinstance(weight, Tensor) else np.asarray(weight)
     C = input.shape[_class_dim(input, fn)]
     if w.shape != (C,):
-        raise ValueError(f"{fn}: weight must have shape ({C},), one per class, got {w.shape}")
+        raise ValueError(
+            f"{fn}: weight must have shape ({C},), one per class, got {tuple(w.shape)}"
+        )
     return w.astype(input.dtype)
 
 
@@ -232,7 +239,7 @@ def _nll_parts(logp: Tensor, t: np.ndarray, w: np.ndarray | None, ignore_index: 
     safe = np.where(keep, t, 0)
     wt = np.where(keep, 1.0 if w is None else w[safe], 0.0).astype(logp.dtype)
     picked = _pick(logp, safe)
-    loss = -picked if w is None else -picked * Tensor(wt)
+    loss = -picked if w is None else -picked * Tensor._make(wt, False, None)
     return where(keep, loss, 0.0), keep, float(wt.sum())
 
 
@@ -284,7 +291,7 @@ def cross_entropy(
         return nll
     # PyTorch's smoothing: (1 - eps) * nll + eps/C * sum_c -w_c logp_c, both reduced alike
     C = input.shape[cdim]
-    smooth = -logp if w is None else -logp * Tensor(_along(w, input.ndim, cdim))
+    smooth = -logp if w is None else -logp * Tensor._make(_along(w, input.ndim, cdim), False, None)
     smooth = where(keep, smooth.sum(cdim), 0.0)
     return nll * (1.0 - label_smoothing) + _weighted_mean(smooth, reduction, denom) * (
         label_smoothing / C
@@ -305,7 +312,7 @@ def _soft_cross_entropy(
     target = _as_tensor(target, "cross_entropy", "target")
     if target.dtype.kind != "f":
         raise TypeError(
-            f"cross_entropy: a target of the input's shape {logp.shape} holds class "
+            f"cross_entropy: a target of the input's shape {tuple(logp.shape)} holds class "
             f"probabilities and must be floating point, got dtype {target.dtype}"
         )
     if ignore_index >= 0:
@@ -316,7 +323,7 @@ def _soft_cross_entropy(
         target = target * (1.0 - eps) + eps / C
     prod = logp * target
     if w is not None:
-        prod = prod * Tensor(_along(w, logp.ndim, cdim))
+        prod = prod * Tensor._make(_along(w, logp.ndim, cdim), False, None)
     if reduction == "none":
         return -prod.sum(cdim)
     if reduction == "sum":
@@ -330,7 +337,8 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     target = _as_tensor(target, "mse_loss", "target")
     if target.shape != input.shape:
         raise ValueError(
-            f"mse_loss: target shape {target.shape} differs from input shape {input.shape}; "
+            f"mse_loss: target shape {tuple(target.shape)} differs from input shape "
+            f"{tuple(input.shape)}; "
             "reshape one of them (PyTorch would broadcast with a warning, usually a bug)"
         )
     diff = input - target
@@ -349,7 +357,9 @@ def binary_cross_entropy_with_logits(
     check_reduction(reduction, fn)
     target = _as_tensor(target, fn, "target")
     if target.shape != input.shape:
-        raise ValueError(f"{fn}: target shape {target.shape} must equal input shape {input.shape}")
+        raise ValueError(
+            f"{fn}: target shape {tuple(target.shape)} must equal input shape {tuple(input.shape)}"
+        )
     if input.dtype.kind != "f":
         raise TypeError(f"{fn}: input must be floating point logits, got dtype {input.dtype}")
     if target.dtype != input.dtype:
@@ -458,7 +468,8 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
             )
         shape.append(size)
         place.append(slice(max(lo, 0), max(lo, 0) + max(n - max(-lo, 0) - max(-hi, 0), 0)))
-    out = Tensor(np.full(shape, 0 if value is None else value, dtype=input.dtype))
+    filled = np.full(shape, 0 if value is None else value, dtype=input.dtype)
+    out = Tensor._make(filled, False, None)
     out[tuple(place)] = input[tuple(crop)]
     return out
 
@@ -523,12 +534,12 @@ def _check_attention_inputs(query: Tensor, key: Tensor, value: Tensor, enable_gq
     if query.shape[-1] != key.shape[-1]:
         raise RuntimeError(
             f"scaled_dot_product_attention: query has {query.shape[-1]} features per position "
-            f"but key has {key.shape[-1]}: shapes {query.shape} and {key.shape}"
+            f"but key has {key.shape[-1]}: shapes {tuple(query.shape)} and {tuple(key.shape)}"
         )
     if key.shape[-2] != value.shape[-2]:
         raise RuntimeError(
             f"scaled_dot_product_attention: key has {key.shape[-2]} positions but value has "
-            f"{value.shape[-2]}: shapes {key.shape} and {value.shape}"
+            f"{value.shape[-2]}: shapes {tuple(key.shape)} and {tuple(value.shape)}"
         )
     if enable_gqa and query.ndim >= 3 and key.ndim >= 3:
         hq, hk, hv = query.shape[-3], key.shape[-3], value.shape[-3]
@@ -558,12 +569,13 @@ def _attention_bias(attn_mask: Any, is_causal: bool, L: int, S: int, dtype: Any)
                 "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
                 "is_causal=True"
             )
-        attn_mask = Tensor(np.tril(np.ones((L, S), dtype=bool)))  # top-left aligned, as PyTorch
+        causal = np.tril(np.ones((L, S), dtype=bool))  # top-left aligned, as PyTorch
+        attn_mask = Tensor._make(causal, False, None)
     if attn_mask is None:
         return None
     mask = attn_mask if isinstance(attn_mask, Tensor) else Tensor(np.asarray(attn_mask))
     if mask.dtype == np.bool_:
-        return Tensor(np.where(mask._data, 0.0, -np.inf).astype(dtype))
+        return Tensor._make(np.where(mask._data, 0.0, -np.inf).astype(dtype), False, None)
     if mask.dtype not in (np.dtype(np.float32), np.dtype(dtype)):  # PyTorch's rule
         raise RuntimeError(
             "Expected attn_mask dtype to be bool or float or to match query dtype, but got "

@@ -350,7 +350,9 @@ def _decode(node: Any, tensors: dict[str, np.ndarray], used: set) -> Any:
             raise ValueError(f"tensor {name!r} is listed in the structure but missing")
         used.add(name)
         # a numpy scalar comes back as one; an array as a Tensor (owning it), as torch.load does
-        return tensors[name][()] if node.get("scalar") else Tensor(tensors[name])
+        if node.get("scalar"):
+            return tensors[name][()]
+        return Tensor._make(np.array(tensors[name]), False, None)  # a copy, owning its memory
     ((tag, body),) = node.items()
     if tag == "float":
         return float(body)
@@ -428,7 +430,7 @@ def load(
         raise CheckpointError(f"{_who(path)}: is corrupt ({e})") from e
     meta = header.get("__metadata__") or {}
     if _TREE not in meta:
-        state: Any = {k: Tensor(v) for k, v in tensors.items()}
+        state: Any = {k: Tensor._make(np.array(v), False, None) for k, v in tensors.items()}
     elif meta.get(_VERSION, "1") != "1":
         raise CheckpointError(
             f"{_who(path)}: was written in format version {meta[_VERSION]!r} by a newer "

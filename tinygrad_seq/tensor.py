@@ -83,6 +83,13 @@ def _is_int(x: Any) -> bool:
     return isinstance(x, (int, np.integer))
 
 
+def _is_size_arg(x: Any) -> bool:
+    """A size for torch.Tensor(*sizes): an int (not a bool), or a 0-d integer array."""
+    if isinstance(x, np.ndarray):
+        return x.ndim == 0 and x.dtype.kind in "iu"
+    return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+
+
 def _one_dim(dim: Any, ndim: int, op: str) -> int:
     """A single dim as a non-negative axis; ops like softmax take exactly one."""
     if not _is_int(dim):
@@ -113,11 +120,39 @@ class Tensor:
     )  # fmt: skip
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operators
 
-    def __init__(self, *data: Any, requires_grad: bool = False, dtype: Any = None):
-        """Tensor(data): a copy in the default float dtype; Tensor(*sizes): uninitialised floats."""
-        self._data = Tensor._legacy_array(data, dtype)
+    def __new__(cls, *data: Any, device: Any = None, **unexpected: Any) -> Tensor:
+        # torch.Tensor(t) is not a copy: it is t's alias (a view sharing t's memory and graph)
+        if cls is Tensor and len(data) == 1 and isinstance(data[0], Tensor):
+            if device is not None:
+                raise RuntimeError(
+                    "Legacy tensor constructor of the form torch.Tensor(tensor, device=device) is "
+                    "not supported. Use torch.tensor(...) or torch.as_tensor(...) instead."
+                )
+            return data[0].view(data[0]._data.shape)
+        return object.__new__(cls)
+
+    def __init__(self, *data: Any, device: Any = None, **unexpected: Any):
+        """torch.Tensor: Tensor(data) in the default float dtype, Tensor(*sizes) uninitialised.
+
+        As in PyTorch, an ndarray of the default float dtype is shared (others are converted),
+        and Tensor(t) gives t itself as an alias; torch.tensor(data) keeps data's dtype.
+        """
+        if unexpected:
+            raise TypeError(
+                f"Tensor() got unexpected keyword arguments {', '.join(unexpected)}: as in "
+                "PyTorch, torch.Tensor(data) takes only device=; use torch.tensor(data, "
+                "dtype=..., requires_grad=...)"
+            )
+        if len(data) == 1 and isinstance(data[0], Tensor):
+            return  # __new__ made the alias
+        dtypes.check_device(device)
+        self._set_leaf(Tensor._legacy_array(data), False)
+
+    def _set_leaf(self, data: np.ndarray, requires_grad: bool) -> None:
+        """Fill a new Tensor's slots as a leaf holding data (Tensor() and Parameter())."""
         if requires_grad:
-            _check_grad_dtype(self._data)
+            _check_grad_dtype(data)
+        self._data = data
         self.grad: Tensor | None = None
         self.requires_grad = bool(requires_grad)
         self._ctx: Context | None = None
@@ -195,7 +230,7 @@ class Tensor:
     def item(self) -> Any:
         """The single value of a one-element tensor as a Python number."""
         if self._data.size != 1:
-            raise ValueError(f"item() needs a one-element tensor, got shape {self.shape}")
+            raise ValueError(f"item() needs a one-element tensor, got shape {self._data.shape}")
         return self._data.item()
 
     def tolist(self) -> Any:
@@ -210,12 +245,12 @@ class Tensor:
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.shape[0]
+        return self._data.shape[0]
 
     def __iter__(self):
         if self.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.shape[0]))
+        return (self[i] for i in range(self._data.shape[0]))
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
@@ -273,15 +308,16 @@ class Tensor:
             if self._data.size != 1:
                 raise RuntimeError(
                     f"backward() without a gradient needs a one-element output, got shape "
-                    f"{self.shape}; reduce it first (loss.sum(), loss.mean()) or pass "
+                    f"{self._data.shape}; reduce it first (loss.sum(), loss.mean()) or pass "
                     "gradient= of the same shape"
                 )
-            seed = np.ones(self.shape, dtype=self.dtype)
+            seed = np.ones(self._data.shape, dtype=self.dtype)
         else:
             seed = _as_array(gradient).astype(self.dtype, copy=False)
-            if seed.shape != self.shape:
+            if seed.shape != self._data.shape:
                 raise RuntimeError(
-                    f"backward(): gradient has shape {seed.shape}, the tensor has {self.shape}"
+                    f"backward(): gradient has shape {seed.shape}, the tensor has "
+                    f"{self._data.shape}"
                 )
         autograd.backward(self, seed, retain_graph=retain_graph)
 
@@ -372,26 +408,29 @@ class Tensor:
     # One device, the CPU: `device` is a property, not a slot, so that making a tensor (the
     # hot path, _make) costs nothing more. Naming another device raises (dtypes.check_device).
     @staticmethod
-    def _legacy_array(args: tuple, dtype: Any) -> np.ndarray:
+    def _legacy_array(args: tuple) -> np.ndarray:
         """torch.Tensor's constructor: Tensor(2, 3) empty floats, Tensor(data) float data."""
-        # An ndarray or Tensor keeps its dtype (the package wraps its own arrays this way, where
-        # torch.Tensor(ndarray) would make floats), and dtype= converts (tinygrad_seq.tensor).
         default = dtypes.get_default_dtype()
         if not args:
             return np.empty((0,), default)
-        if dtype is None and all(_is_int(a) and not isinstance(a, bool) for a in args):
-            return np.empty(dtypes.as_size(args, "Tensor"), default)
+        if all(_is_size_arg(a) for a in args):
+            return np.empty(dtypes.as_size(tuple(int(a) for a in args), "Tensor"), default)
         if len(args) != 1:
             raise TypeError(
                 f"Tensor(): expected sizes (ints) or one sequence of data, got {len(args)} "
                 f"arguments of types {', '.join(type(a).__name__ for a in args)}"
             )
         data = args[0]
-        if dtype is None and isinstance(data, dtypes.Size):
+        if isinstance(data, dtypes.Size):
             return np.empty(data, default)
-        if dtype is None and not isinstance(data, (np.ndarray, Tensor)):
-            dtype = default  # torch.Tensor([1, 2]) holds floats
-        return _as_array(data, dtype)
+        if isinstance(data, np.ndarray):  # shared when it has the default dtype, as in PyTorch
+            if data.dtype.kind not in "fiub":
+                _as_array(data)  # raises the TypeError for object or string arrays
+            arr = np.asarray(data)  # a plain ndarray (a memmap or matrix is viewed as one)
+            return arr if arr.dtype == default else arr.astype(default)
+        if isinstance(data, (bool, int, float, np.generic)):
+            raise TypeError(f"Tensor(): data must be a sequence (got {type(data).__name__})")
+        return _as_array(data, default)
 
     @property
     def device(self) -> dtypes.device:
@@ -679,7 +718,7 @@ class Tensor:
                     f"{value.ndim} dimensions"
                 )
             return self.copy_(value)
-        new = np.full(self.shape, value, dtype=self.dtype)
+        new = np.full(self._data.shape, value, dtype=self.dtype)
         new_t = Tensor._make(new, False, None)
         return self._write(lambda s: ops.Overwrite.apply(s, new_t))
 
@@ -691,34 +730,36 @@ class Tensor:
         """The values of src (broadcast to self's shape, cast to self's dtype) in place; -> self."""
         src = self._other(src) if not isinstance(src, Tensor) else src
         try:
-            shape = np.broadcast_shapes(src.shape, self.shape)
+            shape = np.broadcast_shapes(src.shape, self._data.shape)
         except ValueError:
             shape = None
-        if shape != self.shape:  # the source may not add dimensions or grow self's
+        if shape != self._data.shape:  # the source may not add dimensions or grow self's
             raise RuntimeError(
                 f"copy_: the source of shape {list(src.shape)} cannot be broadcast to the "
-                f"destination of shape {list(self.shape)}"
+                f"destination of shape {list(self._data.shape)}"
             )
         value = src.to(self.dtype)
-        if value.shape != self.shape:
-            value = value.expand(*self.shape)
+        if value.shape != self._data.shape:
+            value = value.expand(*self._data.shape)
         return self._write(lambda s: ops.Overwrite.apply(s, value))
 
     def _fill_random(self, draw: Any, generator: Any = None) -> Tensor:
-        new = np.asarray(draw(numpy_generator(generator)), dtype=self.dtype).reshape(self.shape)
+        new = np.asarray(draw(numpy_generator(generator)), dtype=self.dtype).reshape(
+            self._data.shape
+        )
         return self._write(lambda s: ops.Overwrite.apply(s, Tensor._make(new, False, None)))
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
         """Every element drawn from U(a, b), in place; -> self."""
-        return self._fill_random(lambda g: g.uniform(a, b, size=self.shape), generator)
+        return self._fill_random(lambda g: g.uniform(a, b, size=self._data.shape), generator)
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
         """Every element drawn from N(mean, std^2), in place; -> self."""
-        return self._fill_random(lambda g: g.normal(mean, std, size=self.shape), generator)
+        return self._fill_random(lambda g: g.normal(mean, std, size=self._data.shape), generator)
 
     def bernoulli_(self, p: float = 0.5, *, generator: Any = None) -> Tensor:
         """Every element 1 with probability p, else 0, in place; -> self."""
-        return self._fill_random(lambda g: g.random(size=self.shape) < p, generator)
+        return self._fill_random(lambda g: g.random(size=self._data.shape) < p, generator)
 
     def detach_(self) -> Tensor:
         """Cut self from the graph in place: a leaf that does not require grad; -> self."""
@@ -876,7 +917,7 @@ class Tensor:
         idx = np.asarray(index._data if isinstance(index, Tensor) else index).reshape(-1)
         if idx.dtype.kind not in "iu":
             raise IndexError(f"index_fill: index must be an integer tensor, got dtype {idx.dtype}")
-        mask = np.zeros(self.shape[d] if self.ndim else 1, dtype=bool)
+        mask = np.zeros(self._data.shape[d] if self.ndim else 1, dtype=bool)
         mask[idx] = True
         return self.masked_fill(mask.reshape((-1,) + (1,) * (self.ndim - d - 1)), value)
 
@@ -908,7 +949,7 @@ class Tensor:
         except ValueError:
             shape = getattr(other, "shape", ())
             raise ValueError(
-                f"compare: shapes {self.shape} and {shape} cannot be broadcast"
+                f"compare: shapes {self._data.shape} and {shape} cannot be broadcast"
             ) from None
 
     def __eq__(self, o: Any) -> Tensor:  # type: ignore[override]
@@ -1007,7 +1048,7 @@ class Tensor:
     def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         """Mean over dim (int, tuple or None for all)."""
         axes = _dims(dim, self.ndim)
-        n = self._data.size if axes is None else int(np.prod([self.shape[a] for a in axes]))
+        n = self._data.size if axes is None else int(np.prod([self._data.shape[a] for a in axes]))
         return self._floating().sum(dim, keepdim) / max(n, 1)
 
     def var(
@@ -1022,7 +1063,7 @@ class Tensor:
         if unbiased is not None:
             correction = 1 if unbiased else 0
         axes = _dims(dim, self.ndim)
-        n = self._data.size if axes is None else int(np.prod([self.shape[a] for a in axes]))
+        n = self._data.size if axes is None else int(np.prod([self._data.shape[a] for a in axes]))
         d = self._floating() - self._floating().mean(dim, keepdim=True)
         return (d * d).sum(dim, keepdim) / max(n - correction, 0)
 
@@ -1035,8 +1076,8 @@ class Tensor:
         if axes is None or len(axes) != 1:  # all (or several) dims: ties share the gradient
             return ops.MaxReduce.apply(self, axis=axes, keepdim=keepdim, is_min=is_min)
         (d,) = axes
-        if self.shape[d] == 0:
-            raise ValueError(f"max/min over dim {dim} of size 0 (shape {self.shape})")
+        if self._data.shape[d] == 0:
+            raise ValueError(f"max/min over dim {dim} of size 0 (shape {self._data.shape})")
         pick = np.argmin if is_min else np.argmax
         idx = np.expand_dims(pick(self._data, axis=d), d).astype(np.int64, copy=False)
         values = ops.TakeAlong.apply(self, idx=idx, axis=d, keepdim=keepdim)
@@ -1101,8 +1142,8 @@ class Tensor:
         if out._view is None and self._data.size > 0:
             raise RuntimeError(
                 f"view size is not compatible with input tensor's size and stride (at least one "
-                f"dimension spans across two contiguous subspaces): shape {list(self.shape)} to "
-                f"{list(out.shape)}. Use .reshape(...) instead."
+                f"dimension spans across two contiguous subspaces): shape "
+                f"{list(self._data.shape)} to {list(out._data.shape)}. Use .reshape(...) instead."
             )
         return out
 
@@ -1135,11 +1176,11 @@ class Tensor:
             raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
         (d,) = _dims(dim, self.ndim)
         if start < 0:
-            start += self.shape[d]
-        if not 0 <= start <= start + length <= self.shape[d]:
+            start += self._data.shape[d]
+        if not 0 <= start <= start + length <= self._data.shape[d]:
             raise IndexError(
                 f"narrow: start {start} + length {length} exceeds dimension {dim} of size "
-                f"{self.shape[d]}"
+                f"{self._data.shape[d]}"
             )
         return self[(slice(None),) * d + (slice(start, start + length),)]
 
@@ -1155,34 +1196,36 @@ class Tensor:
         d = dim if dim >= 0 else dim + self.ndim + 1
         if not 0 <= d <= self.ndim:
             raise IndexError(f"unsqueeze: dim {dim} out of range for {self.ndim} dimensions")
-        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
+        return self.reshape(self._data.shape[:d] + (1,) + self._data.shape[d:])
 
     def squeeze(self, dim: int | None = None) -> Tensor:
         """Remove size-1 dimensions (only dim when given and of size 1)."""
         if dim is None:
-            return self.reshape(tuple(s for s in self.shape if s != 1))
+            return self.reshape(tuple(s for s in self._data.shape if s != 1))
         (d,) = _dims(dim, self.ndim)
-        if self.ndim == 0 or self.shape[d] != 1:
+        if self.ndim == 0 or self._data.shape[d] != 1:
             return self
-        return self.reshape(self.shape[:d] + self.shape[d + 1 :])
+        return self.reshape(self._data.shape[:d] + self._data.shape[d + 1 :])
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         """Merge dimensions start_dim..end_dim into one."""
         if self.ndim == 0:
             return self.reshape(1)
         s, e = _dims((start_dim, end_dim), self.ndim)
-        merged = int(np.prod(self.shape[s : e + 1]))
-        return self.reshape(self.shape[:s] + (merged,) + self.shape[e + 1 :])
+        merged = int(np.prod(self._data.shape[s : e + 1]))
+        return self.reshape(self._data.shape[:s] + (merged,) + self._data.shape[e + 1 :])
 
     def expand(self, *sizes: Any) -> Tensor:
         """Broadcast to a larger shape without copying; -1 keeps a dimension."""
         sizes = tuple(sizes[0]) if len(sizes) == 1 and not _is_int(sizes[0]) else sizes
         lead = len(sizes) - self.ndim
         if lead < 0:
-            raise ValueError(f"expand: {sizes} has fewer dimensions than the tensor {self.shape}")
+            raise ValueError(
+                f"expand: {sizes} has fewer dimensions than the tensor {self._data.shape}"
+            )
         if -1 in sizes[:lead]:
             raise ValueError(f"expand: -1 is not allowed for the new leading dimensions {sizes}")
-        shape = tuple(self.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
+        shape = tuple(self._data.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
         return self._as_view(ops.Expand.apply(self, shape=shape), "expand", shape)
 
     def expand_as(self, other: Tensor) -> Tensor:
@@ -1214,7 +1257,7 @@ class Tensor:
     def split(self, split_size: Any, dim: int = 0) -> tuple:
         """Pieces of split_size along dim (the last may be smaller), or the sizes in a list."""
         (d,) = _dims(dim, self.ndim)
-        n = self.shape[d]
+        n = self._data.shape[d]
         if isinstance(split_size, int):
             if split_size <= 0:
                 raise ValueError(f"split: split_size must be positive, got {split_size}")
@@ -1234,7 +1277,7 @@ class Tensor:
         """Split into `chunks` pieces of equal size along dim (the last may be smaller)."""
         if chunks <= 0:
             raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-        n = self.shape[_dims(dim, self.ndim)[0]]
+        n = self._data.shape[_dims(dim, self.ndim)[0]]
         if n == 0:  # PyTorch: `chunks` empty pieces
             return tuple(self.narrow(dim, 0, 0) for _ in range(chunks))
         return self.split(-(-n // chunks), dim)
@@ -1389,7 +1432,7 @@ class Tensor:
     def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
         """(*) -> (values, indices) of the k largest (smallest) along dim, k in that dim."""
         d = _one_dim(dim, self.ndim, "topk") if self.ndim else 0
-        n = self.shape[d] if self.ndim else 1
+        n = self._data.shape[d] if self.ndim else 1
         if not 0 <= k <= n:
             raise RuntimeError(f"selected index k out of range (k={k}, dim size {n})")
         if self.ndim == 0:
@@ -1440,8 +1483,8 @@ class Tensor:
         m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
         if m.dtype != np.bool_:
             raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {m.dtype}")
-        shape = np.broadcast_shapes(self.shape, m.shape)
-        x = self.expand(*shape) if self.shape != shape else self
+        shape = np.broadcast_shapes(self._data.shape, m.shape)
+        x = self.expand(*shape) if self._data.shape != shape else self
         return x[np.broadcast_to(m, shape)]
 
     def nonzero(self, *, as_tuple: bool = False) -> Any:
@@ -1457,9 +1500,9 @@ class Tensor:
             raise RuntimeError(
                 f"batch1 must be a 3D tensor, got {self.ndim}D and {mat2.ndim}D operands"
             )
-        if self.shape[0] != mat2.shape[0] or self.shape[2] != mat2.shape[1]:
+        if self._data.shape[0] != mat2.shape[0] or self._data.shape[2] != mat2.shape[1]:
             raise RuntimeError(
-                f"bmm: shapes {list(self.shape)} and {list(mat2.shape)} do not match"
+                f"bmm: shapes {list(self._data.shape)} and {list(mat2.shape)} do not match"
             )
         return self @ mat2
 
@@ -1509,7 +1552,7 @@ class Tensor:
                 "Number of dimensions of repeat dims can not be smaller than number of "
                 "dimensions of tensor"
             )
-        shape = (1,) * (len(sizes) - self.ndim) + self.shape
+        shape = (1,) * (len(sizes) - self.ndim) + self._data.shape
         split = tuple(n for s in shape for n in (1, s))
         tiled = tuple(n for r, s in zip(sizes, shape) for n in (r, s))
         out = self.reshape(split).expand(*tiled)
@@ -1551,7 +1594,7 @@ class Tensor:
     def unbind(self, dim: int = 0) -> tuple:
         """The slices along dim, that dim removed: a tuple of shape[dim] tensors."""
         (d,) = _dims(dim, self.ndim)
-        return tuple(self.select(d, i) for i in range(self.shape[d]))
+        return tuple(self.select(d, i) for i in range(self._data.shape[d]))
 
     def multinomial(
         self, num_samples: int, replacement: bool = False, *, generator: Any = None
@@ -1572,9 +1615,9 @@ class _Untracked(Tensor):
 
 def _fit_inplace(out: Tensor, self: Tensor) -> Tensor:
     """The result of an in-place op, checked against the tensor it is written into."""
-    if out.shape != self.shape:
+    if out.shape != self._data.shape:
         raise RuntimeError(
-            f"output with shape {list(self.shape)} doesn't match the broadcast shape "
+            f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
             f"{list(out.shape)}"
         )
     if out.dtype != self.dtype:
@@ -1672,12 +1715,12 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     if first.ndim == 0:
         raise ValueError("cat: zero-dimensional tensors cannot be concatenated; use stack()")
     (d,) = _dims(dim, first.ndim)
-    rest = first.shape[:d] + first.shape[d + 1 :]
+    rest = first._data.shape[:d] + first._data.shape[d + 1 :]
     for i, t in enumerate(tensors):
-        if t.ndim != first.ndim or t.shape[:d] + t.shape[d + 1 :] != rest:
+        if t.ndim != first.ndim or t._data.shape[:d] + t._data.shape[d + 1 :] != rest:
             raise ValueError(
-                f"cat: tensor {i} has shape {t.shape}, expected {first.shape} except along "
-                f"dim {dim}"
+                f"cat: tensor {i} has shape {t._data.shape}, expected {first._data.shape} except "
+                f"along dim {dim}"
             )
     return ops.Cat.apply(*tensors, axis=d)
 
@@ -1688,9 +1731,10 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     if not tensors:
         raise ValueError("stack: expected a non-empty sequence of tensors")
     for i, t in enumerate(tensors):
-        if t.shape != tensors[0].shape:
+        if t._data.shape != tensors[0]._data.shape:
             raise ValueError(
-                f"stack: tensor {i} has shape {t.shape}, tensor 0 has {tensors[0].shape}"
+                f"stack: tensor {i} has shape {t._data.shape}, tensor 0 has "
+                f"{tensors[0]._data.shape}"
             )
     ndim = tensors[0].ndim + 1
     return ops.Stack.apply(*tensors, axis=_dims(dim, ndim)[0])
@@ -1941,7 +1985,8 @@ def linspace(
     if steps < 0:
         raise RuntimeError("linspace: number of steps must be non-negative")
     dt = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
-    return Tensor(np.linspace(start, end, steps).astype(dt), requires_grad=requires_grad)
+    out = Tensor._make(np.linspace(start, end, steps).astype(dt), False, None)
+    return out.requires_grad_() if requires_grad else out
 
 
 def gather(input: Tensor, dim: int, index: Any) -> Tensor:

@@ -45,6 +45,11 @@ _INPUTS = (  # key, course name, and the names in a one-step check
 )
 
 
+def _leaf(arr: np.ndarray, requires_grad: bool) -> Tensor:
+    """A leaf Tensor holding a copy of arr, its dtype kept."""
+    return Tensor._make(np.array(arr), False, None).requires_grad_(requires_grad)
+
+
 @dataclass
 class Row:
     """One compared quantity: both names, pair -> (max abs, max rel, ok), the worst entry."""
@@ -258,9 +263,8 @@ class _Run:
 
     def forward(self, x: np.ndarray, h: Any, c: Any, grad: bool = False) -> tuple:
         """x (T, m, n_x), states (m, n_a) -> (leaves [x, h(, c)], output, final state)."""
-        leaves = [Tensor(self.to_module(x), requires_grad=grad)]
-        leaves += [Tensor(s[None] if self.spec.layer else s, requires_grad=grad) for s in (h, c)
-                   if s is not None]  # fmt: skip
+        leaves = [_leaf(self.to_module(x), grad)]
+        leaves += [_leaf(s[None] if self.spec.layer else s, grad) for s in (h, c) if s is not None]
         lstm = self.spec.kind == "lstm"
         res = self.clone(leaves[0], tuple(leaves[1:]) if lstm else leaves[1])
         if self.spec.layer:
@@ -288,7 +292,9 @@ def _prepare(module: Any, inputs: Any, h0: Any) -> _Run:
     x = _array(inputs)
     if x.ndim != (3 if spec.layer else 2) or x.shape[-1] != spec.input_size:
         want = "(T, m, n_x)" if spec.layer else "(m, n_x)"
-        raise ValueError(f"{name}: inputs must be {want} with n_x={spec.input_size}, got {x.shape}")
+        raise ValueError(
+            f"{name}: inputs must be {want} with n_x={spec.input_size}, got {tuple(x.shape)}"
+        )
     run.x = run.from_module(x).copy()
     m, lstm = run.x.shape[1], spec.kind == "lstm"
     shape = (1, m, spec.hidden_size) if spec.layer else (m, spec.hidden_size)
@@ -296,7 +302,7 @@ def _prepare(module: Any, inputs: Any, h0: Any) -> _Run:
     states = [np.zeros(shape) if s is None else _array(s) for s in given]
     for label, s in zip(("h0", "c0"), states):
         if s.shape != shape:
-            raise ValueError(f"{name}: {label} must have shape {shape}, got {s.shape}")
+            raise ValueError(f"{name}: {label} must have shape {shape}, got {tuple(s.shape)}")
     run.h, run.c = run.squeeze(states[0]), run.squeeze(states[1]) if lstm else None
     return run
 
@@ -306,8 +312,8 @@ def _autodiff(run: _Run, loss: Callable | None) -> dict[str, Any]:
     res = run.backprop(run.x, run.h, run.c, lambda o, s: _call_loss(loss, o, s))
     lstm, state = run.spec.kind == "lstm", res["state"]
     # the upstream gradient: the loss differentiated at leaves holding the same values
-    out_leaf = Tensor(res["output"]._data.copy(), requires_grad=True)
-    s_leaves = [Tensor(s._data.copy(), requires_grad=True) for s in (state if lstm else (state,))]
+    out_leaf = _leaf(res["output"]._data, True)
+    s_leaves = [_leaf(s._data, True) for s in (state if lstm else (state,))]
     _call_loss(loss, out_leaf, tuple(s_leaves) if lstm else s_leaves[0]).backward()
     da = run.from_module(_grad(out_leaf))
     da[-1] += run.squeeze(_grad(s_leaves[0]))
@@ -436,8 +442,8 @@ def _local_check(run: _Run, ad: dict, caches: tuple, backward: Callable, tols: d
 
         def objective(out: Tensor, state: Any, g_h=g_h, g_c=g_c) -> Tensor:  # <g_h, h> + <g_c, c>
             h = state[0] if lstm else state
-            value = (h * Tensor(g_h.reshape(h.shape))).sum()
-            return value + (state[1] * Tensor(g_c.reshape(h.shape))).sum() if lstm else value
+            value = (h * _leaf(g_h.reshape(h.shape), False)).sum()
+            return value + (state[1] * _leaf(g_c.reshape(h.shape), False)).sum() if lstm else value
 
         one = run.backprop(run.x[t : t + 1], h_prev, c_prev, objective)
         man = _step(backward, spec.kind, g_h.T, None if g_c is None else g_c.T, caches[0][t])

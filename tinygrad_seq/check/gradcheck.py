@@ -27,7 +27,8 @@ def _promote(inputs: Sequence[Any]) -> list:
     out = []
     for x in inputs:
         if isinstance(x, Tensor) and x.dtype.kind == "f":
-            out.append(Tensor(x._data.astype(np.float64), requires_grad=x.requires_grad))
+            leaf = Tensor._make(x._data.astype(np.float64), False, None)  # a float64 copy
+            out.append(leaf.requires_grad_(x.requires_grad))
         else:
             out.append(x)
     return out
@@ -113,7 +114,7 @@ def gradcheck(
             out_j, in_e = np.unravel_index(np.argmax(excess), excess.shape)
             elem = np.unravel_index(in_e, x.shape) if x.ndim else ()
             return _fail(
-                f"gradcheck: Jacobian mismatch for input {pos} (shape {x.shape}) at element "
+                f"gradcheck: Jacobian mismatch for input {pos} (shape {tuple(x.shape)}) at element "
                 f"{tuple(int(i) for i in elem)}, output element {int(out_j)}: analytical "
                 f"{a[out_j, in_e]:.10g}, numerical {n[out_j, in_e]:.10g}, abs error "
                 f"{abs(a[out_j, in_e] - n[out_j, in_e]):.3g} (atol={atol}, rtol={rtol})",
@@ -141,8 +142,8 @@ def _fast(fn, xs, wrt, positions, eps, atol, rtol, raise_exception, n_directions
             if abs(analytical - numerical) > atol + rtol * abs(numerical):
                 where = _locate(fn, xs, x, g, v, eps, atol, rtol) if raise_exception else ""
                 return _fail(
-                    f"gradcheck (fast mode): input {pos} (shape {x.shape}) disagrees along a "
-                    f"random direction: analytical v^T J u = {analytical:.10g}, numerical "
+                    f"gradcheck (fast mode): input {pos} (shape {tuple(x.shape)}) disagrees along "
+                    f"a random direction: analytical v^T J u = {analytical:.10g}, numerical "
                     f"{numerical:.10g}, abs error {abs(analytical - numerical):.3g} "
                     f"(atol={atol}, rtol={rtol}).{where}",
                     raise_exception,

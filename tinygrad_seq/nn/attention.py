@@ -68,7 +68,7 @@ def canonical_mask(mask: Any, mask_name: str, other: Any, other_name: str, dtype
     if mask is None:
         return None
     if not isinstance(mask, Tensor):
-        mask = Tensor(np.asarray(mask))
+        mask = Tensor._make(np.array(mask), False, None)  # a copy, dtype kept
     if mask.dtype != np.bool_ and mask.dtype.kind != "f":
         raise AssertionError(f"only bool and floating types of {mask_name} are supported")
     if other is not None and mask.dtype != other.dtype:
@@ -78,7 +78,7 @@ def canonical_mask(mask: Any, mask_name: str, other: Any, other_name: str, dtype
             stacklevel=3,
         )
     if mask.dtype == np.bool_:
-        return Tensor(np.where(mask._data, -np.inf, 0.0).astype(dtype))
+        return Tensor._make(np.where(mask._data, -np.inf, 0.0).astype(dtype), False, None)
     return mask
 
 
@@ -124,7 +124,9 @@ def _check_shapes(query: Tensor, key: Tensor, value: Tensor, kpm: Any, mask: Any
             )
         want = (heads, query.shape[0], key.shape[0])
         if mask.ndim == 3 and tuple(mask.shape) != want:
-            raise AssertionError(f"Expected `attn_mask` shape to be {want} but got {mask.shape}")
+            raise AssertionError(
+                f"Expected `attn_mask` shape to be {want} but got {tuple(mask.shape)}"
+            )
     return False
 
 
@@ -154,10 +156,12 @@ def _check_separate_weights(query, key, value, w: tuple) -> None:
     for name, weight, want in (("query", w[0], (Eq, Eq)), ("key", w[1], (Eq, Ek))):
         if tuple(weight.shape) != want:
             raise AssertionError(
-                f"expecting {name} weights shape of {want}, but got {weight.shape}"
+                f"expecting {name} weights shape of {want}, but got {tuple(weight.shape)}"
             )
     if tuple(w[2].shape) != (Eq, Ev):
-        raise AssertionError(f"expecting value weights shape of {(Eq, Ev)}, but got {w[2].shape}")
+        raise AssertionError(
+            f"expecting value weights shape of {(Eq, Ev)}, but got {tuple(w[2].shape)}"
+        )
 
 
 def _check_attn_mask(mask: Tensor, L: int, S: int, NH: int) -> Tensor:
@@ -165,13 +169,13 @@ def _check_attn_mask(mask: Tensor, L: int, S: int, NH: int) -> Tensor:
     if mask.ndim == 2:
         if tuple(mask.shape) != (L, S):
             raise RuntimeError(
-                f"The shape of the 2D attn_mask is {mask.shape}, but should be {(L, S)}."
+                f"The shape of the 2D attn_mask is {tuple(mask.shape)}, but should be {(L, S)}."
             )
         return mask.unsqueeze(0)
     if mask.ndim == 3:
         if tuple(mask.shape) != (NH, L, S):
             raise RuntimeError(
-                f"The shape of the 3D attn_mask is {mask.shape}, but should be {(NH, L, S)}."
+                f"The shape of the 3D attn_mask is {tuple(mask.shape)}, but should be {(NH, L, S)}."
             )
         return mask
     raise RuntimeError(f"attn_mask's dimension {mask.ndim} is not supported")
@@ -259,7 +263,9 @@ def multi_head_attention_forward(
         _check_separate_weights(query, key, value, weights)
     else:
         if key.shape != value.shape:
-            raise AssertionError(f"key shape {key.shape} does not match value shape {value.shape}")
+            raise AssertionError(
+                f"key shape {tuple(key.shape)} does not match value shape {tuple(value.shape)}"
+            )
         weights = (in_proj_weight[:E], in_proj_weight[E : 2 * E], in_proj_weight[2 * E :])
     q, k, v = _in_projection(query, key, value, weights, in_proj_bias)
     S = key.shape[0]
@@ -276,7 +282,7 @@ def multi_head_attention_forward(
     NH = N * num_heads
     q, k, v = _heads(q, NH, head_dim), _heads(k, NH, head_dim), _heads(v, NH, head_dim)
     if add_zero_attn:  # one more key and value of zeros
-        zeros = Tensor(np.zeros((NH, 1, head_dim), dtype=k.dtype))
+        zeros = Tensor._make(np.zeros((NH, 1, head_dim), dtype=k.dtype), False, None)
         k, v = cat([k, zeros], dim=1), cat([v, zeros], dim=1)
         attn_mask, key_padding_mask = _pad_last(attn_mask), _pad_last(key_padding_mask)
     S = k.shape[1]

@@ -63,7 +63,7 @@ def _fans(tensor: Tensor) -> tuple[int, int]:
     if tensor.ndim < 2:
         raise ValueError(
             f"nn.init: fan in and fan out need a tensor with at least 2 dimensions, "
-            f"got shape {tensor.shape}"
+            f"got shape {tuple(tensor.shape)}"
         )
     receptive = int(np.prod(tensor.shape[2:])) if tensor.ndim > 2 else 1
     return tensor.shape[1] * receptive, tensor.shape[0] * receptive
@@ -141,7 +141,9 @@ def kaiming_normal_(
 def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     """(rows, cols...) -> same, a (semi-)orthogonal matrix times gain (Saxe et al.), as PyTorch."""
     if tensor.ndim < 2:
-        raise ValueError(f"orthogonal_: needs at least 2 dimensions, got shape {tensor.shape}")
+        raise ValueError(
+            f"orthogonal_: needs at least 2 dimensions, got shape {tuple(tensor.shape)}"
+        )
     if tensor._data.size == 0:
         return tensor
     rows = tensor.shape[0]

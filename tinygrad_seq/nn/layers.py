@@ -98,7 +98,7 @@ class Embedding(Module):
         data = embeddings._data if isinstance(embeddings, Tensor) else np.asarray(embeddings)
         if data.ndim != 2:
             raise ValueError(
-                f"Embedding.from_pretrained: expected a 2-D (V, D) array, got {data.shape}"
+                f"Embedding.from_pretrained: expected a 2-D (V, D) array, got {tuple(data.shape)}"
             )
         emb = cls(data.shape[0], data.shape[1], padding_idx=padding_idx, dtype=data.dtype)
         emb.weight._data[...] = data
@@ -214,7 +214,7 @@ class _Loss(Module):
     def _buffer(self, name: str, value: Any) -> None:
         """Class weights are buffers (saved in state_dict when given), as in PyTorch."""
         if value is not None and not isinstance(value, Tensor):
-            value = Tensor(np.asarray(value))
+            value = Tensor._make(np.array(value), False, None)  # a copy, dtype kept
         self.register_buffer(name, value)
 
 

@@ -24,11 +24,12 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data: Any = None, requires_grad: bool = True):
+        """Parameter(t) shares t's memory and dtype, as in PyTorch (an ndarray is shared too)."""
         if data is None:
             data = np.zeros((0,), dtype=dtypes.get_default_dtype())
-        super().__init__(
-            data._data if isinstance(data, Tensor) else data, requires_grad=requires_grad
-        )
+        if not isinstance(data, (Tensor, np.ndarray)):
+            raise TypeError(f"Parameter(data): data must be a Tensor, got {type(data).__name__}")
+        self._set_leaf(data._data if isinstance(data, Tensor) else data, requires_grad)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
@@ -214,7 +215,8 @@ class Module:
             if set_to_none:
                 p.grad = None
             else:
-                p.grad = Tensor(np.zeros_like(p._data)) if p.grad.is_leaf else p.grad.detach()
+                zeros = np.zeros_like(p._data)
+                p.grad = Tensor._make(zeros, False, None) if p.grad.is_leaf else p.grad.detach()
                 p.grad._data[...] = 0  # in place, as PyTorch's p.grad.zero_()
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
@@ -283,7 +285,8 @@ class Module:
         missing = [k for k in own if k not in given]
         unexpected = [k for k in given if k not in own]
         problems = [
-            f"size mismatch for {k}: expected shape {own[k].shape}, got {given[k].shape}"
+            f"size mismatch for {k}: expected shape {tuple(own[k].shape)}, "
+            f"got {tuple(given[k].shape)}"
             for k in own
             if k in given and given[k].shape != own[k].shape
         ]
@@ -303,7 +306,7 @@ class Module:
         with autograd.no_grad():  # in place, as PyTorch's param.copy_(value)
             for k, t in own.items():
                 if k in given and t._data.flags.writeable:
-                    t.copy_(Tensor(np.array(given[k], dtype=t.dtype)))
+                    t.copy_(Tensor._make(np.array(given[k], dtype=t.dtype), False, None))
                 elif k in given:  # read-only memory (a loaded file): give t its own array
                     t._data = np.array(given[k], dtype=t.dtype)
         return IncompatibleKeys(missing, unexpected)

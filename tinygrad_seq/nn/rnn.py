@@ -74,7 +74,7 @@ def check_recurrent_input(name: str, x: Any, ndims: tuple, layout: str, weight: 
     if x.ndim not in ndims:
         raise ValueError(
             f"{name}: expected input of shape {layout}, got {x.ndim} dimensions with shape "
-            f"{x.shape}"
+            f"{tuple(x.shape)}"
         )
     if x.shape[-1] != weight.shape[1]:
         raise RuntimeError(  # PyTorch's type for a feature-count mismatch
@@ -207,7 +207,7 @@ def lstm_step(
 
     Gate order i, f, g, o. With a projection (proj_size) h is (N, P) and W_hh^T (P, 4H).
     """
-    H = whh_t.shape[-1] // 4
+    H = whh_t._data.shape[-1] // 4
     gates = ops.AddMM.apply(xw, h, whh_t, row=t)  # xw + h W_hh^T as one op
     act = gates.sigmoid()  # one op for i, f and o (g's quarter is computed and unused)
     i, f, o = part(act, 0, H), part(act, H, 2 * H), part(act, 3 * H, 4 * H)
@@ -233,7 +233,7 @@ def gru_step(
     reset_after=True (PyTorch): n = tanh(xw_n + r (h W_hn^T + b_hn)); reset_after=False (the
     course): n = tanh(xw_n + (r h) W_hn^T) with b_hn already in xw_n.
     """
-    H = h.shape[-1]
+    H = h._data.shape[-1]
     rz = ops.AddMM.apply(xw_rz, h, whh_rz_t, row=t).sigmoid()
     r = part(rz, 0, H)
     if reset_after:
@@ -404,7 +404,9 @@ class _CellBase(Module):
                 continue
             want = (N, H) if batched else (H,)
             if tuple(s.shape) != want:
-                raise RuntimeError(f"{name}: hidden state has shape {s.shape}, expected {want}")
+                raise RuntimeError(
+                    f"{name}: hidden state has shape {tuple(s.shape)}, expected {want}"
+                )
             out.append(s if batched else s.unsqueeze(0))
         return x, out, batched
 
@@ -626,7 +628,7 @@ class RNNBase(Module):
             )
         if tuple(s.shape) != want:
             raise RuntimeError(
-                f"{type(self).__name__}: {label} has shape {s.shape}, expected {want}"
+                f"{type(self).__name__}: {label} has shape {tuple(s.shape)}, expected {want}"
             )
         return s if batched else s.unsqueeze(1)
 

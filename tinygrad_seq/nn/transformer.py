@@ -291,7 +291,8 @@ class TransformerEncoder(Module):
         )
         real = self._nested_positions(src, mask, src_key_padding_mask)
         if real is not None:  # the layers see the first length[i] positions of sequence i
-            src_key_padding_mask = Tensor(np.where(real, 0.0, -np.inf).astype(src.dtype))
+            padding = np.where(real, 0.0, -np.inf).astype(src.dtype)
+            src_key_padding_mask = Tensor._make(padding, False, None)
         output = src
         with autograd.scope("layers"):  # the layers' scopes match their parameters' names
             for layer in self.layers:
@@ -443,7 +444,7 @@ class Transformer(Module):
     def generate_square_subsequent_mask(sz: int, device: Any = None, dtype: Any = None) -> Tensor:
         """sz -> (sz, sz) float mask: 0 on and below the diagonal, -inf above (the future)."""
         d = dtypes.get_default_dtype() if dtype is None else dtypes.to_dtype(dtype)
-        return Tensor(np.triu(np.full((sz, sz), -np.inf), 1).astype(d))
+        return Tensor._make(np.triu(np.full((sz, sz), -np.inf), 1).astype(d), False, None)
 
     def _reset_parameters(self) -> None:
         """xavier_uniform_ on every parameter with more than one dimension."""

@@ -88,8 +88,8 @@ def _check_param(p: Any, where: str) -> None:
         raise TypeError(f"{where}: optimizers optimize Tensors, got {type(p).__name__}")
     if not p.requires_grad:
         raise ValueError(
-            f"{where}: a parameter of shape {p.shape} does not require grad, so it never gets a "
-            "gradient; create it with requires_grad=True or leave it out"
+            f"{where}: a parameter of shape {tuple(p.shape)} does not require grad, so it never "
+            "gets a gradient; create it with requires_grad=True or leave it out"
         )
     if not p.is_leaf and not p.retains_grad:
         raise ValueError(
@@ -127,7 +127,7 @@ def _load_param_state(entry: Any, p: Tensor, where: str) -> dict:
                 raise ValueError(f"{where}: state {key!r} is not numeric ({e})") from None
             if arr.shape != p._data.shape:
                 raise ValueError(
-                    f"{where}: state {key!r} has shape {arr.shape}, but the parameter has "
+                    f"{where}: state {key!r} has shape {tuple(arr.shape)}, but the parameter has "
                     f"shape {p._data.shape}"
                 )
             out[key] = arr
@@ -202,7 +202,7 @@ class Optimizer:
             shared = [p for p in params if id(p) in ids]
             if shared:
                 raise ValueError(
-                    f"{where} shares a parameter of shape {shared[0].shape} with parameter "
+                    f"{where} shares a parameter of shape {tuple(shared[0].shape)} with parameter "
                     f"group {i}; each parameter may belong to one group only"
                 )
 
@@ -217,7 +217,7 @@ class Optimizer:
                 elif isinstance(p.grad, Tensor) and p.grad._data.flags.writeable:
                     p.grad._data[...] = 0  # in place, as PyTorch's p.grad.zero_()
                 else:
-                    p.grad = Tensor(np.zeros_like(p._data))
+                    p.grad = Tensor._make(np.zeros_like(p._data), False, None)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a .grad; closure() (re)computes and returns the loss."""
@@ -245,7 +245,7 @@ class Optimizer:
         if grad.shape != p._data.shape:
             raise ValueError(
                 f"{type(self).__name__}.step: {where} has shape {p._data.shape} but its .grad "
-                f"has shape {grad.shape}"
+                f"has shape {tuple(grad.shape)}"
             )
         return grad if grad.dtype == p._data.dtype else grad.astype(p._data.dtype)
 

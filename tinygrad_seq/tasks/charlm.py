@@ -96,11 +96,11 @@ class CharLM(nn.Module):
     def forward(self, ids: Tensor, hx: Any = None, lengths: Any = None) -> tuple[Tensor, Any]:
         """ids (L, N) int64 -> logits (L, N, V) and the state (or context) for the next call."""
         if not isinstance(ids, Tensor):
-            ids = Tensor(ids)
+            ids = Tensor._make(np.array(ids), False, None)  # a copy, dtype kept
         if ids.dtype.kind not in "iu":
             raise TypeError(f"CharLM: expected integer symbol ids, got dtype {ids.dtype}")
         if ids.ndim != 2:
-            raise ValueError(f"CharLM: expected ids of shape (L, N), got {ids.shape}")
+            raise ValueError(f"CharLM: expected ids of shape (L, N), got {tuple(ids.shape)}")
         body = self.transformer if self.config["cell"] == "transformer" else self.rnn
         out, hx = body(self.embedding(ids), hx, lengths=lengths)
         return self.head(out), hx
@@ -127,7 +127,7 @@ def lm_batch(
 def batch_loss(model: CharLM, vocab: Vocab, texts: Sequence[str]) -> tuple[Tensor, int]:
     """Mean cross-entropy per real symbol of one batch (a 0-d Tensor) and that symbol count."""
     x, lengths, y = lm_batch(texts, vocab)
-    logits, _ = model(Tensor(x), lengths=lengths)
+    logits, _ = model(Tensor._make(x, False, None), lengths=lengths)
     loss = cross_entropy(logits.reshape(-1, len(vocab)), y.reshape(-1), ignore_index=IGNORE_INDEX)
     return loss, int(lengths.sum())
 

@@ -33,7 +33,8 @@ def _grad_flow_models(seed: int, steps: int = 60) -> dict:
             with no_grad():
                 layer.bias_ih_l0[32:64] = 1.0
                 layer.bias_hh_l0[32:64] = 0.0
-        x = Tensor(np.random.default_rng(seed).standard_normal((steps, 4, 8)).astype(np.float32))
+        data = np.random.default_rng(seed).standard_normal((steps, 4, 8)).astype(np.float32)
+        x = Tensor._make(data, False, None)
         out, _ = layer(x)
         out[-1].sum().backward()
         layers[name] = layer

@@ -43,7 +43,8 @@ def graph_command(
             raise ValueError(f"graph: {name} must be a positive int, got {v!r}")
     manual_seed(seed)
     model = CELLS[cell](inputs, hidden, num_layers=layers)
-    x = Tensor(get_generator().standard_normal((steps, 1, inputs)).astype("float32"))
+    data = get_generator().standard_normal((steps, 1, inputs)).astype("float32")
+    x = Tensor._make(data, False, None)
     with keep_values():  # the explorer shows every op's value; a drawing ignores them
         out, _ = model(x)
         loss = (out * out).mean()

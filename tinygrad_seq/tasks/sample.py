@@ -62,14 +62,14 @@ def sample(
         model.eval()
     try:
         ids = vocab.encode(prefix, add_bos=True)
-        logits, hx = model(Tensor(np.array(ids, dtype=np.int64)[:, None]))
+        logits, hx = model(Tensor._make(np.array(ids, dtype=np.int64)[:, None], False, None))
         out: list[int] = []
         for _ in range(max_len):
             nxt = _pick(logits._data[-1, 0], temperature, top_k, rng)
             if nxt == vocab.eos_index:
                 break
             out.append(nxt)
-            logits, hx = model(Tensor(np.array([[nxt]], dtype=np.int64)), hx)
+            logits, hx = model(Tensor._make(np.array([[nxt]], dtype=np.int64), False, None), hx)
     finally:
         if was_training:
             model.train()
@@ -91,7 +91,7 @@ def log_likelihood(model: Any, vocab: Any, text: str, include_eos: bool = True) 
     if hasattr(model, "eval"):
         model.eval()
     try:
-        logits, _ = model(Tensor(np.array(inputs, dtype=np.int64)[:, None]))
+        logits, _ = model(Tensor._make(np.array(inputs, dtype=np.int64)[:, None], False, None))
     finally:
         if was_training:
             model.train()

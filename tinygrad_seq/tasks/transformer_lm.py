@@ -68,11 +68,11 @@ class CausalTransformer(nn.Module):
             )
         context = x if hx is None else cat([hx, x])[-self.max_len :]
         W = context.shape[0]
-        z = context + self.pos(Tensor(np.arange(W)))[:, None, :]
+        z = context + self.pos(Tensor._make(np.arange(W), False, None))[:, None, :]
         causal = nn.Transformer.generate_square_subsequent_mask(W, dtype=x.dtype)
         padding = None
         if lengths is not None:  # right padding: position t of sequence i is padded if t >= len_i
             pad = np.arange(W)[None, :] >= np.asarray(lengths)[:, None]
-            padding = Tensor(np.where(pad, -np.inf, 0.0).astype(x.dtype))
+            padding = Tensor._make(np.where(pad, -np.inf, 0.0).astype(x.dtype), False, None)
         out = self.encoder(z, mask=causal, src_key_padding_mask=padding)
         return out[W - L :], context

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ... import dtypes
 from ...tensor import Tensor
 
 
@@ -52,7 +53,7 @@ def clip_grad_norm_(
     norm_type = float(norm_type)
     grads = _grads(parameters)
     if not grads:
-        return Tensor(0.0)
+        return Tensor._make(np.zeros((), dtypes.get_default_dtype()), False, None)
     dtype = np.result_type(*[g._data.dtype for g in grads])
     total = _total_norm(grads, norm_type)
     if error_if_nonfinite and not math.isfinite(total):
@@ -64,7 +65,7 @@ def clip_grad_norm_(
     coef = min(1.0, float(max_norm) / (total + 1e-6))
     for g in grads:
         _scale_(g, coef)
-    return Tensor(np.asarray(total, dtype=dtype))
+    return Tensor._make(np.asarray(total, dtype=dtype), False, None)
 
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:

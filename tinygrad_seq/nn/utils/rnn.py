@@ -37,7 +37,7 @@ __all__ = [
 
 def _int64(a: Any) -> Tensor:
     """A constant int64 Tensor of a."""
-    return Tensor(np.asarray(a, dtype=np.int64))
+    return Tensor._make(np.array(a, dtype=np.int64), False, None)
 
 
 def _numpy(t: Any) -> np.ndarray:
@@ -150,7 +150,8 @@ def pack_padded_sequence(
     """(T, B, *) [batch_first: (B, T, *)] padded, lengths (B,) -> PackedSequence."""
     if input.ndim < 2:
         raise IndexError(
-            f"pack_padded_sequence: input must be (T, B, *) or (B, T, *), got shape {input.shape}"
+            "pack_padded_sequence: input must be (T, B, *) or (B, T, *), got shape "
+            f"{tuple(input.shape)}"
         )
     lens = _lengths(lengths)
     T, B = (input.shape[1], input.shape[0]) if batch_first else input.shape[:2]
@@ -226,7 +227,8 @@ def pad_packed_sequence(
     if sequence.unsorted_indices is not None:
         unsorted = _numpy(sequence.unsorted_indices)
         index, lengths = index[:, unsorted], lengths[unsorted]
-    pad = Tensor(np.full((1,) + data.shape[1:], padding_value, dtype=data.dtype))
+    pad = np.full((1,) + data.shape[1:], padding_value, dtype=data.dtype)
+    pad = Tensor._make(pad, False, None)
     padded = cat([data, pad])[index.T if batch_first else index]
     return padded, _int64(lengths)
 
@@ -258,8 +260,8 @@ def pad_sequence(
             raise RuntimeError(f"pad_sequence: sequence {i} is 0-dimensional, expected (L, *)")
         if s.shape[1:] != first.shape[1:]:
             raise RuntimeError(
-                f"pad_sequence: sequence {i} has shape {s.shape} but sequence 0 has "
-                f"{first.shape}; all must have the same trailing dimensions"
+                f"pad_sequence: sequence {i} has shape {tuple(s.shape)} but sequence 0 has "
+                f"{tuple(first.shape)}; all must have the same trailing dimensions"
             )
     lens = np.array([s.shape[0] for s in seqs], dtype=np.int64)
     T, S = int(lens.max()), int(lens.sum())
@@ -269,7 +271,8 @@ def pad_sequence(
         rows = slice(0, n) if padding_side == "right" else slice(T - n, T)
         index[rows, b] = np.arange(start, start + n)
         start += n
-    pad = Tensor(np.full((1,) + first.shape[1:], padding_value, dtype=first.dtype))
+    pad = np.full((1,) + first.shape[1:], padding_value, dtype=first.dtype)
+    pad = Tensor._make(pad, False, None)
     source = cat([s.to(first.dtype) for s in seqs] + [pad])
     return source[index.T if batch_first else index]
 
