@@ -4,7 +4,8 @@ Float64 and dropout 0, so the two runs can agree to 1e-6 relative step by step: 
 training of every rnn_type (tied and untied weights), the validation loss, the trained weights,
 whole epochs with learning-rate annealing and the best model's checkpoint, the state_dict
 round trip, and sampling (ours draws valid words; fed PyTorch's draws, our model
-gives the same distribution at every step). The last test runs the program as a script.
+gives the same distribution at every step); the same for the example's TransformerModel, a
+subclass of nn.Transformer. The last test runs the program as a script.
 """
 
 import os
@@ -186,6 +187,55 @@ def test_generation_draws_valid_words_and_matches_pytorch_distributions(pair, fl
     )
     for step, (a, b) in enumerate(zip(replayed, weights_t)):
         np.testing.assert_allclose(to_numpy(a), to_numpy(b), rtol=1e-6, err_msg=f"step {step}")
+
+
+def _transformers(ours, theirs, ntokens, seed=0):
+    """PyTorch's TransformerModel (dropout 0) built first under its seed, ours from its weights."""
+    theirs.torch.manual_seed(seed)
+    sizes = {"ninp": 12, "nhead": 2, "nhid": 20, "nlayers": 2, "dropout": 0.0}
+    model_t = theirs.TransformerModel(ntokens, **sizes)
+    model_o = ours.TransformerModel(ntokens, **sizes)
+    assert list(model_o.state_dict()) == list(model_t.state_dict())  # nn.Transformer's keys
+    same_start(model_o, model_t, ours.torch)
+    return model_o, model_t
+
+
+@pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")  # both warn alike
+def test_transformer_model_trains_and_samples_as_on_pytorch(pair, float64):
+    """The example's TransformerModel (a subclass of nn.Transformer): losses, weights, sampling."""
+    ours, theirs = pair
+    corpus_o, corpus_t = _corpora(ours, theirs)
+    ntokens = len(corpus_t.dictionary)
+    model_o, model_t = _transformers(ours, theirs, ntokens)
+    args = ours.parse_args(TRAIN_ARGS + ["--lr", "0.5"])
+    out = {}
+    for key, prog, model, corpus in (
+        ("ours", ours, model_o, corpus_o),
+        ("theirs", theirs, model_t, corpus_t),
+    ):
+        train_data = prog.batchify(corpus.train, args.batch_size, "cpu")
+        losses = prog.train(model, prog.nn.NLLLoss(), train_data, args.lr, args, max_steps=20)
+        valid = prog.batchify(corpus.valid, 5, "cpu")
+        out[key] = (losses, prog.evaluate(model, prog.nn.NLLLoss(), valid, args.bptt, 5))
+    (losses_o, val_o), (losses_t, val_t) = out["ours"], out["theirs"]
+    assert len(losses_t) == 20 and losses_t[-1] < losses_t[0]  # it learns something
+    assert_agree(losses_o, losses_t, rtol=1e-6)
+    assert_agree([val_o], [val_t], rtol=1e-6, what="validation loss")
+    for key, value in model_t.state_dict().items():
+        np.testing.assert_allclose(
+            to_numpy(model_o.state_dict()[key]), to_numpy(value), rtol=1e-6, atol=1e-9
+        )
+    # sampling feeds the growing context back (torch.Tensor([[word_idx]]).long(), torch.cat)
+    theirs.torch.manual_seed(5)
+    ids_t, weights_t = theirs.generate(model_t, ntokens, 12, 0.8, "cpu", start=3)
+    _, replayed = ours.generate(
+        model_o, ntokens, 12, 0.8, "cpu", start=3, choose=lambda i, w: ids_t[i]
+    )
+    for step, (a, b) in enumerate(zip(replayed, weights_t)):
+        np.testing.assert_allclose(to_numpy(a), to_numpy(b), rtol=1e-6, err_msg=f"step {step}")
+    ours.torch.manual_seed(5)
+    ids_o, _ = ours.generate(model_o, ntokens, 12, 0.8, "cpu")
+    assert len(ids_o) == 12 and all(0 <= i < ntokens for i in ids_o)
 
 
 @pytest.mark.parametrize("which", ["ours", "theirs"])

@@ -4,7 +4,9 @@ This is the word_language_model example of the PyTorch examples repository (its 
 model.py, main.py and generate.py) in one file: a Dictionary and Corpus turn text into word ids
 with `<eos>` at each line's end; batchify lays the id stream out as (seq_len, batch) columns;
 RNNModel is dropout -> embedding -> LSTM / GRU / RNN (tanh or relu) -> linear decoder returning
-log-probabilities, with optionally tied encoder and decoder weights; training is truncated BPTT
+log-probabilities, with optionally tied encoder and decoder weights, and TransformerModel (a
+subclass of nn.Transformer whose decoder stack is replaced by a linear layer) is embedding ->
+sinusoidal positions -> causal Transformer encoder -> linear decoder; training is truncated BPTT
 with detached hidden states, gradient clipping and a hand-written SGD update, the learning rate
 divided by 4 whenever the validation loss stops improving; the best model's state_dict is
 checkpointed, reloaded for the test set, and sampled word by word.
@@ -195,6 +197,86 @@ class RNNModel(nn.Module):
             return weight.new_zeros(self.nlayers, bsz, self.nhid)
 
 
+class PositionalEncoding(nn.Module):
+    """Sinusoidal positions added to the (seq_len, batch, d_model) input, then dropout.
+
+    PE(pos, 2i) = sin(pos / 10000^(2i / d_model)), PE(pos, 2i + 1) = cos(the same angle).
+    """
+
+    def __init__(self, d_model, dropout=0.1, max_len=5000):
+        super().__init__()
+        self.dropout = nn.Dropout(p=dropout)
+
+        pe = torch.zeros(max_len, d_model)
+        position = torch.arange(0, max_len, dtype=torch.float).unsqueeze(1)
+        div_term = torch.exp(torch.arange(0, d_model, 2).float() * (-math.log(10000.0) / d_model))
+        pe[:, 0::2] = torch.sin(position * div_term)
+        pe[:, 1::2] = torch.cos(position * div_term)
+        pe = pe.unsqueeze(0).transpose(0, 1)
+        self.register_buffer("pe", pe)
+
+    def forward(self, x):
+        """(seq_len, batch, d_model) -> the same, positions added."""
+        x = x + self.pe[: x.size(0), :]
+        return self.dropout(x)
+
+
+class TransformerModel(nn.Transformer):
+    """Container module with an encoder, a stack of causal Transformer encoder layers, a decoder."""
+
+    def __init__(self, ntoken, ninp, nhead, nhid, nlayers, dropout=0.5):
+        super().__init__(
+            d_model=ninp,
+            nhead=nhead,
+            dim_feedforward=nhid,
+            num_encoder_layers=nlayers,
+            dropout=dropout,
+        )
+        self.model_type = "Transformer"
+        self.src_mask = None
+        self.pos_encoder = PositionalEncoding(ninp, dropout)
+
+        self.input_emb = nn.Embedding(ntoken, ninp)
+        self.ninp = ninp
+        self.decoder = nn.Linear(ninp, ntoken)  # replaces nn.Transformer's decoder stack
+
+        self.init_weights()
+
+    def _generate_square_subsequent_mask(self, sz):
+        """(sz, sz) float mask: 0 on and below the diagonal, -inf above."""
+        return torch.log(torch.tril(torch.ones(sz, sz)))
+
+    def init_weights(self):
+        """Embedding and decoder weights U(-0.1, 0.1), decoder bias 0."""
+        initrange = 0.1
+        nn.init.uniform_(self.input_emb.weight, -initrange, initrange)
+        nn.init.zeros_(self.decoder.bias)
+        nn.init.uniform_(self.decoder.weight, -initrange, initrange)
+
+    def forward(self, src, has_mask=True):
+        """(seq_len, batch) ids -> (seq_len, batch, ntoken) log-probs; causal when has_mask."""
+        if has_mask:
+            device = src.device
+            if self.src_mask is None or self.src_mask.size(0) != len(src):
+                mask = self._generate_square_subsequent_mask(len(src)).to(device)
+                self.src_mask = mask
+        else:
+            self.src_mask = None
+
+        src = self.input_emb(src) * math.sqrt(self.ninp)
+        src = self.pos_encoder(src)
+        output = self.encoder(src, mask=self.src_mask)
+        output = self.decoder(output)
+        return F.log_softmax(output, dim=-1)
+
+
+def build_model(model_type, ntoken, emsize, nhid, nlayers, dropout=0.5, tied=False, nhead=2):
+    """The example's choice: TransformerModel for 'Transformer', else RNNModel(model_type)."""
+    if model_type == "Transformer":
+        return TransformerModel(ntoken, emsize, nhead, nhid, nlayers, dropout)
+    return RNNModel(model_type, ntoken, emsize, nhid, nlayers, dropout, tied)
+
+
 # ------------------------------------------------------------------------------ training (main.py)
 
 
@@ -233,10 +315,14 @@ def get_batch(source, i, bptt):
 def train_step(model, criterion, data, targets, hidden, lr, clip):
     """One truncated-BPTT step with clipping and plain SGD; -> (loss value, hidden)."""
     model.zero_grad()
-    # Starting each batch, we detach the hidden state from how it was previously produced.
-    # If we didn't, the model would try backpropagating all the way to start of the dataset.
-    hidden = repackage_hidden(hidden)
-    output, hidden = model(data, hidden)
+    if isinstance(model, TransformerModel):
+        output = model(data)
+        output = output.view(-1, model.decoder.out_features)
+    else:
+        # Starting each batch, we detach the hidden state from how it was previously produced.
+        # If we didn't, the model would try backpropagating all the way to start of the dataset.
+        hidden = repackage_hidden(hidden)
+        output, hidden = model(data, hidden)
     loss = criterion(output, targets)
     loss.backward()
 
@@ -253,7 +339,8 @@ def train(model, criterion, train_data, lr, args, epoch=1, max_steps=None):
     total_loss = 0.0
     start_time = time.time()
     losses = []
-    hidden = model.init_hidden(args.batch_size)
+    is_transformer = isinstance(model, TransformerModel)
+    hidden = None if is_transformer else model.init_hidden(args.batch_size)
     for batch, i in enumerate(range(0, train_data.size(0) - 1, args.bptt)):
         if max_steps is not None and batch >= max_steps:
             break
@@ -282,12 +369,17 @@ def evaluate(model, criterion, data_source, bptt, eval_batch_size):
     # Turn on evaluation mode which disables dropout.
     model.eval()
     total_loss = 0.0
-    hidden = model.init_hidden(eval_batch_size)
+    is_transformer = isinstance(model, TransformerModel)
+    hidden = None if is_transformer else model.init_hidden(eval_batch_size)
     with torch.no_grad():
         for i in range(0, data_source.size(0) - 1, bptt):
             data, targets = get_batch(data_source, i, bptt)
-            output, hidden = model(data, hidden)
-            hidden = repackage_hidden(hidden)
+            if is_transformer:
+                output = model(data)
+                output = output.view(-1, model.decoder.out_features)
+            else:
+                output, hidden = model(data, hidden)
+                hidden = repackage_hidden(hidden)
             total_loss += len(data) * criterion(output, targets).item()
     return total_loss / (len(data_source) - 1)
 
@@ -341,7 +433,9 @@ def load_checkpoint(model, path, device):
     model.load_state_dict(state)
     # After load the rnn params are not a continuous chunk of memory;
     # this makes them a continuous chunk, and will speed up the forward pass.
-    model.rnn.flatten_parameters()
+    # Currently, only rnn model supports flatten_parameters function.
+    if isinstance(model, RNNModel):
+        model.rnn.flatten_parameters()
     return model
 
 
@@ -355,20 +449,30 @@ def generate(model, ntokens, nwords, temperature, device, start=None, choose=Non
     the multinomial draw, to replay another run's choices.
     """
     model.eval()
-    hidden = model.init_hidden(1)
+    is_transformer = isinstance(model, TransformerModel)
+    if not is_transformer:
+        hidden = model.init_hidden(1)
     input = torch.randint(ntokens, (1, 1), dtype=torch.long).to(device)
     if start is not None:
         input.fill_(start)
     ids, weights = [], []
     with torch.no_grad():  # no tracking history
         for i in range(nwords):
-            output, hidden = model(input, hidden)
-            word_weights = output.squeeze().div(temperature).exp().cpu()
+            if is_transformer:
+                output = model(input, False)
+                word_weights = output[-1].squeeze().div(temperature).exp().cpu()
+            else:
+                output, hidden = model(input, hidden)
+                word_weights = output.squeeze().div(temperature).exp().cpu()
             if choose is None:
                 word_idx = torch.multinomial(word_weights, 1)[0]
             else:
                 word_idx = choose(i, word_weights)
-            input.fill_(word_idx)
+            if is_transformer:
+                word_tensor = torch.Tensor([[word_idx]]).long().to(device)
+                input = torch.cat([input, word_tensor], 0)
+            else:
+                input.fill_(word_idx)
             ids.append(int(word_idx))
             weights.append(word_weights)
     return ids, weights
@@ -383,7 +487,10 @@ def parse_args(argv=None):
     parser.add_argument("--data", type=str, default="", help="folder with train/valid/test.txt")
     parser.add_argument("--sentences", type=int, default=1500, help="synthetic corpus size")
     parser.add_argument("--vocab", type=int, default=100, help="synthetic vocabulary size")
-    parser.add_argument("--model", type=str, default="LSTM", help="LSTM, GRU, RNN_TANH, RNN_RELU")
+    parser.add_argument(
+        "--model", type=str, default="LSTM", help="LSTM, GRU, RNN_TANH, RNN_RELU, Transformer"
+    )
+    parser.add_argument("--nhead", type=int, default=2, help="heads of the Transformer model")
     parser.add_argument("--emsize", type=int, default=32, help="size of word embeddings")
     parser.add_argument("--nhid", type=int, default=32, help="number of hidden units per layer")
     parser.add_argument("--nlayers", type=int, default=2, help="number of layers")
@@ -420,8 +527,15 @@ def main(argv=None):
     test_data = batchify(corpus.test, eval_batch_size, device)
 
     ntokens = len(corpus.dictionary)
-    model = RNNModel(
-        args.model, ntokens, args.emsize, args.nhid, args.nlayers, args.dropout, args.tied
+    model = build_model(
+        args.model,
+        ntokens,
+        args.emsize,
+        args.nhid,
+        args.nlayers,
+        args.dropout,
+        args.tied,
+        args.nhead,
     ).to(device)
     criterion = nn.NLLLoss()
 
