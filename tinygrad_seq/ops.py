@@ -773,7 +773,7 @@ class Expand(Function):
         try:
             return expand(a, shape)
         except ValueError:
-            raise ValueError(f"cannot expand shape {a.shape} to {shape}") from None
+            raise RuntimeError(f"expand: cannot expand shape {a.shape} to {shape}") from None
 
     @staticmethod
     def backward(ctx, g):

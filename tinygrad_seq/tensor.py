@@ -1220,11 +1220,11 @@ class Tensor:
         sizes = tuple(sizes[0]) if len(sizes) == 1 and not _is_int(sizes[0]) else sizes
         lead = len(sizes) - self.ndim
         if lead < 0:
-            raise ValueError(
+            raise RuntimeError(  # PyTorch's type for every expand size error
                 f"expand: {sizes} has fewer dimensions than the tensor {self._data.shape}"
             )
         if -1 in sizes[:lead]:
-            raise ValueError(f"expand: -1 is not allowed for the new leading dimensions {sizes}")
+            raise RuntimeError(f"expand: -1 is not allowed for the new leading dimensions {sizes}")
         shape = tuple(self._data.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
         return self._as_view(ops.Expand.apply(self, shape=shape), "expand", shape)
 
