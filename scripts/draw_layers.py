@@ -23,15 +23,18 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "tinygrad_seq"
 
 # The layers, top to bottom, and the boxes in each (a top-level module or a subpackage).
+# fmt: off
 LAYERS = [
     ("entry points", ["__main__", "cli"]),
     ("applications", ["tasks"]),
     ("tools", ["check", "viz", "io", "data", "utils"]),
     ("modules", ["nn", "optim"]),
-    ("core", ["functional", "creation", "tensor", "ops", "autograd", "random", "dtypes"]),
+    ("core", ["functional", "creation", "user_function", "tensor", "ops", "autograd", "random",
+              "dtypes"]),
     ("speed layer and messages", ["grads", "errors", "kernels"]),
     ("reference (numpy only)", ["manual"]),
 ]
+# fmt: on
 
 
 def modules() -> dict[str, Path]:

@@ -812,18 +812,274 @@ def test_package_ops_keep_working_on_arrays_and_users_may_too():
     assert ts.ops.Tanh.on_arrays and not autograd.Function.on_arrays
 
 
-def test_user_function_returning_several_outputs_says_it_is_not_supported():
-    class Split(Function):
+SEVERAL_OUTPUTS = """
+calls = []
+
+
+class SumProd(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, a, b, k):
+        ctx.save_for_backward(a, b)
+        ctx.k = k
+        rec("needs", ctx.needs_input_grad)
+        return a + b, a * b * k, "label", 3
+
+    @staticmethod
+    def backward(ctx, g_sum, g_prod, g_label, g_three):
+        calls.append(1)
+        rec("received " + str(len(calls)), (g_sum, g_prod, g_label, g_three))
+        a, b = ctx.saved_tensors
+        return g_sum + g_prod * b * ctx.k, g_sum + g_prod * a * ctx.k, None
+
+
+class SortValues(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        values, indices = x.sort()
+        ctx.mark_non_differentiable(indices)
+        ctx.save_for_backward(indices)
+        return values, indices
+
+    @staticmethod
+    def backward(ctx, g_values, g_indices):
+        rec("sort received", (g_values, g_indices))
+        (indices,) = ctx.saved_tensors
+        g = torch.zeros_like(g_values)
+        g[indices] = g_values
+        return g
+
+
+class Lazy(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.set_materialize_grads(False)
+        return x * 2, x.exp()
+
+    @staticmethod
+    def backward(ctx, g_double, g_exp):
+        rec("lazy received", (g_double is None, g_exp is None))
+        g = None
+        if g_double is not None:
+            g = 2 * g_double
+        if g_exp is not None:
+            g = (0 if g is None else g) + g_exp * 5
+        return g
+"""
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize(
+    "script",
+    [
+        # both outputs in the loss, used in different places, plus the non-Tensor outputs
+        """s, p, label, three = out = SumProd.apply(a, b, 2.0)
+rec("out", (s, p, label, three, type(out).__name__))
+rec("flags", (s.requires_grad, p.requires_grad, s.is_leaf, s.grad_fn.name(), p.grad_fn.name()))
+h = (s * s).sum() + (p.tanh() * s).sum() + p.mean()
+h.backward()
+rec("grads", (a.grad, b.grad))""",
+        # one output unused: its gradient reaches backward as zeros
+        """s, p, _, _ = SumProd.apply(a, b, 0.5)
+(p * p).sum().backward()
+rec("grads", (a.grad, b.grad))""",
+        # one backward per output, retain_graph, hooks and retain_grad on the outputs
+        """s, p, _, _ = SumProd.apply(a, b, 1.5)
+s.retain_grad()
+p.register_hook(lambda g: g * 10)
+(p * 3).sum().backward(retain_graph=True)
+rec("after p", (a.grad, b.grad, s.grad))
+(p * s).sum().backward()
+rec("after both", (a.grad, b.grad, s.grad, len(calls)))
+rec("grad", torch.autograd.grad(SumProd.apply(a, b, 1.0)[1].sum(), [a, b]))""",
+        # values and integer indices marked non-differentiable, as sort or argmax return them
+        """x = torch.tensor([3.0, -1.0, 2.0, 0.5], requires_grad=True)
+v, i = SortValues.apply(x)
+rec("sorted", (v, i, v.requires_grad, i.requires_grad, i.grad_fn is None, i.is_leaf))
+(v * torch.tensor([1.0, 10.0, 100.0, 1000.0])).sum().backward()
+rec("grad", x.grad)""",
+        # set_materialize_grads(False): the unused output's gradient is None
+        """d, e = Lazy.apply(a)
+e.sum().backward()
+rec("grad", a.grad)
+d, e = Lazy.apply(b)
+(d + e).sum().backward()
+rec("both", b.grad)""",
+        # no input requires grad, and no_grad: plain tensors
+        """s, p, _, _ = SumProd.apply(a.detach(), b.detach(), 1.0)
+rec("plain", (s.requires_grad, p.requires_grad, s.grad_fn is None))
+with torch.no_grad():
+    s, p, _, _ = SumProd.apply(a, b, 1.0)
+rec("no_grad", (s.requires_grad, p.grad_fn is None))""",
+        # a non-floating output not marked does not require grad either
+        """x = torch.tensor([3.0, -1.0, 2.0], requires_grad=True)
+class Top(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x.max(), x.argmax()
+    @staticmethod
+    def backward(ctx, g, g_index):
+        rec("top received", (g, g_index))
+        return g * torch.tensor([0.0, 0.0, 1.0])
+m, j = Top.apply(x)
+rec("top", (m, j, m.requires_grad, j.requires_grad))
+(m * 4).backward()
+rec("grad", x.grad)""",
+        # the same Tensor returned twice is one Tensor: its gradient goes to the last place
+        """class Twice(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = x * 2
+        return y, y
+    @staticmethod
+    def backward(ctx, g1, g2):
+        rec("twice received", (g1, g2))
+        return g1 * 2 + g2 * 20
+u, w = Twice.apply(a)
+rec("same", u is w)
+(u + 3 * w).sum().backward()
+rec("grad", a.grad)""",
+    ],
+)
+def test_user_function_with_several_outputs_matches_torch(script):
+    from script_parity import check_script
+
+    check_script(
+        SEVERAL_OUTPUTS
+        + "a = torch.tensor([[0.5, -1.0], [2.0, 0.1]], requires_grad=True)\n"
+        + "b = torch.tensor([[1.5, 2.0], [-0.5, 3.0]], requires_grad=True)\n"
+        + script
+        + "\n"
+    )
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize(
+    "script, phrase",
+    [
+        ("""class Wrong(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        return x + y, x * y
+    @staticmethod
+    def backward(ctx, g1, g2):
+        return g1
+p, q = Wrong.apply(a, b)
+(p + q).sum().backward()""", "returned an incorrect number of gradients"),
+        ("""class Ident(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x
+    @staticmethod
+    def backward(ctx, g):
+        return g * 5
+y = Ident.apply(a)
+rec("ident", (y is a, y.requires_grad, y.grad_fn.name(), y))
+y.sum().backward()
+rec("grad", a.grad)
+y.add_(1.0)""", None),
+        ("""class Halves(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x[0], x * 2
+    @staticmethod
+    def backward(ctx, g0, g1):
+        g = g1 * 2
+        g[0] += g0
+        return g
+h0, h1 = Halves.apply(a)
+(h0.sum() + h1.sum()).backward()
+rec("grad", a.grad)
+h1.add_(1.0)
+rec("h1", h1)
+h0.mul_(2.0)""", None),
+        ("""class ExpTwo(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        e = x.exp()
+        ctx.save_for_backward(e)
+        return e, x * 2
+    @staticmethod
+    def backward(ctx, g_exp, g_double):
+        (e,) = ctx.saved_tensors
+        return g_exp * e + 2 * g_double
+e, d = ExpTwo.apply(a)
+(e.sum() + d.sum()).backward()
+rec("grad", a.grad)
+e, d = ExpTwo.apply(a)
+e.mul_(2.0)
+d.sum().backward()""", "modified by an inplace operation"),
+    ],
+)  # fmt: skip
+def test_user_function_with_several_outputs_fails_as_torch(script, phrase):
+    from script_parity import check_script
+
+    check_script(
+        "a = torch.tensor([[0.5, -1.0], [2.0, 0.1]], requires_grad=True)\n"
+        + "b = torch.tensor([[1.5, 2.0], [-0.5, 3.0]], requires_grad=True)\n"
+        + script
+        + "\n",
+        error_contains=phrase,
+    )
+
+
+@pytest.mark.parity
+def test_user_function_returning_an_input_that_needs_no_grad_is_a_view_of_it():
+    from script_parity import check_script
+
+    check_script(
+        """class Ident(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x
+    @staticmethod
+    def backward(ctx, g):
+        return g
+x = torch.tensor([1.0, 2.0])
+y = Ident.apply(x)
+rec("y", (y is x, y.requires_grad))
+y.add_(1.0)
+rec("x", x)
+"""
+    )
+
+
+@pytest.mark.parity
+def test_gradcheck_of_a_user_function_with_two_outputs():
+    torch = require_torch()
+    wrong = "+ g_prod * a * ctx.k, None"
+    namespaces = {}
+    for name, text in (("right", SEVERAL_OUTPUTS), ("wrong", SEVERAL_OUTPUTS.replace(
+            wrong, "+ g_prod * a * ctx.k * 1.01, None"))):  # fmt: skip
+        assert name == "right" or wrong in SEVERAL_OUTPUTS
+        for framework in (ts, torch):
+            ns = {"torch": framework, "rec": lambda *_: None}
+            exec(text, ns)
+            namespaces[name, framework.__name__] = ns["SumProd"]
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal((2, 3, 2))
+
+    def two(fn, t):
+        return lambda x, y: fn.apply(x, y, 1.5)[:2]
+
+    for fw, gradcheck in ((ts, ts.gradcheck), (torch, torch.autograd.gradcheck)):
+        xs = [fw.tensor(v, dtype=fw.float64, requires_grad=True) for v in (a, b)]
+        assert gradcheck(two(namespaces["right", fw.__name__], fw), xs)
+        assert not gradcheck(two(namespaces["wrong", fw.__name__], fw), xs, raise_exception=False)
+
+
+def test_mark_dirty_says_it_is_not_supported():
+    class Double(Function):
         @staticmethod
         def forward(ctx, x):
-            return x * 1.0, x * 2.0
+            ctx.mark_dirty(x)
+            return x
 
         @staticmethod
-        def backward(ctx, ga, gb):
-            return ga + 2 * gb
+        def backward(ctx, g):
+            return 2 * g
 
-    with pytest.raises(NotImplementedError, match="one Tensor"):
-        Split.apply(ts.tensor([1.0], requires_grad=True))
+    with pytest.raises(NotImplementedError, match="mark_dirty is not supported"):
+        Double.apply(ts.tensor([1.0]) * ts.tensor([1.0], requires_grad=True))
 
 
 # ----------------------------------------------------------------------------- Variable, modes

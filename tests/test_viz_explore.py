@@ -407,6 +407,35 @@ def test_recording_a_users_function():
     np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-5)
 
 
+def test_recording_a_users_function_with_two_outputs():
+    class SumProd(ts.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            ctx.save_for_backward(a, b)
+            return a + b, a * b, a.argmax()
+
+        @staticmethod
+        def backward(ctx, g_sum, g_prod, g_index):
+            a, b = ctx.saved_tensors
+            return g_sum + g_prod * b, g_sum + g_prod * a
+
+    a, b = ts.randn(3, requires_grad=True), ts.randn(3, requires_grad=True)
+    s, p, _ = SumProd.apply(a, b)
+    loss = (s * p).sum()
+    with viz.record_backward(loss) as rec:
+        loss.backward()
+    ex = viz.explore(loss, recording=rec)
+    labels = [ex.data["nodes"][i]["label"] for i in ex.data["walks"]["backward"]]
+    # each output's node, then the Function's node with both outputs' gradients, then the leaves
+    assert labels == ["Sum", "Mul", "SumProd", "SumProd", "SumProd", "input", "input"]
+    fn_node = rec.visits[4]
+    gs, gp = p.detach().numpy(), s.detach().numpy()  # d(s p)/ds = p, d(s p)/dp = s
+    np.testing.assert_allclose(fn_node.norm, np.linalg.norm(np.concatenate([gs, gp, [0.0]])))
+    a_, b_ = a.detach().numpy(), b.detach().numpy()
+    np.testing.assert_allclose(a.grad.numpy(), gs + gp * b_, rtol=1e-5)
+    np.testing.assert_allclose(b.grad.numpy(), gs + gp * a_, rtol=1e-5)
+
+
 @pytest.mark.browser
 def test_jupyter_view_runs_in_its_iframe(browser):
     _, loss = lstm_loss(steps=3)

@@ -1,6 +1,16 @@
 """tinygrad_seq: a small reverse-mode autodiff framework on numpy for sequence models."""
 
-from . import check, data, functional, kernels, manual, nn, optim, utils
+from . import (
+    check,
+    data,
+    functional,
+    kernels,
+    manual,
+    nn,
+    optim,
+    user_function,  # noqa: F401 - makes Function subclasses written on Tensors work
+    utils,
+)
 from .autograd import (
     detect_anomaly,
     enable_grad,

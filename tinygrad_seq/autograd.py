@@ -10,7 +10,7 @@ node hands it to its op's backward and forgets it. An RNN unrolled over T steps 
 graph: backpropagation through time is this same walk.
 
 Speed lives in grads.py and kernels.py, wording in errors.py: the walk reads as mathematics.
-The last section holds the public API: `grad`, Functions written on Tensors, `Variable`.
+The last section holds the public API: `grad`, `Variable` (Functions on Tensors: user_function.py).
 """
 
 from __future__ import annotations
@@ -35,12 +35,19 @@ _keep_values = False  # keep_values(): op nodes keep their output arrays (to dra
 # Creation order: a node is made after its inputs' nodes (backward walks it in reverse).
 _sequence = itertools.count()
 _Tensor: Any = None  # tensor.py's Tensor, handed over by register_tensor_class (no import cycle)
+_user_functions: Any = None  # user_function.prepare, handed over by register_user_functions
 
 
 def register_tensor_class(cls: type) -> None:
     """Make ops wrap their outputs in cls, tensor.py's Tensor (apply inlines its cls._make)."""
     global _Tensor
     _Tensor = cls
+
+
+def register_user_functions(prepare: Callable) -> None:
+    """prepare(cls) makes each Function subclass written on Tensors ready (user_function.py)."""
+    global _user_functions
+    _user_functions = prepare
 
 
 # ----------------------------------------------------------------------------- modes
@@ -195,6 +202,18 @@ class Context:
         """Keep arrays that backward needs; they are freed after backward unless retain_graph."""
         self.saved_tensors = arrays
 
+    def mark_non_differentiable(self, *outputs: Any) -> None:
+        """(Functions on Tensors) These outputs of forward will not require grad."""
+        self.non_differentiable = outputs
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """(Functions on Tensors) False: backward gets None, not zeros, for an unused output."""
+        self.materialize_grads = value
+
+    def mark_dirty(self, *tensors: Any) -> None:
+        """Not supported: a Function here may not change its inputs in place (raises)."""
+        raise NotImplementedError(errors.MARK_DIRTY)
+
     def free(self) -> None:
         """Drop everything saved for backward; the graph's structure stays for inspection."""
         self.saved_tensors = ()
@@ -247,7 +266,7 @@ class Function:
     """Base class of ops: static forward(ctx, ...) and backward(ctx, grad), then Op.apply(...).
 
     The package's ops (and classes with `on_arrays = True`) compute on ndarrays; a Function
-    defined elsewhere works on Tensors, as PyTorch's (UserFunctionNode, at the end).
+    defined elsewhere works on Tensors, as PyTorch's (user_function.py).
     """
 
     on_arrays = False
@@ -255,9 +274,8 @@ class Function:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.on_arrays = cls.on_arrays or cls.__module__.startswith(__package__ + ".")
-        if not cls.on_arrays:  # the graph node of its outputs, named after it: "MyOpBackward"
-            cls.node = type(cls.__name__, (UserFunctionNode,), {"user": cls})
-            cls.apply = classmethod(apply_on_tensors)  # type: ignore[method-assign]
+        if not cls.on_arrays:  # nodes named after it ("MyOpBackward") and apply on Tensors
+            _user_functions(cls)
 
     @staticmethod
     def forward(ctx: Context, *arrays: np.ndarray, **attrs: Any) -> np.ndarray:
@@ -308,6 +326,14 @@ class Function:
         t._data, t.grad, t.requires_grad, t._ctx = out, None, build, ctx if build else None
         t._hooks, t._view, t._views = (), None, None
         return t
+
+
+def note_output(ctx: Context, arrays: tuple, out: np.ndarray, node: Context | None) -> None:
+    """apply's anomaly check of a forward output, and its keep_values (user_function.py)."""
+    if _anomaly:
+        errors.check_forward(ctx, arrays, out)
+    if _keep_values and node is not None:
+        node._extras()["value"] = out
 
 
 # ----------------------------------------------------------------------------- backward
@@ -465,35 +491,3 @@ def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> 
     """Deprecated, as in PyTorch: -> a Tensor, a leaf (sharing data's memory when a Tensor)."""
     data = data.detach() if isinstance(data, _Tensor) else _Tensor(data)
     return data.requires_grad_(requires_grad)
-
-
-def apply_on_tensors(cls: type, *args: Any, **kwargs: Any) -> Any:
-    """A user Function's apply (PyTorch's): forward(ctx, *args) on Tensors; one node (its ctx)."""
-    tensors = [a for a in args if isinstance(a, _Tensor)]
-    return cls.node.apply(*tensors, args=args, kwargs=kwargs)
-
-
-class UserFunctionNode(Function):
-    """The op recorded for a Function written on Tensors: runs its forward and backward."""
-
-    on_arrays, user = True, None  # user: the user's Function class
-
-    @staticmethod
-    def forward(ctx: Context, *arrays: np.ndarray, args: tuple, kwargs: dict) -> np.ndarray:
-        ctx.is_tensor = tuple(isinstance(a, _Tensor) for a in args)  # one entry per argument:
-        ctx.needs_input_grad = tuple(t and a.requires_grad for t, a in zip(ctx.is_tensor, args))
-        with no_grad():
-            out = ctx.fn.user.forward(ctx, *args, **kwargs)
-        if not isinstance(out, (_Tensor, np.ndarray)):
-            raise NotImplementedError(errors.user_function_output(ctx.fn.user, out))
-        return getattr(out, "_data", out)
-
-    @staticmethod
-    def backward(ctx: Context, g: np.ndarray) -> tuple:
-        with no_grad():
-            out = ctx.fn.user.backward(ctx, _Tensor._make(g, False, None))
-        out = out if isinstance(out, tuple) else (out,)
-        n = len(ctx.is_tensor)  # one per argument of forward; more only if they are None
-        if len(out) < n or any(o is not None for o in out[n:]):
-            raise RuntimeError(errors.wrong_gradient_count(ctx, n, len(out)))
-        return tuple(getattr(o, "_data", o) for o, t in zip(out, ctx.is_tensor) if t)

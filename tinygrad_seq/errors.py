@@ -269,10 +269,7 @@ def wrong_gradient_count(node: Any, expected: int, got: int) -> str:
     )
 
 
-def user_function_output(fn: type, out: Any) -> str:
-    """The message for a Function on Tensors whose forward returned something else."""
-    return (
-        f"{fn.__name__}.forward returned {type(out).__name__}: a Function written on Tensors "
-        "must return one Tensor here (several outputs are not supported; apply one Function "
-        "per output)"
-    )
+MARK_DIRTY = (
+    "ctx.mark_dirty is not supported: a Function written on Tensors may not change its inputs "
+    "in place here. Change a copy instead (y = x.clone(); y.mul_(2); return y) and return it"
+)

@@ -30,7 +30,7 @@ from ._graph_model import flatten_roots, walk
 
 def _dense(g: Any) -> np.ndarray:
     """A gradient as an ndarray (a lazy one written out; the engine's own object is untouched)."""
-    return g.dense() if isinstance(g, LazyGrad) else np.asarray(g)
+    return np.asarray(g.dense()) if isinstance(g, LazyGrad) else np.asarray(g)
 
 
 def _norm(a: np.ndarray) -> float:
