@@ -656,3 +656,20 @@ def test_impossible_expand_raises_runtimeerror(sizes):
     from script_parity import check_script
 
     check_script(f"rec('x', torch.zeros(2, 3).expand({sizes}))")
+
+
+@pytest.mark.parity
+def test_view_as_shares_memory_and_gradient():
+    from script_parity import check_script
+
+    check_script(
+        "x = torch.arange(6.0, requires_grad=True)\n"
+        "v = x.view_as(torch.zeros(2, 3))\n"
+        "(v * torch.arange(6.0).view(2, 3)).sum().backward()\n"
+        "rec('v', v); rec('g', x.grad)\n"
+        "y = torch.zeros(6)\n"
+        "w = y.view_as(torch.zeros(3, 2))\n"
+        "w[0, 0] = 5\n"
+        "rec('y', y)\n"
+        "rec('err', torch.zeros(2, 3).t().view_as(torch.zeros(6)))\n"
+    )

@@ -1232,6 +1232,10 @@ class Tensor:
         """expand to other's shape."""
         return self.expand(*other.shape)
 
+    def view_as(self, other: Tensor) -> Tensor:
+        """view with other's shape: the same memory, other.shape."""
+        return self.view(*other.shape)
+
     def __getitem__(self, key: Any) -> Tensor:
         if type(key) is int:  # x[t], the hot case of a loop over time steps
             key = (key,)
