@@ -663,6 +663,13 @@ state("new view of it", u)
         # views of a view changed under no_grad: new ones are usable until the next change
         "w = weights()\nwith torch.no_grad(): v = w[0]; v.add_(1); vv = v[1:]\n"
         "state('vv', vv); state('v', v)\nwith torch.no_grad(): w.mul_(2)\nstate('vv2', vv)",
+        # changed in place in grad mode after its memory changed: the first error still
+        "w = weights()\nwith torch.no_grad(): v = w[0]; vv = v[1:]\nvg = v[0:2]\n"
+        "with torch.no_grad(): w.add_(1)\nattempt('add_', lambda: v.add_(1))\n"
+        "attempt('vv add_', lambda: vv.add_(1)); attempt('vg add_', lambda: vg.add_(1))\n"
+        "attempt('vg[0] =', lambda: vg.__setitem__(0, 1.0))\n"
+        "attempt('unsqueeze_', lambda: v.unsqueeze_(0)); rec('w', w.detach())\n"
+        "state('v', v); state('vg', vg)",
         # requires_grad_ on it: False changes nothing, True makes it collect its own .grad
         "w = weights()\nwith torch.no_grad(): v = w[0]\n"
         "attempt('off', lambda: v.requires_grad_(False).requires_grad)\n"
@@ -704,6 +711,7 @@ state("new view of it", u)
     ids=[
         "base-changed", "optimizer-step", "sibling-view", "data", "detach", "non-leaf-base",
         "non-leaf-sibling", "of-a-grad-mode-view", "views-of-it", "views-after-a-change",
+        "written-after-a-change",
         "requires_grad_", "hooks", "0-d", "parameter", "eval-then-train",
     ],
 )  # fmt: skip
@@ -741,6 +749,23 @@ def test_hooks_on_a_view_of_a_no_grad_view_are_a_clear_error():
         vv.register_hook(lambda g: g)
     with pytest.raises(NotImplementedError, match="view of a view made under no_grad"):
         vv.retain_grad()
+
+
+def test_a_grad_mode_view_of_a_no_grad_view_made_to_require_grad_is_a_clear_error():
+    # PyTorch lets gradients reach such a view's own .grad through the new view, but refuses
+    # the new view once the memory changes, which tinygrad_seq could not see on every use
+    import tinygrad_seq as ts
+
+    w = ts.ones(2, 3, requires_grad=True)
+    with ts.no_grad():
+        v = w[0]
+    v.requires_grad_(True)
+    (v * 2).sum().backward()  # v itself collects its gradient, as in PyTorch
+    assert v.grad.tolist() == [2.0, 2.0, 2.0] and w.grad is None
+    with pytest.raises(NotImplementedError, match="requires_grad_\\(True\\) was called"):
+        v[0:2]
+    with ts.no_grad():
+        assert v[0:2].requires_grad  # under no_grad it is a no_grad view of its own
 
 
 def test_shape_changing_in_place_ops_count_as_changes():

@@ -611,7 +611,7 @@ class Tensor:
         grad_mode = autograd.is_grad_enabled()
         if grad_mode and view is not None and view[2] is not None:
             raise RuntimeError(
-                errors.no_grad_view(self.grad_fn is None, errors.NO_GRAD_VIEW_WRITTEN)
+                errors.no_grad_view(self._ctx.node is None, errors.NO_GRAD_VIEW_WRITTEN)
             )
         if grad_mode and self.requires_grad and self._ctx is None and self._view is None:
             raise RuntimeError(
@@ -804,7 +804,7 @@ class Tensor:
         """Become make(self), a view of self's values in another shape (unsqueeze_, t_, ...)."""
         if self._view is not None and self._view[2] is not None and autograd.is_grad_enabled():
             raise RuntimeError(
-                errors.no_grad_view(self.grad_fn is None, errors.NO_GRAD_VIEW_WRITTEN)
+                errors.no_grad_view(self._ctx.node is None, errors.NO_GRAD_VIEW_WRITTEN)
             )
         if self.requires_grad and self._ctx is None and autograd.is_grad_enabled():
             raise RuntimeError(
@@ -1674,6 +1674,12 @@ class _NoGradViewEdge(Tensor):
         edge._data, edge.grad, edge.requires_grad, edge._ctx = view._data, None, False, None
         edge._hooks, edge._view, edge._views = (), None, None
         edge.made_at, edge.node, edge.leaf = made_at, view._ctx, False
+        if edge.node is not None and type(edge.node.parents[0]) is not _NoGradViewEdge:
+            raise NotImplementedError(  # its input collects gradients: requires_grad_(True)
+                "a view made in grad mode of a view made under no_grad on which "
+                "requires_grad_(True) was called is not supported by tinygrad_seq; use "
+                "v.detach().requires_grad_() for a leaf of its own"
+            )
         view._ctx, view.requires_grad = edge, True
 
     def broken(self) -> bool:
