@@ -663,6 +663,29 @@ state("new view of it", u)
         # views of a view changed under no_grad: new ones are usable until the next change
         "w = weights()\nwith torch.no_grad(): v = w[0]; v.add_(1); vv = v[1:]\n"
         "state('vv', vv); state('v', v)\nwith torch.no_grad(): w.mul_(2)\nstate('vv2', vv)",
+        # with other inputs, written into a buffer, as autograd.grad's output, in a Function
+        "w = weights(); x = torch.tensor([0.5, -1.0, 2.0], requires_grad=True)\n"
+        "with torch.no_grad(): v = w[0]; m = w.t()\n"
+        "y = torch.cat([v, x]).sum() + torch.stack([v, x]).pow(2).sum() + (x @ m).sum()\n"
+        "y = y + torch.where(x > 0, v, x).sum(); y.backward()\n"
+        "rec('g', (w.grad, x.grad, v.grad, m.grad))\n"
+        "buf = torch.zeros(2, 3); buf[0] = v; buf[1] = x\n"
+        "rec('buf', (buf.requires_grad, buf.is_leaf)); buf.sum().backward()\n"
+        "rec('g2', (w.grad, x.grad))\n"
+        "attempt('out v', lambda: torch.autograd.grad(v, w, torch.ones(3)))\n"
+        "def unused(out, o): return torch.autograd.grad(out, w, o, allow_unused=True)\n"
+        "attempt('out v unused', lambda: unused(v, torch.ones(3)))\n"
+        "attempt('out v in v', lambda: torch.autograd.grad(v, v, torch.ones(3)))\n"
+        "vv = v[1:]; attempt('out vv', lambda: torch.autograd.grad(vv, w, torch.ones(2)))\n"
+        "attempt('out vv unused', lambda: unused(vv, torch.ones(2)))\n"
+        "attempt('clone', lambda: v.clone().requires_grad)\n"
+        "attempt('to', lambda: v.to(torch.float32).requires_grad)\n"
+        "attempt('contiguous', lambda: v.contiguous() is v)\n"
+        "class Double(torch.autograd.Function):\n"
+        "    @staticmethod\n    def forward(ctx, a): return a * 2\n"
+        "    @staticmethod\n    def backward(ctx, g): return g * 2\n"
+        "y = Double.apply(v); rec('fn', (y.requires_grad, y.grad_fn is None))\n"
+        "y.sum().backward(); rec('g3', (w.grad, v.grad))",
         # changed in place in grad mode after its memory changed: the first error still
         "w = weights()\nwith torch.no_grad(): v = w[0]; vv = v[1:]\nvg = v[0:2]\n"
         "with torch.no_grad(): w.add_(1)\nattempt('add_', lambda: v.add_(1))\n"
@@ -711,7 +734,7 @@ state("new view of it", u)
     ids=[
         "base-changed", "optimizer-step", "sibling-view", "data", "detach", "non-leaf-base",
         "non-leaf-sibling", "of-a-grad-mode-view", "views-of-it", "views-after-a-change",
-        "written-after-a-change",
+        "used-with-others", "written-after-a-change",
         "requires_grad_", "hooks", "0-d", "parameter", "eval-then-train",
     ],
 )  # fmt: skip

@@ -257,7 +257,8 @@ def check_grad_args(
         )
     seeds = []
     for i, (o, g) in enumerate(zip(outputs, given)):
-        if not o.requires_grad:
+        e = o._ctx or o  # its edge; a view made under no_grad has a dead one (tensor.py)
+        if not o.requires_grad or (not e.requires_grad and e.node is None):
             raise RuntimeError(
                 f"element {i} of tensors does not require grad and does not have a grad_fn"
             )
