@@ -553,7 +553,8 @@ class Tensor:
     # whose input is the tensor's old node. Written through a view, the root's history moves
     # too (CopySlices: the old root outside the view, the new values inside), and every view
     # of the root is re-attached to the root's new history. detach() and .data share memory
-    # but no history: they are roots of their own (.data's changes bump no version).
+    # but no history: they are roots of their own (.data's changes bump no version). A view
+    # made under no_grad of a root that requires grad is PyTorch's too (see _NoGradViewEdge).
 
     @property
     def data(self) -> Tensor:
