@@ -488,3 +488,312 @@ t.numpy()[0, 1] = 7.0
 rec("t2", t); rec("dtype_kept", torch.from_numpy(np.ones(2, dtype=np.int32)))
 torch.from_numpy([1.0, 2.0])
 """)
+
+
+# ----------------------------------------------------------------------------- no_grad views
+
+# A view made under no_grad (or inference_mode) of a tensor that requires grad: it requires
+# grad, is a leaf, and no gradient flows through it; changed in place in grad mode it raises;
+# once its memory changed in place (in any mode) it cannot be used in grad mode. The scripts
+# record each step's outcome (a value, or the error's type and phrases), so a difference shows
+# at the step where it begins rather than as the first error only.
+NO_GRAD_VIEW_STEPS = """
+def attempt(name, f):
+    try:
+        rec(name, f())
+    except Exception as e:
+        m = str(e)
+        rec(name, (type(e).__name__,
+                   "created in no_grad mode and is being modified inplace with grad mode "
+                   "enabled" in m,
+                   "created in no_grad mode and its base or another view of its base has been "
+                   "modified inplace" in m,
+                   "does not require grad and does not have a grad_fn" in m,
+                   "appears to not have been used in the graph" in m))
+
+def state(name, v):
+    attempt(name + " requires_grad", lambda: v.requires_grad)
+    attempt(name + " is_leaf", lambda: v.is_leaf)
+    attempt(name + " no grad_fn", lambda: v.grad_fn is None)
+    attempt(name + " repr invalid", lambda: "grad_fn=<Invalid>" in repr(v))
+    attempt(name + " version", lambda: v._version)
+    attempt(name + " values", lambda: v.detach())
+    attempt(name + " op requires grad", lambda: (v * 2).requires_grad)
+    with torch.no_grad():
+        attempt(name + " op in no_grad", lambda: (v * 2).requires_grad)
+
+def weights():
+    return torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+"""
+
+VIEW_KINDS = {
+    "view": "w.view(6)",
+    "reshape": "w.reshape(3, 2)",
+    "slice": "w[0:1]",
+    "int-index": "w[0]",
+    "ellipsis-none": "w[..., None]",
+    "transpose": "w.transpose(0, 1)",
+    "permute": "w.permute(1, 0)",
+    "t": "w.t()",
+    "T": "w.T",
+    "expand": "w[0:1].expand(3, 3)",
+    "unsqueeze": "w.unsqueeze(0)",
+    "squeeze": "w.unsqueeze(0).squeeze(0)",
+    "squeeze-no-op": "w.squeeze(0)",
+    "flatten": "w.flatten()",
+    "narrow": "w.narrow(1, 0, 2)",
+    "select": "w.select(0, 1)",
+    "split": "w.split(1)[0]",
+    "chunk": "w.chunk(3, dim=1)[1]",
+    "unbind": "w.unbind(0)[1]",
+    "Tensor(w)": "torch.Tensor(w)",
+    "of-non-leaf": "(w * 2)[0]",
+    "detach": "w.detach()",
+    "data": "w.data",
+    "advanced-index": "w[[1, 0]]",
+    "contiguous": "w.contiguous()",
+}
+
+
+# inference_mode is no_grad here: tensors it copies are ordinary ones, PyTorch's are inference
+# tensors without a version (docs/pytorch.md), so the copy (advanced indexing) is left out there
+MODES = [
+    pytest.param(make, mode, id=f"{kind}-{mode}")
+    for mode in ("no_grad", "inference_mode")
+    for kind, make in VIEW_KINDS.items()
+    if (kind, mode) != ("advanced-index", "inference_mode")
+]
+
+
+@pytest.mark.parametrize("make, mode", MODES)
+def test_view_made_under_no_grad_requires_grad_and_reaches_no_gradient(make, mode):
+    check_script(
+        NO_GRAD_VIEW_STEPS
+        + f"""
+w = weights()
+h = w * 2
+with torch.{mode}():
+    v = {make.replace("(w * 2)", "h")}
+state("v", v)
+rec("base", (v._base is w, v._base is h, v is w))
+y = (v * 3).sum()
+rec("y", (y.requires_grad, y.grad_fn is None))
+if y.requires_grad:
+    y.backward()
+rec("grads", (w.grad, v.grad))
+attempt("grad wrt v", lambda: torch.autograd.grad((v * 3).sum(), v))
+attempt("grad wrt w", lambda: torch.autograd.grad((v * 3).sum(), w, allow_unused=True))
+attempt("v.backward(g)", lambda: v.backward(torch.ones(v.shape)))
+rec("grads after", (w.grad, v.grad))
+with torch.no_grad():
+    vv = v.reshape(-1)[1:]
+state("view of it", vv)
+"""
+    )
+
+
+# .data is left out: its changes are counted by a version of its own in PyTorch, by none here
+CHANGED = {kind: make for kind, make in VIEW_KINDS.items() if kind != "data"}
+
+
+@pytest.mark.parametrize("make", CHANGED.values(), ids=CHANGED.keys())
+def test_view_made_under_no_grad_changed_in_place(make):
+    check_script(
+        NO_GRAD_VIEW_STEPS
+        + f"""
+w = weights()
+h = w * 2
+with torch.no_grad():
+    v = {make.replace("(w * 2)", "h")}
+attempt("add_", lambda: v.add_(1))
+attempt("mul_", lambda: v.mul_(2))
+attempt("zero_", lambda: v.zero_())
+attempt("copy_", lambda: v.copy_(torch.ones(v.shape)))
+attempt("setitem", lambda: v.__setitem__(0, 5.0))
+attempt("unsqueeze_", lambda: v.unsqueeze_(0))
+rec("unchanged", (w.detach(), h.detach(), w._version))
+state("v before", v)
+with torch.no_grad():
+    attempt("add_ in no_grad", lambda: v.add_(1) is v)
+    rec("seen by both", (w.detach(), h.detach(), v.detach()))
+    rec("versions", (w._version, h._version))
+    state("v in no_grad", v)
+state("v after", v)
+(w * h).sum().backward()
+rec("grad", w.grad)
+attempt("backward through v", lambda: (v * 3).sum().backward())
+with torch.no_grad():
+    u = v.reshape(-1)[0:1]
+state("new view of it", u)
+"""
+    )
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        # the base changed in place, by an optimizer, through a sibling view, .data, detach()
+        "w = weights()\nwith torch.no_grad(): v = w[0]; x = w.t()\n"
+        "with torch.no_grad(): w.add_(100)\nstate('v', v); state('x', x)",
+        "w = weights()\nwith torch.no_grad(): v = w[0]\nopt = torch.optim.SGD([w], lr=0.1)\n"
+        "(w * w).sum().backward(); opt.step(); state('v', v)",
+        "w = weights()\nwith torch.no_grad(): v = w[0]; u = w[1]\n"
+        "with torch.no_grad(): u.zero_()\nstate('v', v); state('u', u)",
+        "w = weights()\nwith torch.no_grad(): v = w[0]\nw.data.add_(1); state('v', v)",
+        "w = weights()\nwith torch.no_grad(): v = w[0]\nw.detach().add_(1); state('v', v)",
+        # a non-leaf base changed in grad mode (its other views follow it; this one cannot)
+        "w = weights(); h = w * 2\nwith torch.no_grad(): v = h[0]\nh.mul_(3)\nstate('v', v)\n"
+        "(h * 1).sum().backward(); rec('g', w.grad)",
+        "w = weights(); h = w * 2\nwith torch.no_grad(): v = h[0]\nu = h[1]; u.mul_(3)\n"
+        "state('v', v); state('u', u); (h * 1).sum().backward(); rec('g', w.grad)",
+        "w = weights(); h = w * 2; u = h[1]\nwith torch.no_grad(): v = u[1:]\nstate('v', v)",
+        # views of it made in grad mode: they have a grad_fn, and reach nothing either
+        "w = weights()\nwith torch.no_grad(): v = w[0]\n"
+        "vs = [v[0:2], v.view(3), v.t(), v.expand(2, 3), v.unsqueeze(0), v.squeeze(0)]\n"
+        "for i, x in enumerate(vs):\n"
+        "    rec(f'vv{i}', (x.requires_grad, x.is_leaf, x.grad_fn is None, x._base is w))\n"
+        "    (x * 2).sum().backward(); rec(f'g{i}', (w.grad, v.grad))\n"
+        "vv = vs[0]\nattempt('vv.backward', lambda: vv.backward(torch.ones(2)))\n"
+        "attempt('grad through vv', lambda: torch.autograd.grad((vv * 2).sum(), w))\n"
+        "attempt('vv add_', lambda: vv.add_(1))\n"
+        "attempt('vv[0] =', lambda: vv.__setitem__(0, 1.0))\n"
+        "with torch.no_grad(): attempt('vv add_ in no_grad', lambda: vv.add_(1) is vv)\n"
+        "rec('w', w.detach()); state('v', v); state('vv', vs[1])\n"
+        "attempt('a view of it now', lambda: v[1:])",
+        # views of a view changed under no_grad: new ones are usable until the next change
+        "w = weights()\nwith torch.no_grad(): v = w[0]; v.add_(1); vv = v[1:]\n"
+        "state('vv', vv); state('v', v)\nwith torch.no_grad(): w.mul_(2)\nstate('vv2', vv)",
+        # with other inputs, written into a buffer, as autograd.grad's output, in a Function
+        "w = weights(); x = torch.tensor([0.5, -1.0, 2.0], requires_grad=True)\n"
+        "with torch.no_grad(): v = w[0]; m = w.t()\n"
+        "y = torch.cat([v, x]).sum() + torch.stack([v, x]).pow(2).sum() + (x @ m).sum()\n"
+        "y = y + torch.where(x > 0, v, x).sum(); y.backward()\n"
+        "rec('g', (w.grad, x.grad, v.grad, m.grad))\n"
+        "buf = torch.zeros(2, 3); buf[0] = v; buf[1] = x\n"
+        "rec('buf', (buf.requires_grad, buf.is_leaf)); buf.sum().backward()\n"
+        "rec('g2', (w.grad, x.grad))\n"
+        "attempt('out v', lambda: torch.autograd.grad(v, w, torch.ones(3)))\n"
+        "def unused(out, o): return torch.autograd.grad(out, w, o, allow_unused=True)\n"
+        "attempt('out v unused', lambda: unused(v, torch.ones(3)))\n"
+        "attempt('out v in v', lambda: torch.autograd.grad(v, v, torch.ones(3)))\n"
+        "vv = v[1:]; attempt('out vv', lambda: torch.autograd.grad(vv, w, torch.ones(2)))\n"
+        "attempt('out vv unused', lambda: unused(vv, torch.ones(2)))\n"
+        "attempt('clone', lambda: v.clone().requires_grad)\n"
+        "attempt('to', lambda: v.to(torch.float32).requires_grad)\n"
+        "attempt('contiguous', lambda: v.contiguous() is v)\n"
+        "class Double(torch.autograd.Function):\n"
+        "    @staticmethod\n    def forward(ctx, a): return a * 2\n"
+        "    @staticmethod\n    def backward(ctx, g): return g * 2\n"
+        "y = Double.apply(v); rec('fn', (y.requires_grad, y.grad_fn is None))\n"
+        "y.sum().backward(); rec('g3', (w.grad, v.grad))",
+        # changed in place in grad mode after its memory changed: the first error still
+        "w = weights()\nwith torch.no_grad(): v = w[0]; vv = v[1:]\nvg = v[0:2]\n"
+        "with torch.no_grad(): w.add_(1)\nattempt('add_', lambda: v.add_(1))\n"
+        "attempt('vv add_', lambda: vv.add_(1)); attempt('vg add_', lambda: vg.add_(1))\n"
+        "attempt('vg[0] =', lambda: vg.__setitem__(0, 1.0))\n"
+        "attempt('unsqueeze_', lambda: v.unsqueeze_(0)); rec('w', w.detach())\n"
+        "state('v', v); state('vg', vg)",
+        # requires_grad_ on it: False changes nothing, True makes it collect its own .grad
+        "w = weights()\nwith torch.no_grad(): v = w[0]\n"
+        "attempt('off', lambda: v.requires_grad_(False).requires_grad)\n"
+        "(v * 2).sum().backward(); rec('g', (w.grad, v.grad))\n"
+        "attempt('on', lambda: v.requires_grad_(True).requires_grad)\n"
+        "(v * 2).sum().backward(); rec('g2', (w.grad, v.grad)); state('v', v)\n"
+        "attempt('grad wrt v', lambda: torch.autograd.grad((v * 3).sum(), v))\n"
+        "attempt('off again', lambda: v.requires_grad_(False).requires_grad)\n"
+        "(v * 2).sum().backward(); rec('g3', (w.grad, v.grad))\n"
+        "attempt('add_', lambda: v.add_(1))",
+        # hooks and retain_grad on it are accepted and never called; .grad can be set
+        "w = weights()\nwith torch.no_grad(): v = w[0]\ncalls = []\n"
+        "attempt('retain', lambda: v.retain_grad()); attempt('retains', lambda: v.retains_grad)\n"
+        "attempt('hook', lambda: v.register_hook(lambda g: calls.append(g)) is None)\n"
+        "(v * 3).sum().backward(); rec('calls', len(calls)); rec('v.grad', v.grad)\n"
+        "attempt('numpy', lambda: v.numpy()); attempt('detach_', lambda: v.detach_())\n"
+        "v.grad = torch.ones(3); rec('set grad', v.grad)",
+        # a 0-d view formats as its number; repr shows requires_grad
+        "w = weights()\nwith torch.no_grad(): s = w[0, 0]\nrec('fmt', f'{s} {s:.2f}')\n"
+        "rec('repr', 'requires_grad=True' in repr(s))",
+        # nn.Parameter of it is a new leaf; torch.Tensor(p) under no_grad aliases p
+        "p = torch.nn.Parameter(torch.ones(2, 3))\nwith torch.no_grad(): v = p[0]\n"
+        "rec('v', (type(v).__name__, v.requires_grad, v.is_leaf, v.grad_fn is None))\n"
+        "q = torch.nn.Parameter(v)\n"
+        "rec('q', (type(q).__name__, q.requires_grad, q.is_leaf, q._base is p))\n"
+        "with torch.no_grad(): a = torch.Tensor(p)\n"
+        "rec('a', (type(a).__name__, a.requires_grad, a.is_leaf, a._base is p))\n"
+        "with torch.no_grad(): a.mul_(2)\nrec('p', p.detach()); state('a', a)",
+        # evaluation under no_grad: views of the weights, then a training step
+        "lin = torch.nn.Linear(3, 2)\n"
+        "with torch.no_grad():\n"
+        "    lin.weight.copy_(torch.tensor([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]))\n"
+        "    lin.bias.fill_(0.5)\n"
+        "with torch.no_grad():\n    wt = lin.weight.t(); out = torch.ones(1, 3) @ wt + lin.bias\n"
+        "rec('out', (out.requires_grad, wt.requires_grad, out))\n"
+        "opt = torch.optim.SGD(lin.parameters(), lr=0.1)\n"
+        "lin(torch.ones(1, 3)).sum().backward(); opt.step(); state('wt', wt)",
+    ],
+    ids=[
+        "base-changed", "optimizer-step", "sibling-view", "data", "detach", "non-leaf-base",
+        "non-leaf-sibling", "of-a-grad-mode-view", "views-of-it", "views-after-a-change",
+        "used-with-others", "written-after-a-change",
+        "requires_grad_", "hooks", "0-d", "parameter", "eval-then-train",
+    ],
+)  # fmt: skip
+def test_no_grad_view_rules(script):
+    check_script(NO_GRAD_VIEW_STEPS + script)
+
+
+def test_in_place_op_on_a_no_grad_view_in_grad_mode_raises_pytorchs_error():
+    check_script(
+        "w = torch.ones(2, 3, requires_grad=True)\nwith torch.no_grad(): v = w[0]\nv.mul_(2)",
+        error_contains="A view was created in no_grad mode and is being modified inplace with "
+        "grad mode enabled",
+    )
+
+
+def test_a_no_grad_view_whose_base_changed_cannot_be_used_in_grad_mode():
+    check_script(
+        "w = torch.ones(2, 3, requires_grad=True)\nwith torch.no_grad(): v = w[0]\n"
+        "with torch.no_grad(): w.add_(1)\nrec('v', v.detach()); (v * 2).sum()",
+        error_contains="A view was created in no_grad mode and its base or another view of its "
+        "base has been modified inplace with grad mode enabled",
+    )
+
+
+def test_hooks_on_a_view_of_a_no_grad_view_are_a_clear_error():
+    # PyTorch would call them with the gradient reaching the view's node and then drop it;
+    # tinygrad_seq drops that gradient earlier, so it refuses instead of never calling them
+    import tinygrad_seq as ts
+
+    w = ts.ones(2, 3, requires_grad=True)
+    with ts.no_grad():
+        v = w[0]
+    vv = v[1:]
+    with pytest.raises(NotImplementedError, match="view of a view made under no_grad"):
+        vv.register_hook(lambda g: g)
+    with pytest.raises(NotImplementedError, match="view of a view made under no_grad"):
+        vv.retain_grad()
+
+
+def test_a_grad_mode_view_of_a_no_grad_view_made_to_require_grad_is_a_clear_error():
+    # PyTorch lets gradients reach such a view's own .grad through the new view, but refuses
+    # the new view once the memory changes, which tinygrad_seq could not see on every use
+    import tinygrad_seq as ts
+
+    w = ts.ones(2, 3, requires_grad=True)
+    with ts.no_grad():
+        v = w[0]
+    v.requires_grad_(True)
+    (v * 2).sum().backward()  # v itself collects its gradient, as in PyTorch
+    assert v.grad.tolist() == [2.0, 2.0, 2.0] and w.grad is None
+    with pytest.raises(NotImplementedError, match="requires_grad_\\(True\\) was called"):
+        v[0:2]
+    with ts.no_grad():
+        assert v[0:2].requires_grad  # under no_grad it is a no_grad view of its own
+
+
+def test_shape_changing_in_place_ops_count_as_changes():
+    check_script(
+        "a = torch.ones(3, requires_grad=True); x = a * 1; y = x.sin()\n"
+        "x.unsqueeze_(0); rec('version', x._version); y.sum().backward()",
+        error_contains="modified by an inplace operation",
+    )

@@ -259,7 +259,7 @@ class Context:
 
 def edge(t: Any) -> Any:
     """The graph node standing for Tensor t: its Context if an op made it, else t (a leaf)."""
-    return t if t._ctx is None else t._ctx
+    return t._ctx or t  # (a no_grad view: see tensor.py's _NoGradViewEdge)
 
 
 class Function:

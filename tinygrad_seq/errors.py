@@ -199,6 +199,28 @@ def saved_array_changed(ctx: Any, arr: Any, now: int, expected: int) -> RuntimeE
     )
 
 
+# ----------------------------------------------------------------------------- no_grad views
+
+_NO_GRAD_VIEW_ADVICE = (
+    "Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify "
+    "your code by moving both the view and the inplace either both inside the no_grad block (if "
+    "you don't want the inplace to be tracked) or both outside (if you want the inplace to be "
+    "tracked)."
+)
+
+
+def no_grad_view(direct: bool, what: str) -> str:
+    """PyTorch's error for a view made under no_grad (direct) or a view of one, then `what`."""
+    who = "A view was" if direct else "This tensor is a view of a view which was"
+    return f"{who} created in no_grad mode and {what}. {_NO_GRAD_VIEW_ADVICE}"
+
+
+NO_GRAD_VIEW_WRITTEN = "is being modified inplace with grad mode enabled"
+NO_GRAD_VIEW_CHANGED = (
+    "its base or another view of its base has been modified inplace with grad mode enabled"
+)
+
+
 # ----------------------------------------------------------------------------- autograd.grad
 
 NO_DOUBLE_BACKWARD = (
@@ -233,14 +255,10 @@ def check_grad_args(
         raise RuntimeError(
             f"grad requires one grad_output per output: got {len(given)} for {len(outputs)} outputs"
         )
-    for i, t in enumerate(inputs):
-        if not t.requires_grad:
-            raise RuntimeError(
-                f"One of the differentiated Tensors (input {i}) does not require grad"
-            )
     seeds = []
     for i, (o, g) in enumerate(zip(outputs, given)):
-        if not o.requires_grad:
+        e = o._ctx or o  # its edge; a view made under no_grad has a dead one (tensor.py)
+        if not o.requires_grad or (not e.requires_grad and e.node is None):
             raise RuntimeError(
                 f"element {i} of tensors does not require grad and does not have a grad_fn"
             )
@@ -258,6 +276,11 @@ def check_grad_args(
                 f"{list(g.shape)} and output[{i}] has a shape of {list(o.shape)}."
             )
         seeds.append(g)
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(
+                f"One of the differentiated Tensors (input {i}) does not require grad"
+            )
     return outputs, inputs, seeds
 
 

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import autograd, dtypes, ops
+from . import autograd, dtypes, errors, ops
 from .autograd import Context
 from .random import numpy_generator, numpy_source
 
@@ -114,7 +114,9 @@ class Tensor:
     """An n-dimensional array (any shape) with reverse-mode autodiff; floats default to float32."""
 
     # _data: the ndarray. _view: for a view, (root tensor, steps from the root's array to this
-    # one); None otherwise. _views: for a root, weak references to its live views (None if none).
+    # one, made_at); None otherwise. made_at is None, or for a view made under no_grad of a root
+    # that requires grad (or a view of one) the memory's version then (see _NoGradViewEdge).
+    # _views: for a root, weak references to its live views (None if none).
     __slots__ = (
         "_data", "grad", "requires_grad", "_ctx", "_hooks", "_view", "_views", "__weakref__"
     )  # fmt: skip
@@ -189,12 +191,16 @@ class Tensor:
     @property
     def is_leaf(self) -> bool:
         """True for tensors not made by a recorded op (inputs, parameters)."""
-        return self._ctx is None
+        ctx = self._ctx
+        if type(ctx) is _NoGradViewEdge:
+            return ctx.check().node is None
+        return ctx is None
 
     @property
     def grad_fn(self) -> Context | None:
         """The node that made this tensor (None for leaves)."""
-        return self._ctx
+        ctx = self._ctx
+        return ctx.check().node if type(ctx) is _NoGradViewEdge else ctx
 
     @property
     def T(self) -> Tensor:
@@ -290,8 +296,11 @@ class Tensor:
         extra = []
         if self.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_):
             extra.append(f"dtype={self.dtype}")
-        if self._ctx is not None:
-            extra.append(f"grad_fn={self._ctx!r}")
+        ctx = self._ctx
+        if type(ctx) is _NoGradViewEdge:  # PyTorch's "<Invalid>" once the view is unusable
+            ctx = "<Invalid>" if ctx.broken() else ctx.node
+        if ctx is not None:
+            extra.append(f"grad_fn={ctx}")
         elif self.requires_grad:
             extra.append("requires_grad=True")
         return "tensor(" + ", ".join([body] + extra) + ")"
@@ -301,8 +310,8 @@ class Tensor:
         """Accumulate d(self)/d(leaf) into every leaf's .grad; gradient = dL/dself if non-scalar."""
         if not self.requires_grad:
             raise RuntimeError(
-                "backward() on a tensor that does not require grad: no input of its computation "
-                "had requires_grad=True, or it was computed under no_grad()"
+                "element 0 of tensors does not require grad and does not have a grad_fn: no input "
+                "of its computation had requires_grad=True, or it was computed under no_grad()"
             )
         if gradient is None:
             if self._data.size != 1:
@@ -319,6 +328,12 @@ class Tensor:
                     f"backward(): gradient has shape {seed.shape}, the tensor has "
                     f"{self._data.shape}"
                 )
+        if type(self._ctx) is _NoGradViewEdge and not self._ctx.leaf:
+            if self._ctx.check().node is None:  # no grad_fn and no .grad: nothing to reach
+                raise RuntimeError(
+                    "element 0 of tensors does not require grad and does not have a grad_fn"
+                )
+            return  # a view of such a view: its node's only input is a dead end
         autograd.backward(self, seed, retain_graph=retain_graph)
 
     def detach(self) -> Tensor:
@@ -329,7 +344,11 @@ class Tensor:
         """Set requires_grad in place on a leaf; returns self."""
         if requires_grad:
             _check_grad_dtype(self._data)
-        elif self._ctx is not None:
+        ctx = self._ctx
+        if type(ctx) is _NoGradViewEdge and ctx.node is None:  # a leaf that requires grad as
+            ctx.leaf = bool(requires_grad)  # its base does; True: backward fills its own .grad
+            return self
+        if not requires_grad and ctx is not None:
             raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use detach()")
         self.requires_grad = bool(requires_grad)
         return self
@@ -338,13 +357,14 @@ class Tensor:
         """Keep .grad on this non-leaf tensor after backward (leaves always keep it)."""
         if not self.requires_grad:
             raise RuntimeError("retain_grad() on a tensor that does not require grad")
-        if self._ctx is not None:  # the node keeps a weak reference: .grad lands here if alive
-            self._ctx._extras()["retained"] = weakref.ref(self)
+        ctx = _hook_node(self)
+        if ctx is not None:  # the node keeps a weak reference: .grad lands here if alive
+            ctx._extras()["retained"] = weakref.ref(self)
 
     @property
     def retains_grad(self) -> bool:
         """True when retain_grad() was called on this non-leaf."""
-        extra = None if self._ctx is None else self._ctx.extra
+        extra = getattr(self._ctx, "extra", None)  # Context.extra (a no_grad view has none)
         ref = None if extra is None else extra.get("retained")
         return ref is not None and ref() is self
 
@@ -352,8 +372,9 @@ class Tensor:
         """fn(grad) runs when dL/dself is computed; a returned Tensor replaces the gradient."""
         if not self.requires_grad:
             raise RuntimeError("register_hook() on a tensor that does not require grad")
-        if self._ctx is not None:  # on the node, so the hook runs even if self is dropped
-            hooks = self._ctx._extras().setdefault("hooks", [])
+        ctx = _hook_node(self)
+        if ctx is not None:  # on the node, so the hook runs even if self is dropped
+            hooks = ctx._extras().setdefault("hooks", [])
         else:
             if not self._hooks:
                 self._hooks = []
@@ -532,7 +553,8 @@ class Tensor:
     # whose input is the tensor's old node. Written through a view, the root's history moves
     # too (CopySlices: the old root outside the view, the new values inside), and every view
     # of the root is re-attached to the root's new history. detach() and .data share memory
-    # but no history: they are roots of their own (.data's changes bump no version).
+    # but no history: they are roots of their own (.data's changes bump no version). A view
+    # made under no_grad of a root that requires grad is PyTorch's too (see _NoGradViewEdge).
 
     @property
     def data(self) -> Tensor:
@@ -566,8 +588,14 @@ class Tensor:
         """Mark out, made by a view op from self, as a view of self's root; -> out."""
         step = (kind, arg, self._data.shape)
         view = self._view
-        root = self if view is None else view[0]
-        out._view = (root, (step,) if view is None else view[1] + (step,))
+        if view is None:
+            root, made_at = self, None
+            out._view = (self, (step,), None)
+        else:
+            root, made_at = view[0], view[2]
+            out._view = (root, view[1] + (step,), made_at)
+        if made_at is not None or (root.requires_grad and not out.requires_grad):
+            _NoGradViewEdge.mark(out)  # made under no_grad, or a view of a view that was
         views = root._views
         if views is None:
             root._views = [weakref.ref(out)]
@@ -579,8 +607,13 @@ class Tensor:
 
     def _write(self, fn: Any) -> Tensor:
         """self <- fn(self) in place, PyTorch's way (see above); fn returns a new Tensor."""
-        root, steps = self._view or (self, ())
+        view = self._view
+        root, steps = (self, ()) if view is None else view[:2]
         grad_mode = autograd.is_grad_enabled()
+        if grad_mode and view is not None and view[2] is not None:
+            raise RuntimeError(
+                errors.no_grad_view(self._ctx.node is None, errors.NO_GRAD_VIEW_WRITTEN)
+            )
         if grad_mode and self.requires_grad and self._ctx is None and self._view is None:
             raise RuntimeError(
                 "a leaf Variable that requires grad is being used in an in-place operation. "
@@ -770,6 +803,10 @@ class Tensor:
 
     def _reshape_(self, make: Any) -> Tensor:
         """Become make(self), a view of self's values in another shape (unsqueeze_, t_, ...)."""
+        if self._view is not None and self._view[2] is not None and autograd.is_grad_enabled():
+            raise RuntimeError(
+                errors.no_grad_view(self._ctx.node is None, errors.NO_GRAD_VIEW_WRITTEN)
+            )
         if self.requires_grad and self._ctx is None and autograd.is_grad_enabled():
             raise RuntimeError(
                 "a leaf Variable that requires grad is being used in an in-place operation."
@@ -780,6 +817,8 @@ class Tensor:
                 "supported by tinygrad_seq; use the out-of-place op (unsqueeze, t, ...)"
             )
         view = make(self)
+        if type(self if self._view is None else self._view[0]) is not _Untracked:
+            autograd.bump_version(view._data)  # a change in place, as PyTorch counts it
         self._data, self._ctx, self.requires_grad = view._data, view._ctx, view.requires_grad
         if self._view is not None:  # still a view of the same root, one step further
             self._view = view._view
@@ -1168,7 +1207,7 @@ class Tensor:
             raise RuntimeError(
                 f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D"
             )
-        return self.transpose(0, 1) if self.ndim == 2 else self
+        return self.transpose(0, 1) if self.ndim == 2 else self.permute(*range(self.ndim))
 
     def narrow(self, dim: int, start: int, length: int) -> Tensor:
         """The view of positions start .. start+length-1 along dim."""
@@ -1204,7 +1243,7 @@ class Tensor:
             return self.reshape(tuple(s for s in self._data.shape if s != 1))
         (d,) = _dims(dim, self.ndim)
         if self.ndim == 0 or self._data.shape[d] != 1:
-            return self
+            return self.reshape(self._data.shape)  # a view all the same, as in PyTorch
         return self.reshape(self._data.shape[:d] + self._data.shape[d + 1 :])
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -1617,6 +1656,68 @@ class _Untracked(Tensor):
     __slots__ = ()
 
 
+class _NoGradViewEdge(Tensor):
+    """The _ctx of a view made under no_grad of a tensor that requires grad (or a view of one).
+
+    As in PyTorch, such a view requires grad (its base does) and is a leaf, yet no gradient
+    flows through it to the base or into its own .grad: Function.apply takes `t._ctx or t` as
+    t's edge, and this edge is a constant the backward walk stops at. A view of it made in grad
+    mode has a node (`node`) whose only input is this dead end. Once the memory is changed in
+    place after the view was made, the view is unusable in grad mode (PyTorch's error, from
+    grad_fn, is_leaf and any op that would record it). `leaf`: requires_grad_(True) was called
+    on the view, which then collects its own .grad (the edge is the view itself).
+    """
+
+    __slots__ = ("made_at", "node", "leaf")
+
+    @staticmethod
+    def mark(view: Tensor) -> None:
+        """Make view (just made by a view op) a no_grad view: requires grad, a dead edge."""
+        made_at = autograd.version(view._data)
+        view._view = view._view[:2] + (made_at,)
+        edge = object.__new__(_NoGradViewEdge)
+        edge._data, edge.grad, edge.requires_grad, edge._ctx = view._data, None, False, None
+        edge._hooks, edge._view, edge._views = (), None, None
+        edge.made_at, edge.node, edge.leaf = made_at, view._ctx, False
+        if edge.node is not None and type(edge.node.parents[0]) is not _NoGradViewEdge:
+            raise NotImplementedError(  # its input collects gradients: requires_grad_(True)
+                "a view made in grad mode of a view made under no_grad on which "
+                "requires_grad_(True) was called is not supported by tinygrad_seq; use "
+                "v.detach().requires_grad_() for a leaf of its own"
+            )
+        view._ctx, view.requires_grad = edge, True
+
+    def broken(self) -> bool:
+        """True once the memory was changed in place after the view was made."""
+        return autograd.version(self._data) != self.made_at
+
+    def check(self) -> _NoGradViewEdge:
+        """PyTorch's error if the view is unusable (see broken); -> self."""
+        if self.broken():
+            raise RuntimeError(errors.no_grad_view(self.node is None, errors.NO_GRAD_VIEW_CHANGED))
+        return self
+
+    def __bool__(self) -> bool:
+        # Function.apply's `t._ctx or t`: a recorded use checks the view; False: the view itself
+        if autograd.is_grad_enabled():
+            self.check()
+        return not self.leaf
+
+
+def _hook_node(t: Tensor) -> Context | None:
+    """The node that keeps t's hooks and retain_grad() (None: t's own, a leaf's)."""
+    ctx = t._ctx
+    if type(ctx) is not _NoGradViewEdge:
+        return ctx
+    if ctx.node is not None:
+        raise NotImplementedError(
+            "hooks and retain_grad() on a view of a view made under no_grad are not supported "
+            "by tinygrad_seq (the gradient reaching it is dropped); make the views outside "
+            "no_grad, or hook the tensors computed from it"
+        )
+    return None
+
+
 def _fit_inplace(out: Tensor, self: Tensor) -> Tensor:
     """The result of an in-place op, checked against the tensor it is written into."""
     if out.shape != self._data.shape:
@@ -1638,7 +1739,7 @@ def _reattach_views(root: Tensor) -> None:
     """After root's history moved, point each live view of root at root's new history."""
     for ref in root._views or ():
         v = ref()
-        if v is None:
+        if v is None or v._view[2] is not None:  # a no_grad view stays out of the graph
             continue
         v._ctx = ops.View.apply(root, steps=v._view[1])._ctx
         v.requires_grad = True
