@@ -73,7 +73,7 @@ def _float_mode(data: np.ndarray) -> str:
 
 def _check_grad_dtype(arr: np.ndarray) -> None:
     if arr.dtype.kind != "f":
-        raise TypeError(
+        raise RuntimeError(
             f"only floating point tensors can require gradients, got dtype {arr.dtype} "
             "(integer tensors hold indices and targets; convert with .float() or .double())"
         )
@@ -230,7 +230,7 @@ class Tensor:
     def item(self) -> Any:
         """The single value of a one-element tensor as a Python number."""
         if self._data.size != 1:
-            raise ValueError(f"item() needs a one-element tensor, got shape {self._data.shape}")
+            raise RuntimeError(f"item() needs a one-element tensor, got shape {self._data.shape}")
         return self._data.item()
 
     def tolist(self) -> Any:
@@ -260,10 +260,19 @@ class Tensor:
         return bool(self._data)
 
     def __float__(self) -> float:
+        self._check_one_element("float")
         return float(self.item())
 
     def __int__(self) -> int:
+        self._check_one_element("int")
         return int(self.item())
+
+    def _check_one_element(self, to: str) -> None:
+        if self._data.size != 1:  # PyTorch: ValueError here, RuntimeError from item()
+            raise ValueError(
+                f"only one element tensors can be converted to Python scalars ({to}() of a tensor "
+                f"of shape {self._data.shape})"
+            )
 
     def __index__(self) -> int:
         if self.dtype.kind not in "iu" or self._data.size != 1:
@@ -948,7 +957,7 @@ class Tensor:
             return Tensor._make(op(self._data, other), False, None)
         except ValueError:
             shape = getattr(other, "shape", ())
-            raise ValueError(
+            raise RuntimeError(
                 f"compare: shapes {self._data.shape} and {shape} cannot be broadcast"
             ) from None
 
@@ -1047,6 +1056,11 @@ class Tensor:
 
     def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         """Mean over dim (int, tuple or None for all)."""
+        if self._data.dtype.kind != "f":
+            raise RuntimeError(
+                f"mean(): input dtype must be floating point, got {self._data.dtype}; "
+                "convert with .float() first"
+            )
         axes = _dims(dim, self.ndim)
         n = self._data.size if axes is None else int(np.prod([self._data.shape[a] for a in axes]))
         return self._floating().sum(dim, keepdim) / max(n, 1)
@@ -1077,7 +1091,7 @@ class Tensor:
             return ops.MaxReduce.apply(self, axis=axes, keepdim=keepdim, is_min=is_min)
         (d,) = axes
         if self._data.shape[d] == 0:
-            raise ValueError(f"max/min over dim {dim} of size 0 (shape {self._data.shape})")
+            raise IndexError(f"max/min over dim {dim} of size 0 (shape {self._data.shape})")
         pick = np.argmin if is_min else np.argmax
         idx = np.expand_dims(pick(self._data, axis=d), d).astype(np.int64, copy=False)
         values = ops.TakeAlong.apply(self, idx=idx, axis=d, keepdim=keepdim)
@@ -1152,7 +1166,7 @@ class Tensor:
         dims = tuple(dims[0]) if len(dims) == 1 and not _is_int(dims[0]) else dims
         axes = _dims(dims, self.ndim) if self.ndim else tuple(dims)
         if sorted(axes) != list(range(self.ndim)):
-            raise ValueError(f"permute: {dims} is not a permutation of {self.ndim} dimensions")
+            raise RuntimeError(f"permute: {dims} is not a permutation of {self.ndim} dimensions")
         return self._as_view(ops.Permute.apply(self, axes=axes), "permute", axes)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
@@ -1178,7 +1192,7 @@ class Tensor:
         if start < 0:
             start += self._data.shape[d]
         if not 0 <= start <= start + length <= self._data.shape[d]:
-            raise IndexError(
+            raise RuntimeError(
                 f"narrow: start {start} + length {length} exceeds dimension {dim} of size "
                 f"{self._data.shape[d]}"
             )
@@ -1260,12 +1274,12 @@ class Tensor:
         n = self._data.shape[d]
         if isinstance(split_size, int):
             if split_size <= 0:
-                raise ValueError(f"split: split_size must be positive, got {split_size}")
+                raise RuntimeError(f"split: split_size must be positive, got {split_size}")
             sizes = [min(split_size, n - s) for s in range(0, n, split_size)]
         else:
             sizes = list(split_size)
             if sum(sizes) != n:
-                raise ValueError(f"split: sizes {sizes} sum to {sum(sizes)}, dim {dim} has {n}")
+                raise RuntimeError(f"split: sizes {sizes} sum to {sum(sizes)}, dim {dim} has {n}")
         out, start = [], 0
         lead = (slice(None),) * d
         for s in sizes:
@@ -1483,7 +1497,12 @@ class Tensor:
         m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
         if m.dtype != np.bool_:
             raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {m.dtype}")
-        shape = np.broadcast_shapes(self._data.shape, m.shape)
+        try:
+            shape = np.broadcast_shapes(self._data.shape, m.shape)
+        except ValueError:
+            raise RuntimeError(
+                f"masked_select: mask of shape {m.shape} does not broadcast with {self._data.shape}"
+            ) from None
         x = self.expand(*shape) if self._data.shape != shape else self
         return x[np.broadcast_to(m, shape)]
 
@@ -1678,7 +1697,7 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
     """Element-wise condition ? x : y with broadcasting; gradients flow to x and y."""
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
-        raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
+        raise RuntimeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
     ref = x if isinstance(x, Tensor) else y if isinstance(y, Tensor) else Tensor(x)
     xt, yt = ref._other(x), ref._other(y)
     if xt.dtype != yt.dtype and "f" in (xt.dtype.kind, yt.dtype.kind):
@@ -1713,12 +1732,12 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         raise ValueError("cat: expected a non-empty sequence of tensors")
     first = tensors[0]
     if first.ndim == 0:
-        raise ValueError("cat: zero-dimensional tensors cannot be concatenated; use stack()")
+        raise RuntimeError("cat: zero-dimensional tensors cannot be concatenated; use stack()")
     (d,) = _dims(dim, first.ndim)
     rest = first._data.shape[:d] + first._data.shape[d + 1 :]
     for i, t in enumerate(tensors):
         if t.ndim != first.ndim or t._data.shape[:d] + t._data.shape[d + 1 :] != rest:
-            raise ValueError(
+            raise RuntimeError(
                 f"cat: tensor {i} has shape {t._data.shape}, expected {first._data.shape} except "
                 f"along dim {dim}"
             )
@@ -1729,10 +1748,10 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Stack equal-shaped tensors along a new dimension."""
     tensors = list(tensors)
     if not tensors:
-        raise ValueError("stack: expected a non-empty sequence of tensors")
+        raise RuntimeError("stack: expected a non-empty sequence of tensors")
     for i, t in enumerate(tensors):
         if t._data.shape != tensors[0]._data.shape:
-            raise ValueError(
+            raise RuntimeError(
                 f"stack: tensor {i} has shape {t._data.shape}, tensor 0 has "
                 f"{tensors[0]._data.shape}"
             )
