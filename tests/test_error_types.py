@@ -7,9 +7,10 @@ ours where it catches PyTorch's. One of our own subclasses (GraphFreedError, Sta
 ...) counts where PyTorch raises its base class. The messages differ on purpose: ours say what
 was expected and what came.
 
-DIFFERENT lists the few calls PyTorch accepts and tinygrad_seq refuses, each with its reason
-(docs/pytorch.md, "Known differences"); the test checks that they still fail here and still
-pass under PyTorch, so the list cannot go stale.
+What still differs is listed, each call with its reason, never dropped: DIFFERENT (PyTorch
+accepts, tinygrad_seq refuses), ACCEPTED (the other way round) and OTHER_TYPE (both refuse,
+with another type here). Tests check that each entry still behaves as listed, so the lists
+cannot go stale, and that docs/pytorch.md ("Known differences") names every entry.
 """
 
 from __future__ import annotations
@@ -395,6 +396,102 @@ CASES: dict[str, str] = {
     "Subset index": "torch.utils.data.Subset(range(3), [5])[0]",
     "default_collate sizes": "torch.utils.data.default_collate([torch.zeros(2), torch.zeros(3)])",
     "to unknown device": "x.to('tpu')",
+    # more tensor methods and factories
+    "clamp without bounds": "x.clamp()",
+    "norm bad p": "x.norm(p='x')",
+    "type bad name": "x.type('bad')",
+    "pow string": "x.pow('a')",
+    "logsumexp no dim": "x.logsumexp()",
+    "index of float tensor": "[1, 2][torch.tensor(0.0)]",
+    "index_fill float index": "x.index_fill(1, torch.tensor([0.0]), 1.0)",
+    "lerp shapes": "torch.zeros(2).lerp(torch.zeros(3), 0.5)",
+    "addcmul shapes": "torch.zeros(2).addcmul(torch.zeros(3), torch.zeros(3))",
+    "expand -1 new dim": "torch.zeros(3).expand(-1, 3)",
+    "repeat_interleave negative": "x.repeat_interleave(-1)",
+    "new_zeros negative": "x.new_zeros(-1)",
+    "full_like bad dtype": "torch.full_like(x, 1.0, dtype='x')",
+    "tensor bad dtype": "torch.tensor([1.0], dtype='x')",
+    "set_default_dtype int": "torch.set_default_dtype(torch.int64)",
+    "manual_seed string": "torch.manual_seed('a')",
+    "normal negative std": "torch.normal(torch.zeros(2), -torch.ones(2))",
+    "randint float size": "torch.randint(0, 5, (2.5,))",
+    "topk negative": "x.topk(-1)",
+    "sort of 0-d dim": "torch.tensor(1.0).sort(dim=1)",
+    "manual_seed float": "torch.manual_seed(1.5); torch.manual_seed([1])",
+    "squeeze_ dim": "x.squeeze_(3)",
+    "t_ on 3-d": "torch.zeros(2, 2, 2).t_()",
+    "transpose_ dim": "x.transpose_(0, 3)",
+    "masked_fill_ shape": "x.masked_fill_(torch.zeros(3, 3, dtype=torch.bool), 1.0)",
+    "index_select dim": "x.index_select(3, torch.tensor([0]))",
+    "gather dim": "x.gather(3, torch.tensor([[0]]))",
+    "cumprod dim": "x.cumprod(3)",
+    "amax dim": "x.amax(3)",
+    "any dim": "x.any(3)",
+    "std dim": "x.std(4)",
+    "repeat negative": "x.repeat(-1, 1)",
+    "diag dim of 0-d": "torch.diag(torch.tensor(1.0))",
+    # more nn
+    "Flatten dims": "nn.Flatten(0, 5)(x)",
+    "ModuleDict bad key": "nn.ModuleDict({'a.b': nn.Tanh()})",
+    "ModuleList not modules": "nn.ModuleList([1])",
+    "Sequential add not module": "nn.Sequential().append(3)",
+    "F.gelu approximate": "F.gelu(x, approximate='x')",
+    "F.softmax int": "F.softmax(torch.tensor([1, 2]), dim=0)",
+    "LSTM bidirectional h0": (
+        "nn.LSTM(3, 4, bidirectional=True)(torch.zeros(5, 2, 3), "
+        "(torch.zeros(1, 2, 4), torch.zeros(1, 2, 4)))"
+    ),
+    "GRU batch_first h0": (
+        "nn.GRU(3, 4, batch_first=True)(torch.zeros(2, 5, 3), torch.zeros(1, 5, 4))"
+    ),
+    "Transformer nhead": "nn.Transformer(d_model=6, nhead=4)",
+    "TransformerEncoder mask shape": (
+        "enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(4, 2), 1)\n"
+        "enc(torch.zeros(3, 1, 4), mask=torch.zeros(2, 2))"
+    ),
+    "MHA batch_first batch": (
+        "nn.MultiheadAttention(4, 2, batch_first=True)"
+        "(torch.zeros(1, 3, 4), torch.zeros(2, 3, 4), torch.zeros(2, 3, 4))"
+    ),
+    "MHA key value length": (
+        "nn.MultiheadAttention(4, 2)(torch.zeros(3, 1, 4), torch.zeros(3, 1, 4), "
+        "torch.zeros(2, 1, 4))"
+    ),
+    "LayerNorm int shape": "nn.LayerNorm(-1)",
+    "Dropout string": "nn.Dropout('a')",
+    "init on 1-d": "nn.init.xavier_uniform_(torch.zeros(3))",
+    "init bad nonlinearity": "nn.init.kaiming_uniform_(torch.zeros(3, 3), nonlinearity='swish')",
+    "orthogonal_ on 1-d": "nn.init.orthogonal_(torch.zeros(3))",
+    "load_state_dict not a mapping": "nn.Linear(2, 2).load_state_dict([1, 2])",
+    "cross_entropy probs shape": "F.cross_entropy(torch.zeros(2, 3), torch.zeros(2, 3, 1))",
+    "nll_loss weight int": (
+        "F.nll_loss(torch.zeros(2, 3), torch.tensor([0, 1]), weight=torch.tensor([1, 1, 1]))"
+    ),
+    "unpad_sequence lengths": (
+        "rnn_utils.unpad_sequence(torch.zeros(3, 2, 1), torch.tensor([3, 2, 1]))"
+    ),
+    "pad_packed not packed": "rnn_utils.pad_packed_sequence(torch.zeros(3, 2))",
+    # more optim and data
+    "Adam negative lr": "torch.optim.Adam([w], lr=-1)",
+    "SGD no lr param": "torch.optim.SGD([{'params': [w]}], lr=-0.5)",
+    "optimizer int params": "torch.optim.SGD([1, 2], lr=0.1)",
+    "scheduler state_dict keys": (
+        "s = torch.optim.lr_scheduler.StepLR(torch.optim.SGD([w], lr=0.1), 1)\n"
+        "s.load_state_dict(None)"
+    ),
+    "DataLoader num_workers": "torch.utils.data.DataLoader(range(4), num_workers=-1)",
+    "WeightedRandomSampler num_samples": ("torch.utils.data.WeightedRandomSampler([1.0, 1.0], 0)"),
+    "ConcatDataset empty": "torch.utils.data.ConcatDataset([])",
+    "TensorDataset index": "torch.utils.data.TensorDataset(torch.zeros(3))[5]",
+    "DataLoader len of iterable": (
+        "class It(torch.utils.data.IterableDataset):\n"
+        "    def __iter__(self):\n"
+        "        return iter([1])\n"
+        "torch.utils.data.DataLoader(It(), shuffle=True)"
+    ),
+    "clip_grad_norm max_norm string": (
+        "w.grad = torch.ones(3); torch.nn.utils.clip_grad_norm_([w], 'a')"
+    ),
 }
 
 # calls PyTorch accepts but tinygrad_seq refuses on purpose: name -> (code, reason)
@@ -423,6 +520,15 @@ DIFFERENT: dict[str, tuple[str, str]] = {
         "nn.RNNCell(3, 4, nonlinearity='gelu')",
         "PyTorch accepts it when the cell is made and raises (RuntimeError) at the first call; "
         "we raise the same type when it is made",
+    ),
+    "StepLR step_size 0": (
+        "torch.optim.lr_scheduler.StepLR(torch.optim.SGD([w], lr=0.1), 0)",
+        "PyTorch accepts it and fails with ZeroDivisionError at the second step(); we raise a "
+        "ValueError when the scheduler is made",
+    ),
+    "random_split negative lengths": (
+        "torch.utils.data.random_split(range(10), [-1, 11])",
+        "PyTorch accepts lengths that sum to the dataset's length even when one is negative",
     ),
     "optimizer duplicate parameters": (
         "torch.optim.SGD([w, w], lr=0.1)",

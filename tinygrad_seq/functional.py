@@ -218,6 +218,8 @@ def _class_weight(weight: Any, input: Tensor, fn: str) -> np.ndarray | None:
     if weight is None:
         return None
     w = weight._data if isinstance(weight, Tensor) else np.asarray(weight)
+    if w.dtype.kind != "f":
+        raise RuntimeError(f"{fn}: weight must be floating point, got dtype {w.dtype}")
     C = input.shape[_class_dim(input, fn)]
     if w.shape != (C,):
         raise RuntimeError(

@@ -1037,7 +1037,7 @@ class Tensor:
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
         """Clip values to [min, max]; the gradient passes inside the bounds."""
         if min is None and max is None:
-            raise ValueError("clamp: at least one of min and max must be given")
+            raise RuntimeError("clamp: at least one of min and max must be given")
         # Python numbers never upcast float32; float bounds make an integer tensor float
         lo, hi = (None if v is None else int(v) if _is_int(v) else float(v) for v in (min, max))
         x = self._floating() if isinstance(lo, float) or isinstance(hi, float) else self
@@ -1128,11 +1128,17 @@ class Tensor:
 
     def softmax(self, dim: int) -> Tensor:
         """exp(x) / sum(exp(x)) along dim, computed after subtracting the max."""
-        return ops.Softmax.apply(self._floating(), axis=_one_dim(dim, self.ndim, "softmax"))
+        if self._data.dtype.kind != "f":
+            raise NotImplementedError(f"softmax: input must be floating point, got {self.dtype}")
+        return ops.Softmax.apply(self, axis=_one_dim(dim, self.ndim, "softmax"))
 
     def log_softmax(self, dim: int) -> Tensor:
         """x - logsumexp(x) along dim, stable for large logits."""
-        return ops.LogSoftmax.apply(self._floating(), axis=_one_dim(dim, self.ndim, "log_softmax"))
+        if self._data.dtype.kind != "f":
+            raise NotImplementedError(
+                f"log_softmax: input must be floating point, got {self.dtype}"
+            )
+        return ops.LogSoftmax.apply(self, axis=_one_dim(dim, self.ndim, "log_softmax"))
 
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
         """log(sum(exp(x))) over dim (int or tuple), stable for large values."""
@@ -1408,7 +1414,7 @@ class Tensor:
         if p == 1:
             return x.abs().sum(dim, keepdim)
         if isinstance(p, str):
-            raise ValueError(f"norm: p must be a number or 'fro', got {p!r}")
+            raise RuntimeError(f"norm: p must be a number or 'fro', got {p!r}")
         if p < 0:
             return (x.abs() ** float(p)).sum(dim, keepdim) ** (1 / p)
         return ops.PNorm.apply(x, p=float(p), axis=_dims(dim, self.ndim), keepdim=keepdim)
@@ -1433,7 +1439,7 @@ class Tensor:
 
     def sort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Any:
         """(*) -> (values, indices) sorted along dim; NaN counts as the largest value."""
-        d = _one_dim(dim, self.ndim, "sort") if self.ndim else 0
+        d = _one_dim(dim, self.ndim, "sort")  # a 0-d tensor takes dim 0 or -1
         if self.ndim == 0:
             return MaxResult(self.clone(), Tensor._make(np.zeros((), np.int64), False, None))
         idx = _sort_indices(self._data, d, descending)
@@ -1571,6 +1577,8 @@ class Tensor:
                 "Number of dimensions of repeat dims can not be smaller than number of "
                 "dimensions of tensor"
             )
+        if any(r < 0 for r in sizes):
+            raise RuntimeError(f"repeat: repeats must be non-negative, got {tuple(sizes)}")
         shape = (1,) * (len(sizes) - self.ndim) + self._data.shape
         split = tuple(n for s in shape for n in (1, s))
         tiled = tuple(n for r, s in zip(sizes, shape) for n in (r, s))

@@ -23,6 +23,8 @@ from .module import Module, Parameter
 
 def _empty(shape: tuple, dtype: Any) -> Parameter:
     d = dtypes.get_default_dtype() if dtype is None else dtypes.to_dtype(dtype)
+    if any(s < 0 for s in shape):
+        raise RuntimeError(f"cannot make a parameter of negative size {shape}")
     return Parameter(np.zeros(shape, dtype=d))
 
 

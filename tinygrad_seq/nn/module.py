@@ -140,6 +140,8 @@ class Module:
     def add_module(self, name: str, module: Module | None) -> None:
         """Register a sub-module under name."""
         _check_name(name, "module")
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
         self._remove(name, keep="_modules")
         self._modules[name] = module
         if module is not None and module._scope_name is None:
