@@ -189,20 +189,20 @@ def test_loss_target_shape_mismatch_names_expected_and_got():
         ValueError, match=r"expected target of shape \(3,\).*got target of shape \(4,\)"
     ):
         F.cross_entropy(ts.randn(3, 5), ts.tensor([0, 1, 2, 3]))
-    with pytest.raises(ValueError, match=r"expected target of shape \(2, 7\).*\(2, 5, 7\)"):
+    with pytest.raises(RuntimeError, match=r"expected target of shape \(2, 7\).*\(2, 5, 7\)"):
         F.nll_loss(ts.randn(2, 5, 7), ts.tensor(np.zeros((2, 5), dtype=np.int64)))
-    with pytest.raises(ValueError, match=r"mse_loss: target shape \(3, 1\) differs .* \(3,\)"):
+    with pytest.raises(RuntimeError, match=r"mse_loss: target shape \(3, 1\) differs .* \(3,\)"):
         F.mse_loss(ts.randn(3), ts.randn(3, 1))
     with pytest.raises(ValueError, match=r"target shape \(2,\) must equal input shape \(3,\)"):
         F.binary_cross_entropy_with_logits(ts.randn(3), ts.randn(2))
 
 
 def test_loss_target_dtype_errors():
-    with pytest.raises(TypeError, match="target dtype float32 is not integer"):
+    with pytest.raises(RuntimeError, match="target dtype float32 is not integer"):
         F.cross_entropy(ts.randn(3, 5), ts.tensor([0.0, 1.0, 2.0]))
-    with pytest.raises(TypeError, match="must be floating point, got dtype int64"):
+    with pytest.raises(RuntimeError, match="must be floating point, got dtype int64"):
         F.cross_entropy(ts.randn(2, 3), ts.tensor([[0, 1, 0], [1, 0, 0]]))
-    with pytest.raises(TypeError, match="input must be floating point"):
+    with pytest.raises(NotImplementedError, match="input must be floating point"):
         F.nll_loss(ts.tensor([[0, 1]]), ts.tensor([0]))
 
 
@@ -210,11 +210,11 @@ def test_loss_bad_options():
     x, t = ts.randn(2, 3), ts.tensor([0, 1])
     with pytest.raises(ValueError, match="reduction must be one of"):
         F.cross_entropy(x, t, reduction="avg")
-    with pytest.raises(ValueError, match="label_smoothing must be in"):
+    with pytest.raises(RuntimeError, match="label_smoothing must be in"):
         F.cross_entropy(x, t, label_smoothing=1.5)
-    with pytest.raises(ValueError, match=r"weight must have shape \(3,\)"):
+    with pytest.raises(RuntimeError, match=r"weight must have shape \(3,\)"):
         F.nll_loss(x, t, ts.ones(4))
-    with pytest.raises(ValueError, match="got a scalar"):
+    with pytest.raises(RuntimeError, match="got a scalar"):
         F.cross_entropy(ts.tensor(1.0), ts.tensor(0))
 
 
@@ -302,7 +302,7 @@ def test_linear_matches_torch(in_shape, bias):
 
 
 def test_linear_feature_mismatch_message():
-    with pytest.raises(ValueError, match=r"input of shape \(4, 5\) has 5 features.*expects 3"):
+    with pytest.raises(RuntimeError, match=r"input of shape \(4, 5\) has 5 features.*expects 3"):
         F.linear(ts.randn(4, 5), ts.randn(2, 3))
 
 
@@ -334,7 +334,7 @@ def test_embedding_errors():
         F.embedding(ts.tensor([1, 12]), w)
     with pytest.raises(IndexError, match=r"index -1 is out of range"):
         F.embedding(ts.tensor([-1]), w)
-    with pytest.raises(TypeError, match="indices must be an integer tensor"):
+    with pytest.raises(RuntimeError, match="indices must be an integer tensor"):
         F.embedding(ts.tensor([1.0]), w)
 
 
@@ -349,9 +349,9 @@ def test_one_hot_values_dtype_and_shape():
 
 
 def test_one_hot_errors():
-    with pytest.raises(IndexError, match="class 5 is out of range for num_classes=3"):
+    with pytest.raises(RuntimeError, match="class 5 is out of range for num_classes=3"):
         F.one_hot(ts.tensor([0, 5]), 3)
-    with pytest.raises(TypeError, match="must be an integer tensor"):
+    with pytest.raises(RuntimeError, match="must be an integer tensor"):
         F.one_hot(ts.tensor([0.0]), 3)
 
 
@@ -413,7 +413,7 @@ def test_layer_norm_matches_torch(normalized_shape, affine):
 
 
 def test_layer_norm_shape_error():
-    with pytest.raises(ValueError, match=r"trailing dimensions are \(5,\), got input of shape"):
+    with pytest.raises(RuntimeError, match=r"trailing dimensions are \(5,\), got input of shape"):
         F.layer_norm(ts.randn(2, 4), 5)
 
 
@@ -518,9 +518,9 @@ def test_pad_constant_matches_torch(pad, value):
 
 def test_pad_errors_name_what_is_wrong():
     x = ts.zeros(2, 3)
-    with pytest.raises(ValueError, match="even"):
+    with pytest.raises(RuntimeError, match="even"):
         F.pad(x, (1, 2, 3))
-    with pytest.raises(ValueError, match="twice the number of dimensions"):
+    with pytest.raises(RuntimeError, match="twice the number of dimensions"):
         F.pad(x, (1, 1, 1, 1, 1, 1))
     with pytest.raises(NotImplementedError, match="'circular', got 'symmetric'"):
         F.pad(x, (1, 1), mode="symmetric")

@@ -664,10 +664,12 @@ def test_var_correction(correction):
     np.testing.assert_allclose(x.std(0).data, a.std(0, ddof=1))
 
 
-def test_mean_of_integers_is_float():
+def test_mean_of_integers_needs_float_first():
     x = ts.tensor([[1, 2], [3, 5]])
-    assert x.mean().dtype == np.float32 and x.mean().item() == 2.75
-    np.testing.assert_array_equal(x.mean(0).data, [2.0, 3.5])
+    with pytest.raises(RuntimeError, match="floating point"):  # as PyTorch
+        x.mean()
+    assert x.float().mean().dtype == np.float32 and x.float().mean().item() == 2.75
+    np.testing.assert_array_equal(x.float().mean(0).data, [2.0, 3.5])
 
 
 def test_getitem_repeated_indices_accumulate():
@@ -704,9 +706,9 @@ def test_split_and_chunk():
     assert [p.shape for p in x.chunk(5)] == [(2,)] * 5
     (pieces[0].sum() * 1 + pieces[2].sum() * 3).backward()
     np.testing.assert_array_equal(x.grad.data, [1] * 4 + [0] * 4 + [3] * 2)
-    with pytest.raises(ValueError, match="sum to 9"):
+    with pytest.raises(RuntimeError, match="sum to 9"):
         x.split([4, 5])
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(RuntimeError, match="positive"):
         x.split(0)
 
 
@@ -716,7 +718,7 @@ def test_masked_fill_blocks_gradient_where_filled():
     np.testing.assert_array_equal(y.data, [-np.inf, 2.0, -np.inf])
     (y.softmax(0) * 5).sum().backward()
     np.testing.assert_array_equal(x.grad.data, [0.0, 0.0, 0.0])
-    with pytest.raises(TypeError, match="bool"):
+    with pytest.raises(RuntimeError, match="bool"):
         x.masked_fill(ts.tensor([1, 0, 1]), 0.0)
 
 
@@ -727,7 +729,7 @@ def test_clamp_gradient_at_bounds_is_one():
     np.testing.assert_array_equal(y.data, [0.0, 0.0, 0.5, 1.0, 1.0])
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.data, [0.0, 1.0, 1.0, 1.0, 0.0])
-    with pytest.raises(ValueError, match="at least one"):
+    with pytest.raises(RuntimeError, match="at least one"):
         x.clamp()
 
 

@@ -134,6 +134,8 @@ def eye(
     requires_grad: bool = False,
 ) -> Tensor:
     """(n, m) identity matrix (m defaults to n)."""
+    if n < 0 or (m is not None and m < 0):
+        raise RuntimeError(f"eye: n and m must be non-negative, got n={n}, m={m}")
     return _new(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, device)
 
 
@@ -152,6 +154,10 @@ def arange(
     if dtype is None:
         ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
         dtype = np.int64 if ints else _float_dtype(None)
+    if step == 0 or (end - start) * step < 0:
+        raise RuntimeError(
+            f"arange: step must be non-zero and point from start {start} to end {end}, got {step}"
+        )
     data = np.arange(start, end, step, dtype=dtypes.to_dtype(dtype))
     return _new(data, requires_grad, device)
 

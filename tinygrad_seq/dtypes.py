@@ -119,7 +119,7 @@ def as_size(size: tuple, fn: str = "size", keyword: Any = None) -> Size:
         if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
             raise TypeError(f"{fn}: sizes must be ints, got {type(s).__name__} in {size}")
         if s < 0:
-            raise ValueError(f"{fn}: sizes must be non-negative ints, got {size}")
+            raise RuntimeError(f"{fn}: sizes must be non-negative ints, got {size}")
     return Size(int(s) for s in size)
 
 

@@ -43,11 +43,16 @@ def format_scope(path: tuple[str, ...]) -> str:
 
 
 def op_failed(name: str, error: Exception, shapes: list) -> Exception:
-    """An op's forward error, named after the op, with the input shapes when it lacks them."""
+    """An op's forward error, named after the op, with the input shapes when it lacks them.
+
+    numpy (and our ops, in its words) raise ValueError for shapes that do not fit; PyTorch
+    raises RuntimeError, so that is the type a program catches.
+    """
     msg = str(error)
     if "shape" not in msg:
         msg += " (input shapes: " + ", ".join(str(tuple(s)) for s in shapes) + ")"
-    return type(error)(f"{name}: {msg}")
+    kind = RuntimeError if type(error) is ValueError else type(error)
+    return kind(f"{name}: {msg}")
 
 
 def graph_freed(ctx: Any) -> GraphFreedError:

@@ -42,7 +42,7 @@ def _int_array(x: Any, fn: str, what: str) -> np.ndarray:
     """The integer array behind an index tensor (Tensor, ndarray or list)."""
     arr = x._data if isinstance(x, Tensor) else np.asarray(x)
     if arr.dtype.kind not in "iu":
-        raise TypeError(
+        raise RuntimeError(
             f"{fn}: {what} must be an integer tensor (int64), got dtype {arr.dtype}; "
             "convert it with .long()"
         )
@@ -78,9 +78,9 @@ def _same_float(*tensors: Tensor) -> tuple:
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """(*, in), weight (out, in), bias (out,) -> (*, out): x W^T + b."""
     if weight.ndim != 2:
-        raise ValueError(f"linear: weight must be 2-D (out, in), got shape {tuple(weight.shape)}")
+        raise RuntimeError(f"linear: weight must be 2-D (out, in), got shape {tuple(weight.shape)}")
     if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
-        raise ValueError(
+        raise RuntimeError(
             f"linear: input of shape {tuple(input.shape)} has "
             f"{input.shape[-1] if input.ndim else 0} features in its last dimension, but weight of "
             f"shape {tuple(weight.shape)} expects {weight.shape[1]}"
@@ -88,7 +88,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is None:
         return ops.Linear.apply(*_same_float(input, weight))
     if bias.shape != (weight.shape[0],):
-        raise ValueError(
+        raise RuntimeError(
             f"linear: bias must have shape ({weight.shape[0]},), got {tuple(bias.shape)}"
         )
     return ops.Linear.apply(*_same_float(input, weight, bias))
@@ -98,7 +98,7 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
     """(*) int indices, weight (V, D) -> (*, D): rows of weight; row padding_idx gets no grad."""
     idx = _int_array(input, "embedding", "indices")
     if weight.ndim != 2:
-        raise ValueError(f"embedding: weight must be 2-D (V, D), got shape {tuple(weight.shape)}")
+        raise RuntimeError(f"embedding: weight must be 2-D (V, D), got shape {tuple(weight.shape)}")
     V = weight.shape[0]
     if idx.size and (idx.min() < 0 or idx.max() >= V):
         bad = idx.min() if idx.min() < 0 else idx.max()
@@ -117,7 +117,7 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
 def padding_index(padding_idx: int, V: int) -> int:
     """padding_idx checked against V rows -> an index in [0, V); negative counts from the end."""
     if not -V <= padding_idx < V:
-        raise ValueError(
+        raise AssertionError(
             f"padding_idx must be within [{-V}, {V - 1}] for {V} embeddings, got {padding_idx}"
         )
     return padding_idx % V
@@ -141,11 +141,11 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
     idx = _int_array(tensor, "one_hot", "the class-index tensor")
     if num_classes == -1:
         if idx.size == 0:
-            raise ValueError("one_hot: cannot infer num_classes from an empty tensor; pass it")
+            raise RuntimeError("one_hot: cannot infer num_classes from an empty tensor; pass it")
         num_classes = int(idx.max()) + 1
     if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
         bad = idx.min() if idx.min() < 0 else idx.max()
-        raise IndexError(f"one_hot: class {bad} is out of range for num_classes={num_classes}")
+        raise RuntimeError(f"one_hot: class {bad} is out of range for num_classes={num_classes}")
     return Tensor._make((idx[..., None] == np.arange(num_classes)).astype(np.int64), False, None)
 
 
@@ -160,7 +160,7 @@ def layer_norm(
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(shape)
     if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k :]) != shape:
-        raise ValueError(
+        raise RuntimeError(
             f"layer_norm: expected an input whose trailing dimensions are {shape}, "
             f"got input of shape {tuple(input.shape)}"
         )
@@ -180,9 +180,9 @@ def layer_norm(
 
 def _class_dim(input: Tensor, fn: str) -> int:
     if input.ndim == 0:
-        raise ValueError(f"{fn}: input must be (C,), (N, C) or (N, C, d1, ...), got a scalar")
+        raise RuntimeError(f"{fn}: input must be (C,), (N, C) or (N, C, d1, ...), got a scalar")
     if input.dtype.kind != "f":
-        raise TypeError(f"{fn}: input must be floating point, got dtype {input.dtype}")
+        raise NotImplementedError(f"{fn}: input must be floating point, got dtype {input.dtype}")
     return 0 if input.ndim == 1 else 1
 
 
@@ -192,13 +192,14 @@ def _class_targets(input: Tensor, target: Any, fn: str, ignore_index: int) -> np
     t = target._data if isinstance(target, Tensor) else np.asarray(target)
     want = input._data.shape[:cdim] + input._data.shape[cdim + 1 :]
     if t.dtype.kind not in "iu":
-        raise TypeError(
+        raise RuntimeError(
             f"{fn}: target dtype {t.dtype} is not integer: class-index targets of shape {want} "
             f"must be integers (use target.long()); class-probability targets must have the "
             f"input's shape {tuple(input.shape)}"
         )
     if t.shape != want:
-        raise ValueError(
+        batch_differs = t.ndim >= 1 and t.shape[0] != (want[0] if want else 1)
+        raise (ValueError if batch_differs else RuntimeError)(  # PyTorch's two kinds
             f"{fn}: expected target of shape {want} for input of shape {tuple(input.shape)} "
             f"(the class dimension removed), got target of shape {tuple(t.shape)}"
         )
@@ -217,9 +218,11 @@ def _class_weight(weight: Any, input: Tensor, fn: str) -> np.ndarray | None:
     if weight is None:
         return None
     w = weight._data if isinstance(weight, Tensor) else np.asarray(weight)
+    if w.dtype.kind != "f":
+        raise RuntimeError(f"{fn}: weight must be floating point, got dtype {w.dtype}")
     C = input.shape[_class_dim(input, fn)]
     if w.shape != (C,):
-        raise ValueError(
+        raise RuntimeError(
             f"{fn}: weight must have shape ({C},), one per class, got {tuple(w.shape)}"
         )
     return w.astype(input.dtype)
@@ -278,7 +281,9 @@ def cross_entropy(
     """(N, C[, d...]) logits, (N[, d...]) int targets or (N, C[, d...]) probs -> loss."""
     check_reduction(reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+        raise RuntimeError(
+            f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}"
+        )
     cdim = _class_dim(input, "cross_entropy")
     w = _class_weight(weight, input, "cross_entropy")
     logp = input.log_softmax(cdim)
@@ -311,12 +316,12 @@ def _soft_cross_entropy(
     """Cross-entropy against class probabilities of the input's shape, as PyTorch."""
     target = _as_tensor(target, "cross_entropy", "target")
     if target.dtype.kind != "f":
-        raise TypeError(
+        raise RuntimeError(
             f"cross_entropy: a target of the input's shape {tuple(logp.shape)} holds class "
             f"probabilities and must be floating point, got dtype {target.dtype}"
         )
     if ignore_index >= 0:
-        raise ValueError("cross_entropy: ignore_index is not supported for probability targets")
+        raise RuntimeError("cross_entropy: ignore_index is not supported for probability targets")
     cdim = 0 if logp.ndim == 1 else 1
     C = logp.shape[cdim]
     if eps > 0.0:
@@ -336,7 +341,7 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     check_reduction(reduction, "mse_loss")
     target = _as_tensor(target, "mse_loss", "target")
     if target.shape != input.shape:
-        raise ValueError(
+        raise RuntimeError(
             f"mse_loss: target shape {tuple(target.shape)} differs from input shape "
             f"{tuple(input.shape)}; "
             "reshape one of them (PyTorch would broadcast with a warning, usually a bug)"
@@ -361,7 +366,9 @@ def binary_cross_entropy_with_logits(
             f"{fn}: target shape {tuple(target.shape)} must equal input shape {tuple(input.shape)}"
         )
     if input.dtype.kind != "f":
-        raise TypeError(f"{fn}: input must be floating point logits, got dtype {input.dtype}")
+        raise NotImplementedError(
+            f"{fn}: input must be floating point logits, got dtype {input.dtype}"
+        )
     if target.dtype != input.dtype:
         target = target.to(input.dtype)
     # -log sigmoid(x) = softplus(-x) = max(-x, 0) + log(1 + e^-|x|): no overflow for any x
@@ -449,7 +456,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     """
     pad = tuple(int(p) for p in pad)
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
-        raise ValueError(
+        raise RuntimeError(
             f"pad: padding length must be even and at most twice the number of dimensions "
             f"({input.ndim}), got {len(pad)}"
         )

@@ -19,10 +19,12 @@ _seed: int | None = None  # the last manual_seed (None: seeded from fresh entrop
 def manual_seed(seed: int) -> np.random.Generator:
     """Reseed the package generator with an int; returns the new numpy Generator."""
     global _generator, _seed
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"manual_seed: expected an int seed, got {type(seed).__name__}")
-    _generator = np.random.default_rng(int(seed))
-    _seed = int(seed)
+    try:
+        seed = int(seed)  # as PyTorch: a float is truncated, a string raises ValueError
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"manual_seed: expected an int seed, got {seed!r}") from None
+    _seed = seed % 2**64  # torch keeps a negative seed as its 64-bit pattern
+    _generator = np.random.default_rng(_seed)
     return _generator
 
 

@@ -73,7 +73,7 @@ def _float_mode(data: np.ndarray) -> str:
 
 def _check_grad_dtype(arr: np.ndarray) -> None:
     if arr.dtype.kind != "f":
-        raise TypeError(
+        raise RuntimeError(
             f"only floating point tensors can require gradients, got dtype {arr.dtype} "
             "(integer tensors hold indices and targets; convert with .float() or .double())"
         )
@@ -236,7 +236,7 @@ class Tensor:
     def item(self) -> Any:
         """The single value of a one-element tensor as a Python number."""
         if self._data.size != 1:
-            raise ValueError(f"item() needs a one-element tensor, got shape {self._data.shape}")
+            raise RuntimeError(f"item() needs a one-element tensor, got shape {self._data.shape}")
         return self._data.item()
 
     def tolist(self) -> Any:
@@ -266,10 +266,19 @@ class Tensor:
         return bool(self._data)
 
     def __float__(self) -> float:
+        self._check_one_element("float")
         return float(self.item())
 
     def __int__(self) -> int:
+        self._check_one_element("int")
         return int(self.item())
+
+    def _check_one_element(self, to: str) -> None:
+        if self._data.size != 1:  # PyTorch: ValueError here, RuntimeError from item()
+            raise ValueError(
+                f"only one element tensors can be converted to Python scalars ({to}() of a tensor "
+                f"of shape {self._data.shape})"
+            )
 
     def __index__(self) -> int:
         if self.dtype.kind not in "iu" or self._data.size != 1:
@@ -987,7 +996,7 @@ class Tensor:
             return Tensor._make(op(self._data, other), False, None)
         except ValueError:
             shape = getattr(other, "shape", ())
-            raise ValueError(
+            raise RuntimeError(
                 f"compare: shapes {self._data.shape} and {shape} cannot be broadcast"
             ) from None
 
@@ -1067,7 +1076,7 @@ class Tensor:
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
         """Clip values to [min, max]; the gradient passes inside the bounds."""
         if min is None and max is None:
-            raise ValueError("clamp: at least one of min and max must be given")
+            raise RuntimeError("clamp: at least one of min and max must be given")
         # Python numbers never upcast float32; float bounds make an integer tensor float
         lo, hi = (None if v is None else int(v) if _is_int(v) else float(v) for v in (min, max))
         x = self._floating() if isinstance(lo, float) or isinstance(hi, float) else self
@@ -1086,6 +1095,11 @@ class Tensor:
 
     def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         """Mean over dim (int, tuple or None for all)."""
+        if self._data.dtype.kind != "f":
+            raise RuntimeError(
+                f"mean(): input dtype must be floating point, got {self._data.dtype}; "
+                "convert with .float() first"
+            )
         axes = _dims(dim, self.ndim)
         n = self._data.size if axes is None else int(np.prod([self._data.shape[a] for a in axes]))
         return self._floating().sum(dim, keepdim) / max(n, 1)
@@ -1116,7 +1130,7 @@ class Tensor:
             return ops.MaxReduce.apply(self, axis=axes, keepdim=keepdim, is_min=is_min)
         (d,) = axes
         if self._data.shape[d] == 0:
-            raise ValueError(f"max/min over dim {dim} of size 0 (shape {self._data.shape})")
+            raise IndexError(f"max/min over dim {dim} of size 0 (shape {self._data.shape})")
         pick = np.argmin if is_min else np.argmax
         idx = np.expand_dims(pick(self._data, axis=d), d).astype(np.int64, copy=False)
         values = ops.TakeAlong.apply(self, idx=idx, axis=d, keepdim=keepdim)
@@ -1153,11 +1167,17 @@ class Tensor:
 
     def softmax(self, dim: int) -> Tensor:
         """exp(x) / sum(exp(x)) along dim, computed after subtracting the max."""
-        return ops.Softmax.apply(self._floating(), axis=_one_dim(dim, self.ndim, "softmax"))
+        if self._data.dtype.kind != "f":
+            raise NotImplementedError(f"softmax: input must be floating point, got {self.dtype}")
+        return ops.Softmax.apply(self, axis=_one_dim(dim, self.ndim, "softmax"))
 
     def log_softmax(self, dim: int) -> Tensor:
         """x - logsumexp(x) along dim, stable for large logits."""
-        return ops.LogSoftmax.apply(self._floating(), axis=_one_dim(dim, self.ndim, "log_softmax"))
+        if self._data.dtype.kind != "f":
+            raise NotImplementedError(
+                f"log_softmax: input must be floating point, got {self.dtype}"
+            )
+        return ops.LogSoftmax.apply(self, axis=_one_dim(dim, self.ndim, "log_softmax"))
 
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
         """log(sum(exp(x))) over dim (int or tuple), stable for large values."""
@@ -1191,7 +1211,7 @@ class Tensor:
         dims = tuple(dims[0]) if len(dims) == 1 and not _is_int(dims[0]) else dims
         axes = _dims(dims, self.ndim) if self.ndim else tuple(dims)
         if sorted(axes) != list(range(self.ndim)):
-            raise ValueError(f"permute: {dims} is not a permutation of {self.ndim} dimensions")
+            raise RuntimeError(f"permute: {dims} is not a permutation of {self.ndim} dimensions")
         return self._as_view(ops.Permute.apply(self, axes=axes), "permute", axes)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
@@ -1217,7 +1237,7 @@ class Tensor:
         if start < 0:
             start += self._data.shape[d]
         if not 0 <= start <= start + length <= self._data.shape[d]:
-            raise IndexError(
+            raise RuntimeError(
                 f"narrow: start {start} + length {length} exceeds dimension {dim} of size "
                 f"{self._data.shape[d]}"
             )
@@ -1303,12 +1323,12 @@ class Tensor:
         n = self._data.shape[d]
         if isinstance(split_size, int):
             if split_size <= 0:
-                raise ValueError(f"split: split_size must be positive, got {split_size}")
+                raise RuntimeError(f"split: split_size must be positive, got {split_size}")
             sizes = [min(split_size, n - s) for s in range(0, n, split_size)]
         else:
             sizes = list(split_size)
             if sum(sizes) != n:
-                raise ValueError(f"split: sizes {sizes} sum to {sum(sizes)}, dim {dim} has {n}")
+                raise RuntimeError(f"split: sizes {sizes} sum to {sum(sizes)}, dim {dim} has {n}")
         out, start = [], 0
         lead = (slice(None),) * d
         for s in sizes:
@@ -1437,7 +1457,7 @@ class Tensor:
         if p == 1:
             return x.abs().sum(dim, keepdim)
         if isinstance(p, str):
-            raise ValueError(f"norm: p must be a number or 'fro', got {p!r}")
+            raise RuntimeError(f"norm: p must be a number or 'fro', got {p!r}")
         if p < 0:
             return (x.abs() ** float(p)).sum(dim, keepdim) ** (1 / p)
         return ops.PNorm.apply(x, p=float(p), axis=_dims(dim, self.ndim), keepdim=keepdim)
@@ -1462,7 +1482,7 @@ class Tensor:
 
     def sort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Any:
         """(*) -> (values, indices) sorted along dim; NaN counts as the largest value."""
-        d = _one_dim(dim, self.ndim, "sort") if self.ndim else 0
+        d = _one_dim(dim, self.ndim, "sort")  # a 0-d tensor takes dim 0 or -1
         if self.ndim == 0:
             return MaxResult(self.clone(), Tensor._make(np.zeros((), np.int64), False, None))
         idx = _sort_indices(self._data, d, descending)
@@ -1526,7 +1546,12 @@ class Tensor:
         m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
         if m.dtype != np.bool_:
             raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {m.dtype}")
-        shape = np.broadcast_shapes(self._data.shape, m.shape)
+        try:
+            shape = np.broadcast_shapes(self._data.shape, m.shape)
+        except ValueError:
+            raise RuntimeError(
+                f"masked_select: mask of shape {m.shape} does not broadcast with {self._data.shape}"
+            ) from None
         x = self.expand(*shape) if self._data.shape != shape else self
         return x[np.broadcast_to(m, shape)]
 
@@ -1595,6 +1620,8 @@ class Tensor:
                 "Number of dimensions of repeat dims can not be smaller than number of "
                 "dimensions of tensor"
             )
+        if any(r < 0 for r in sizes):
+            raise RuntimeError(f"repeat: repeats must be non-negative, got {tuple(sizes)}")
         shape = (1,) * (len(sizes) - self.ndim) + self._data.shape
         split = tuple(n for s in shape for n in (1, s))
         tiled = tuple(n for r, s in zip(sizes, shape) for n in (r, s))
@@ -1783,7 +1810,7 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
     """Element-wise condition ? x : y with broadcasting; gradients flow to x and y."""
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
-        raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
+        raise RuntimeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
     ref = x if isinstance(x, Tensor) else y if isinstance(y, Tensor) else Tensor(x)
     xt, yt = ref._other(x), ref._other(y)
     if xt.dtype != yt.dtype and "f" in (xt.dtype.kind, yt.dtype.kind):
@@ -1818,12 +1845,12 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         raise ValueError("cat: expected a non-empty sequence of tensors")
     first = tensors[0]
     if first.ndim == 0:
-        raise ValueError("cat: zero-dimensional tensors cannot be concatenated; use stack()")
+        raise RuntimeError("cat: zero-dimensional tensors cannot be concatenated; use stack()")
     (d,) = _dims(dim, first.ndim)
     rest = first._data.shape[:d] + first._data.shape[d + 1 :]
     for i, t in enumerate(tensors):
         if t.ndim != first.ndim or t._data.shape[:d] + t._data.shape[d + 1 :] != rest:
-            raise ValueError(
+            raise RuntimeError(
                 f"cat: tensor {i} has shape {t._data.shape}, expected {first._data.shape} except "
                 f"along dim {dim}"
             )
@@ -1834,10 +1861,10 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Stack equal-shaped tensors along a new dimension."""
     tensors = list(tensors)
     if not tensors:
-        raise ValueError("stack: expected a non-empty sequence of tensors")
+        raise RuntimeError("stack: expected a non-empty sequence of tensors")
     for i, t in enumerate(tensors):
         if t._data.shape != tensors[0]._data.shape:
-            raise ValueError(
+            raise RuntimeError(
                 f"stack: tensor {i} has shape {t._data.shape}, tensor 0 has "
                 f"{tensors[0]._data.shape}"
             )

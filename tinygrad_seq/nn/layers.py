@@ -23,12 +23,16 @@ from .module import Module, Parameter
 
 def _empty(shape: tuple, dtype: Any) -> Parameter:
     d = dtypes.get_default_dtype() if dtype is None else dtypes.to_dtype(dtype)
+    if any(s < 0 for s in shape):
+        raise RuntimeError(f"cannot make a parameter of negative size {shape}")
     return Parameter(np.zeros(shape, dtype=d))
 
 
 def _check_size(name: str, value: Any, cls: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise ValueError(f"{cls}: {name} must be a non-negative int, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{cls}: {name} must be a non-negative int, got {value!r}")
+    if value < 0:
+        raise RuntimeError(f"{cls}: {name} must be a non-negative int, got {value!r}")
     return int(value)
 
 
@@ -97,7 +101,7 @@ class Embedding(Module):
         """(V, D) array or Tensor -> an Embedding holding a copy; frozen unless freeze=False."""
         data = embeddings._data if isinstance(embeddings, Tensor) else np.asarray(embeddings)
         if data.ndim != 2:
-            raise ValueError(
+            raise AssertionError(
                 f"Embedding.from_pretrained: expected a 2-D (V, D) array, got {tuple(data.shape)}"
             )
         emb = cls(data.shape[0], data.shape[1], padding_idx=padding_idx, dtype=data.dtype)

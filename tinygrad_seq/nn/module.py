@@ -46,6 +46,14 @@ class StateDictError(RuntimeError):
     """load_state_dict: missing / unexpected keys or shape mismatches, all listed."""
 
 
+def _check_name(name: Any, kind: str) -> None:
+    """PyTorch's checks of a name given to register_parameter / register_buffer / add_module."""
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
+    if not name or "." in name:  # a dotted name would be ambiguous in state_dict keys
+        raise KeyError(f"{kind} name must be non-empty and contain no '.', got {name!r}")
+
+
 class Module:
     """Base class of layers and models: registers Parameters, buffers and sub-modules."""
 
@@ -113,6 +121,7 @@ class Module:
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Register param (or None, a declared but absent parameter) under name."""
+        _check_name(name, "parameter")
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: {name!r} must be a Parameter or None")
         self._remove(name, keep="_parameters")
@@ -120,6 +129,7 @@ class Module:
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Register a non-learnable Tensor saved in state_dict (unless persistent=False)."""
+        _check_name(name, "buffer")
         self._remove(name, keep="_buffers")
         self._buffers[name] = tensor
         if persistent:
@@ -129,6 +139,9 @@ class Module:
 
     def add_module(self, name: str, module: Module | None) -> None:
         """Register a sub-module under name."""
+        _check_name(name, "module")
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
         self._remove(name, keep="_modules")
         self._modules[name] = module
         if module is not None and module._scope_name is None:

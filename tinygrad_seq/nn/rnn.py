@@ -423,7 +423,7 @@ class RNNCell(_CellBase):
         self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh"
     ):
         if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(
+            raise RuntimeError(  # PyTorch: RuntimeError, though only at the first call
                 f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}"
             )
         super().__init__("RNN", input_size, hidden_size, bias)

@@ -110,7 +110,7 @@ class LRScheduler:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore state_dict() output; raises ValueError (changing nothing) if keys are missing."""
         if not isinstance(state_dict, dict):
-            raise ValueError(f"expected a dict, got {type(state_dict).__name__}")
+            raise TypeError(f"expected a dict, got {type(state_dict).__name__}")
         missing = sorted(set(self.state_dict()) - set(state_dict))
         if missing:
             raise ValueError(
@@ -255,7 +255,7 @@ class LambdaLR(LRScheduler):
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore state_dict() output; callable objects get their saved __dict__ back."""
         if not isinstance(state_dict, dict):
-            raise ValueError(f"expected a dict, got {type(state_dict).__name__}")
+            raise TypeError(f"expected a dict, got {type(state_dict).__name__}")
         saved = state_dict.get("lr_lambdas", [None] * len(self.lr_lambdas))
         if len(saved) != len(self.lr_lambdas):
             raise ValueError(
