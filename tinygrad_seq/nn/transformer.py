@@ -64,7 +64,46 @@ def _detect_is_causal_mask(mask: Any, is_causal: bool | None, size: int | None) 
     return bool((data == causal).all())
 
 
-class TransformerEncoderLayer(Module):
+class _LayerBlocks(Module):
+    """What the encoder and decoder layers share: their sublayers, built in PyTorch's order
+    (so state_dict keys come in PyTorch's order), the self-attention and feed-forward blocks."""
+
+    def _build(
+        self, d_model: int, nhead: int, dim_feedforward: int, dropout: float, activation: Any,
+        layer_norm_eps: float, batch_first: bool, norm_first: bool, bias: bool, dtype: Any,
+        cross: bool,
+    ) -> None:  # fmt: skip
+        kw = {"dropout": dropout, "batch_first": batch_first, "bias": bias, "dtype": dtype}
+        self.self_attn = MultiheadAttention(d_model, nhead, **kw)
+        if cross:  # the decoder's attention over memory comes right after, as in PyTorch
+            self.multihead_attn = MultiheadAttention(d_model, nhead, **kw)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
+        self.norm_first = norm_first
+        for i in range(1, 4 if cross else 3):  # norm1, norm2 (, norm3)
+            setattr(
+                self, f"norm{i}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+            )
+        for i in range(1, 4 if cross else 3):  # dropout1, dropout2 (, dropout3)
+            setattr(self, f"dropout{i}", Dropout(dropout))
+        self._ff_dropout = f"dropout{3 if cross else 2}"  # the dropout after the feed-forward
+        self.activation = _activation(activation)
+
+    def _sa_block(self, x: Tensor, mask: Any, padding: Any, is_causal: bool) -> Tensor:
+        x = self.self_attn(
+            x, x, x, attn_mask=mask, key_padding_mask=padding, need_weights=False,
+            is_causal=is_causal,
+        )[0]  # fmt: skip
+        return self.dropout1(x)
+
+    def _ff_block(self, x: Tensor) -> Tensor:
+        with autograd.scope("ffn"):  # one box in drawings, as self_attn is
+            out = self.linear2(self.dropout(self.activation(self.linear1(x))))
+            return getattr(self, self._ff_dropout)(out)
+
+
+class TransformerEncoderLayer(_LayerBlocks):
     """(S, N, d_model) [batch_first: (N, S, d_model); unbatched (S, d_model)] -> same shape.
 
     Self-attention then a feed-forward block (d_model -> dim_feedforward -> d_model), each
@@ -86,25 +125,17 @@ class TransformerEncoderLayer(Module):
         dtype: Any = None,
     ):
         super().__init__()
-        self.self_attn = MultiheadAttention(
-            d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, dtype=dtype
-        )
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        activation = _activation(activation)
+        self._build(
+            d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first,
+            norm_first, bias, dtype, cross=False,
+        )  # fmt: skip
+        activation = self.activation
         if activation is F.relu or isinstance(activation, ReLU):
             self.activation_relu_or_gelu = 1
         elif activation is F.gelu or isinstance(activation, GELU):
             self.activation_relu_or_gelu = 2
         else:
             self.activation_relu_or_gelu = 0
-        self.activation = activation
 
     def forward(
         self,
@@ -125,19 +156,8 @@ class TransformerEncoderLayer(Module):
         x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
         return self.norm2(x + self._ff_block(x))
 
-    def _sa_block(self, x: Tensor, mask: Any, padding: Any, is_causal: bool) -> Tensor:
-        x = self.self_attn(
-            x, x, x, attn_mask=mask, key_padding_mask=padding, need_weights=False,
-            is_causal=is_causal,
-        )[0]  # fmt: skip
-        return self.dropout1(x)
 
-    def _ff_block(self, x: Tensor) -> Tensor:
-        with autograd.scope("ffn"):  # one box in drawings, as self_attn is
-            return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
-
-
-class TransformerDecoderLayer(Module):
+class TransformerDecoderLayer(_LayerBlocks):
     """tgt (T, N, d_model), memory (S, N, d_model) [batch_first: N first] -> (T, N, d_model).
 
     Self-attention over tgt, attention over memory, then a feed-forward block, each with a
@@ -159,20 +179,10 @@ class TransformerDecoderLayer(Module):
         dtype: Any = None,
     ):
         super().__init__()
-        kw = {"dropout": dropout, "batch_first": batch_first, "bias": bias, "dtype": dtype}
-        self.self_attn = MultiheadAttention(d_model, nhead, **kw)
-        self.multihead_attn = MultiheadAttention(d_model, nhead, **kw)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.dropout3 = Dropout(dropout)
-        self.activation = _activation(activation)
+        self._build(
+            d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first,
+            norm_first, bias, dtype, cross=True,
+        )  # fmt: skip
 
     def forward(
         self,
@@ -199,23 +209,12 @@ class TransformerDecoderLayer(Module):
         )
         return self.norm3(x + self._ff_block(x))
 
-    def _sa_block(self, x: Tensor, mask: Any, padding: Any, is_causal: bool) -> Tensor:
-        x = self.self_attn(
-            x, x, x, attn_mask=mask, key_padding_mask=padding, is_causal=is_causal,
-            need_weights=False,
-        )[0]  # fmt: skip
-        return self.dropout1(x)
-
     def _mha_block(self, x: Tensor, mem: Tensor, mask: Any, padding: Any, is_causal: bool):
         x = self.multihead_attn(
             x, mem, mem, attn_mask=mask, key_padding_mask=padding, is_causal=is_causal,
             need_weights=False,
         )[0]  # fmt: skip
         return self.dropout2(x)
-
-    def _ff_block(self, x: Tensor) -> Tensor:
-        with autograd.scope("ffn"):
-            return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))
 
 
 def _clones(module: Module, n: int) -> ModuleList:
