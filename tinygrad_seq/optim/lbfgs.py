@@ -77,7 +77,13 @@ def _strong_wolfe(
     ls_iter = 0
     # 1. bracketing: grow t until [t_prev, t] holds a point with the strong Wolfe conditions
     while ls_iter < max_ls:
-        if f_new > f + c1 * t * gtd or (ls_iter > 1 and f_new >= f_prev):
+        wolfe = abs(gtd_new) <= -c2 * gtd
+        # sufficient decrease fails, or (Wolfe not met) the slope turned: a bracket is found
+        if (
+            f_new > f + c1 * t * gtd
+            or (ls_iter > 1 and f_new >= f_prev)
+            or (not wolfe and gtd_new >= 0)
+        ):
             bracket, bf, bg, bgtd = (
                 [t_prev, t],
                 [f_prev, f_new],
@@ -85,17 +91,9 @@ def _strong_wolfe(
                 [gtd_prev, gtd_new],
             )
             break
-        if abs(gtd_new) <= -c2 * gtd:
+        if wolfe:
             bracket, bf, bg, bgtd = [t], [f_new], [g_new], [gtd_new]
             done = True
-            break
-        if gtd_new >= 0:
-            bracket, bf, bg, bgtd = (
-                [t_prev, t],
-                [f_prev, f_new],
-                [g_prev, g_new],
-                [gtd_prev, gtd_new],
-            )
             break
         # extrapolate, between 1.01 t and 10 t
         t_next = _cubic_interpolate(
